@@ -1,0 +1,54 @@
+"""SegMix: structure-aware mixup for NER and relation extraction when labelled data is scarce.
+
+Every augmentation yields a :class:`MixedExample` (two aligned sub-word sequences, per-position
+weights, two label sequences, label weights); :class:`MixCollator` batches them and
+:func:`pair_cross_entropy` is the loss, whichever method made the batch.
+"""
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Imports are lazy so that ``segmix --help`` and ``import segmix`` stay light (no torch).
+_EXPORTS = {
+    "MixedExample": "segmix.mixing",
+    "Segment": "segmix.mixing",
+    "mix_segments": "segmix.mixing",
+    "align_segments": "segmix.mixing",
+    "MentionMix": "segmix.augment",
+    "TokenMix": "segmix.augment",
+    "SynonymMix": "segmix.augment",
+    "MixParams": "segmix.augment",
+    "make_augmenter": "segmix.augment",
+    "SubwordCache": "segmix.encoding",
+    "encode_tagged": "segmix.encoding",
+    "load_tokenizer": "segmix.encoding",
+    "MixCollator": "segmix.collate",
+    "pair_cross_entropy": "segmix.model",
+    "mixed_forward": "segmix.model",
+    "token_loss": "segmix.model",
+    "load_token_classifier": "segmix.model",
+    "ner_scores": "segmix.metrics",
+    "Tagger": "segmix.inference",
+    "predict_tags": "segmix.inference",
+    "TrainConfig": "segmix.training",
+    "train_ner": "segmix.training",
+    "SegMixTrainer": "segmix.hf",
+    "SegMixDataset": "segmix.hf",
+    "read_conll": "segmix.data",
+    "read_jsonl": "segmix.data",
+    "read_ner": "segmix.data",
+    "sample_subset": "segmix.data",
+    "label_list": "segmix.data",
+    "NerSentence": "segmix.data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmix' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,315 @@
+"""SegMix augmenters for tagging: MMix (mentions), TMix (tokens), SMix (synonyms).
+
+Each augmenter follows torchvision's split between drawing and applying:
+:meth:`SegMixAugmenter.sample_params` draws the original, its segments, their partners and λ from
+a ``numpy.random.Generator``; :meth:`SegMixAugmenter.apply` builds the
+:class:`~segmix.mixing.MixedExample` from them deterministically. A logged :class:`MixParams`
+reproduces a mix exactly, and no global random state is touched.
+
+Usage::
+
+    mmix = MentionMix(alpha=8.0).fit(train_examples, labels, cache)
+    mixes = mmix.generate(n=40, rng=np.random.default_rng(0))
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from segmix.encoding import SubwordCache, TaggedExample
+from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments
+from segmix.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
+
+
+@dataclass(frozen=True)
+class MixParams:
+    """Everything random about one mixed example; :meth:`SegMixAugmenter.apply` needs nothing else."""
+
+    source: int
+    spans: tuple[tuple[int, int], ...]
+    partners: tuple[Segment, ...]
+    lams: tuple[float, ...]
+
+
+class SegMixAugmenter(ABC):
+    """Base of the SegMix variants: pools, λ, segment choice, length guard.
+
+    Args:
+        alpha: λ ~ Beta(alpha, alpha), drawn per mixed segment (default 8: mean 0.5, most mass
+            in 0.3–0.7).
+        k: segments mixed per augmented example (fewer when the original has fewer).
+        pad_label: label of a pad word when one segment is longer: ``inside`` continues that
+            side's mention (``I-<type>``, or ``O``), ``o`` uses ``O``, ``ignore`` gives that side
+            no say (the other side's label stands).
+        lambda_max: use ``max(λ, 1 − λ)`` so that the original side dominates (LADA's choice).
+        max_tries: partners tried before an original is given up for another when every mix
+            would exceed the model's maximum length (a mixed segment is never truncated).
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 8.0,
+        k: int = 1,
+        pad_label: str = "inside",
+        lambda_max: bool = False,
+        max_tries: int = 10,
+    ) -> None:
+        if alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {alpha}")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if pad_label not in PAD_LABELS:
+            raise ValueError(f"pad_label must be one of {PAD_LABELS}, got {pad_label!r}")
+        self.alpha = float(alpha)
+        self.k = int(k)
+        self.pad_label = pad_label
+        self.lambda_max = bool(lambda_max)
+        self.max_tries = int(max_tries)
+        self.examples: Sequence[TaggedExample] = ()
+        self._candidates: list[list[tuple[int, int]]] = []
+        self._eligible = np.zeros(0, dtype=np.int64)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(
+        self, examples: Sequence[TaggedExample], labels: Sequence[str], cache: SubwordCache
+    ) -> SegMixAugmenter:
+        """Build the pools from the training examples; return ``self``."""
+        self.examples = examples
+        self.space = LabelSpace(labels)
+        self.pad_id = cache.pad_id
+        self.max_length = cache.max_length
+        self._build_pools(examples, cache)
+        self._candidates = [self.candidate_spans(ex) for ex in examples]
+        self._eligible = np.asarray(
+            [i for i, c in enumerate(self._candidates) if c], dtype=np.int64
+        )
+        return self
+
+    @abstractmethod
+    def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None: ...
+
+    @abstractmethod
+    def candidate_spans(self, example: TaggedExample) -> list[tuple[int, int]]:
+        """Word spans of the example this variant can mix."""
+
+    @abstractmethod
+    def draw_partner(
+        self, rng: np.random.Generator, example: TaggedExample, span: tuple[int, int]
+    ) -> Segment | None:
+        """A partner segment for ``span`` of ``example`` (``None`` when the pool has none)."""
+
+    @property
+    def n_eligible(self) -> int:
+        """Training examples that have a segment of this variant's kind."""
+        return len(self._eligible)
+
+    # -- drawing and applying ----------------------------------------------------------------
+    def draw_lambda(self, rng: np.random.Generator) -> float:
+        lam = float(rng.beta(self.alpha, self.alpha))
+        return max(lam, 1.0 - lam) if self.lambda_max else lam
+
+    def sample_params(
+        self, rng: np.random.Generator, source: int | None = None
+    ) -> MixParams | None:
+        """Draw one mix. ``source`` pins the original; otherwise an eligible one is drawn."""
+        if source is None:
+            if not len(self._eligible):
+                return None
+            source = int(self._eligible[rng.integers(len(self._eligible))])
+        candidates = self._candidates[source]
+        if not candidates:
+            return None
+        example = self.examples[source]
+        count = min(self.k, len(candidates))
+        chosen = (
+            rng.choice(len(candidates), size=count, replace=False)
+            if count > 1
+            else [int(rng.integers(len(candidates)))]
+        )
+        spans = tuple(sorted(candidates[int(i)] for i in chosen))
+        budget = self.max_length - len(example.ids)
+        partners: list[Segment] = []
+        for span in spans:
+            own = int(example.word_starts[span[1] - 1] + example.word_lens[span[1] - 1]) - int(
+                example.word_starts[span[0]]
+            )
+            for _ in range(self.max_tries):
+                partner = self.draw_partner(rng, example, span)
+                if partner is None:
+                    return None
+                growth = _aligned_width(example, span, partner) - own
+                if growth <= budget:
+                    budget -= growth
+                    partners.append(partner)
+                    break
+            else:
+                return None
+        lams = tuple(self.draw_lambda(rng) for _ in spans)
+        return MixParams(source=source, spans=spans, partners=tuple(partners), lams=lams)
+
+    def apply(self, params: MixParams) -> MixedExample:
+        """Build the mixed example from drawn parameters (deterministic)."""
+        example = self.examples[params.source]
+        own = [segment_of(example, s, e, self.space) for s, e in params.spans]
+        return mix_segments(
+            example.ids,
+            example.labels,
+            example.word_starts,
+            example.word_lens,
+            params.spans,
+            own,
+            params.partners,
+            params.lams,
+            pad_id=self.pad_id,
+            pad_label=self.pad_label,
+            o_label=self.space.o,
+            source=params.source,
+        )
+
+    def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
+        """``n`` mixed examples (fewer only if the training set has no eligible example)."""
+        out: list[MixedExample] = []
+        attempts = 0
+        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
+            attempts += 1
+            params = self.sample_params(rng)
+            if params is not None:
+                out.append(self.apply(params))
+        return out
+
+    def describe(self) -> dict:
+        """The settings, for the run's config.json."""
+        return {
+            "name": self.name,
+            "alpha": self.alpha,
+            "k": self.k,
+            "pad_label": self.pad_label,
+            "lambda_max": self.lambda_max,
+        }
+
+
+def _aligned_width(example: TaggedExample, span: tuple[int, int], partner: Segment) -> int:
+    """Sub-words the mixed segment will take (see :func:`segmix.mixing.align_segments`)."""
+    m, n = span[1] - span[0], len(partner)
+    total = 0
+    for j in range(max(m, n)):
+        own = int(example.word_lens[span[0] + j]) if j < m else 0
+        other = len(partner.pieces[j]) if j < n else 0
+        total += max(own, other)
+    return total
+
+
+class MentionMix(SegMixAugmenter):
+    """MMix: an entity mention mixed with a mention from the pool.
+
+    Args:
+        same_type: draw partners of the mention's own type only (default: any type).
+    """
+
+    name = "mmix"
+
+    def __init__(self, *, same_type: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.same_type = bool(same_type)
+
+    def _build_pools(self, examples, cache) -> None:
+        self.pool = MentionPool(examples, self.space)
+
+    def candidate_spans(self, example):
+        return list(example.mentions)
+
+    def draw_partner(self, rng, example, span):
+        typ = self.space.type_of[int(example.word_labels[span[0]])] if self.same_type else None
+        return self.pool.sample(rng, typ)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "same_type": self.same_type}
+
+
+class TokenMix(SegMixAugmenter):
+    """TMix: one word mixed with a word from the token pool.
+
+    Args:
+        same_label: draw partners with the word's own label only (default: any label).
+        entities_only: mix only words inside a mention (default: any word).
+    """
+
+    name = "tmix"
+
+    def __init__(self, *, same_label: bool = False, entities_only: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.same_label = bool(same_label)
+        self.entities_only = bool(entities_only)
+
+    def _build_pools(self, examples, cache) -> None:
+        self.pool = TokenPool(examples, self.space)
+
+    def candidate_spans(self, example):
+        if self.entities_only:
+            return [(j, j + 1) for j, lb in enumerate(example.word_labels) if lb != self.space.o]
+        return [(j, j + 1) for j in range(len(example.words))]
+
+    def draw_partner(self, rng, example, span):
+        label = int(example.word_labels[span[0]]) if self.same_label else None
+        return self.pool.sample(rng, label)
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "same_label": self.same_label,
+            "entities_only": self.entities_only,
+        }
+
+
+class SynonymMix(SegMixAugmenter):
+    """SMix: a word that has a WordNet synonym mixed with one of its synonyms.
+
+    Both sides carry the word's own label. ``lexicon`` maps a word to its synonyms (each a tuple
+    of words, see :class:`segmix.wordnet.SynonymLexicon`); by default one is built from WordNet
+    for the training vocabulary.
+    """
+
+    name = "smix"
+
+    def __init__(self, *, lexicon=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lexicon = lexicon
+
+    def _build_pools(self, examples, cache) -> None:
+        if self.lexicon is None:
+            from segmix.wordnet import SynonymLexicon
+
+            self.lexicon = SynonymLexicon({w for ex in examples for w in ex.words})
+        self.pool = SynonymPool(self.lexicon, cache, self.space)
+
+    def candidate_spans(self, example):
+        return [(j, j + 1) for j, w in enumerate(example.words) if w in self.pool]
+
+    def draw_partner(self, rng, example, span):
+        return self.pool.sample(rng, example.words[span[0]], int(example.word_labels[span[0]]))
+
+
+AUGMENTERS: dict[str, type[SegMixAugmenter]] = {
+    cls.name: cls for cls in (MentionMix, TokenMix, SynonymMix)
+}
+
+
+def make_augmenter(name: str, **options) -> SegMixAugmenter | None:
+    """An augmenter by its CLI name (``none`` gives ``None``); unknown options are an error."""
+    if name in ("none", "", None):
+        return None
+    try:
+        cls = AUGMENTERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown augmentation {name!r}; choose from none, {', '.join(AUGMENTERS)}"
+        )
+    return cls(**options)

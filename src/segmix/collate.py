@@ -1,0 +1,76 @@
+"""Batching mixed examples: one collator for originals, rule-based and interpolated examples.
+
+The batch keys follow the model's ``forward`` names where they can (``input_ids`` is side a,
+``attention_mask``, ``labels``), so an unmixed batch can go straight into a Hugging Face model;
+the mixing fields (``mix_ids``, ``mix_weight``, ``mix_labels``, ``mix_label_weight``) are extra
+and are consumed by :func:`segmix.model.mixed_forward` and the pair loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from segmix.encoding import IGNORE_INDEX
+from segmix.mixing import MixedExample
+
+
+class MixCollator:
+    """Pads a list of :class:`MixedExample` into tensors.
+
+    Every position inside an example is attended to (a pad id inside a mixed segment is part of
+    the mix); only the batch padding added here gets attention mask 0. ``pad_to_multiple_of``
+    rounds the padded length up (8 helps tensor cores on GPUs).
+    """
+
+    def __init__(self, pad_id: int, *, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_id = int(pad_id)
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, examples: Sequence[MixedExample]) -> dict[str, torch.Tensor | bool]:
+        if not examples:
+            raise ValueError("cannot collate an empty batch")
+        batch = len(examples)
+        lengths = np.fromiter((len(e.ids_a) for e in examples), dtype=np.int64, count=batch)
+        width = int(lengths.max())
+        if self.pad_to_multiple_of:
+            m = self.pad_to_multiple_of
+            width = (width + m - 1) // m * m
+        label_width = max(len(e.labels_a) for e in examples)
+        ids_a = np.full((batch, width), self.pad_id, dtype=np.int64)
+        ids_b = np.full((batch, width), self.pad_id, dtype=np.int64)
+        weight = np.ones((batch, width), dtype=np.float32)
+        mask = np.arange(width)[None, :] < lengths[:, None]
+        labels_a = np.full((batch, label_width), IGNORE_INDEX, dtype=np.int64)
+        labels_b = np.full((batch, label_width), IGNORE_INDEX, dtype=np.int64)
+        label_weight = np.ones((batch, label_width), dtype=np.float32)
+        mixed = False
+        for i, ex in enumerate(examples):
+            n, k = len(ex.ids_a), len(ex.labels_a)
+            ids_a[i, :n] = ex.ids_a
+            labels_a[i, :k] = ex.labels_a
+            if ex.mixes:
+                mixed = True
+                ids_b[i, :n] = ex.ids_b
+                weight[i, :n] = ex.weight
+                labels_b[i, :k] = ex.labels_b
+                label_weight[i, :k] = ex.label_weight
+            else:
+                ids_b[i, :n] = ex.ids_a
+                labels_b[i, :k] = ex.labels_a
+        out = {
+            "input_ids": torch.from_numpy(ids_a),
+            "attention_mask": torch.from_numpy(mask.astype(np.int64)),
+            "labels": torch.from_numpy(labels_a),
+            "mix_ids": torch.from_numpy(ids_b),
+            "mix_weight": torch.from_numpy(weight),
+            "mix_labels": torch.from_numpy(labels_b),
+            "mix_label_weight": torch.from_numpy(label_weight),
+            # a host-side flag: checking it never waits for the device
+            "is_mixed": mixed,
+        }
+        if examples[0].anchors is not None:
+            out["anchors"] = torch.from_numpy(np.stack([e.anchors for e in examples]))
+        return out

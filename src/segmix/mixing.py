@@ -1,0 +1,326 @@
+"""The one data structure every augmentation produces, and the deterministic mixing of segments.
+
+A :class:`MixedExample` is two aligned sub-word sequences with a per-position weight and two label
+sequences with a per-label weight (``../SEGMIX.md`` in the project docs)::
+
+    inputs_embeds = w * E[ids_a] + (1 - w) * E[ids_b]
+    loss          = v * CE(logits, labels_a) + (1 - v) * CE(logits, labels_b)
+
+An original example is the degenerate case ``ids_b = ids_a``, ``w = 1``; so is a rule-based
+augmentation on its new sentence. The model and the loss therefore never need to know which method
+made a batch.
+
+Randomness lives elsewhere (the augmenters draw λ and partners); :func:`mix_segments` only applies
+given parameters, so tests pin the parameters and check exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from segmix.encoding import IGNORE_INDEX
+
+PadLabel = Literal["inside", "o", "ignore"]
+PAD_LABELS: tuple[str, ...] = ("inside", "o", "ignore")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of whole words, as sub-word pieces, with one label per word.
+
+    ``inside`` is the label a pad word takes on this segment's side under ``pad_label="inside"``:
+    ``I-<type>`` when the segment is (part of) a mention, ``O`` otherwise.
+    """
+
+    pieces: tuple[np.ndarray, ...]
+    labels: np.ndarray  # int64 [n_words]
+    inside: int
+    words: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+
+@dataclass(frozen=True)
+class MixRecord:
+    """What one mixed segment was, for display and export: words of both sides and λ."""
+
+    start: int  # word index of the segment in the original
+    end: int
+    words_a: tuple[str, ...]
+    words_b: tuple[str, ...]
+    lam: float
+    labels_a: tuple[int, ...] = ()  # per aligned word pair (pad words included)
+    labels_b: tuple[int, ...] = ()
+
+
+@dataclass
+class MixedExample:
+    """Two aligned sub-word sequences, their mixing weights and their soft labels.
+
+    ``labels_*``/``label_weight`` are per labelled unit: one per sub-word position for tagging
+    (``IGNORE_INDEX`` except on first sub-words), one per example for sequence classification.
+    ``anchors`` are positions a sequence head reads (the two entity start markers for relations).
+    """
+
+    ids_a: np.ndarray
+    ids_b: np.ndarray
+    weight: np.ndarray
+    labels_a: np.ndarray
+    labels_b: np.ndarray
+    label_weight: np.ndarray
+    anchors: np.ndarray | None = None
+    source: int = -1
+    mixes: tuple[MixRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def is_mixed(self) -> bool:
+        return bool(self.mixes)
+
+    def __len__(self) -> int:
+        return len(self.ids_a)
+
+    @classmethod
+    def original(
+        cls,
+        ids: np.ndarray,
+        labels: np.ndarray,
+        *,
+        anchors: np.ndarray | None = None,
+        source: int = -1,
+    ) -> MixedExample:
+        """The degenerate mix: an example as it is (an original or a rule-based new sentence)."""
+        return cls(
+            ids_a=ids,
+            ids_b=ids,
+            weight=np.ones(len(ids), dtype=np.float32),
+            labels_a=labels,
+            labels_b=labels,
+            label_weight=np.ones(len(labels), dtype=np.float32),
+            anchors=anchors,
+            source=source,
+        )
+
+
+def _pad_word_label(side_inside: int, other_label: int, pad_label: str, o_label: int) -> int:
+    if pad_label == "inside":
+        return side_inside
+    if pad_label == "o":
+        return o_label
+    return other_label  # "ignore": this side has no say, the other side's label stands
+
+
+def align_segments(
+    seg_a: Segment, seg_b: Segment, lam: float, *, pad_id: int, pad_label: str, o_label: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Align two segments word by word and return the mixed span's six arrays.
+
+    Words are paired over ``max(m, n)`` words; the shorter segment gets pad words. Each pair spans
+    as many sub-words as the longer of its two words, the shorter padded with ``pad_id``. Labels
+    sit on the pair's first sub-word; the rest are ``IGNORE_INDEX``.
+    """
+    m, n = len(seg_a), len(seg_b)
+    widths = [
+        max(len(seg_a.pieces[j]) if j < m else 0, len(seg_b.pieces[j]) if j < n else 0)
+        for j in range(max(m, n))
+    ]
+    total = sum(widths)
+    ids_a = np.full(total, pad_id, dtype=np.int64)
+    ids_b = np.full(total, pad_id, dtype=np.int64)
+    labels_a = np.full(total, IGNORE_INDEX, dtype=np.int64)
+    labels_b = np.full(total, IGNORE_INDEX, dtype=np.int64)
+    pos = 0
+    for j, width in enumerate(widths):
+        if j < m:
+            piece = seg_a.pieces[j]
+            ids_a[pos : pos + len(piece)] = piece
+        if j < n:
+            piece = seg_b.pieces[j]
+            ids_b[pos : pos + len(piece)] = piece
+        if j < m and j < n:
+            la, lb = int(seg_a.labels[j]), int(seg_b.labels[j])
+        elif j < m:
+            la = int(seg_a.labels[j])
+            lb = _pad_word_label(seg_b.inside, la, pad_label, o_label)
+        else:
+            lb = int(seg_b.labels[j])
+            la = _pad_word_label(seg_a.inside, lb, pad_label, o_label)
+        labels_a[pos], labels_b[pos] = la, lb
+        pos += width
+    weight = np.full(total, lam, dtype=np.float32)
+    label_weight = np.full(total, lam, dtype=np.float32)
+    return ids_a, ids_b, weight, labels_a, labels_b, label_weight
+
+
+def mix_segments(
+    ids: np.ndarray,
+    labels: np.ndarray,
+    word_starts: np.ndarray,
+    word_lens: np.ndarray,
+    spans: Sequence[tuple[int, int]],
+    segments_a: Sequence[Segment],
+    partners: Sequence[Segment],
+    lams: Sequence[float],
+    *,
+    pad_id: int,
+    pad_label: str = "inside",
+    o_label: int = 0,
+    label_per_position: bool = True,
+    sequence_labels: tuple[int, int] | None = None,
+    anchors: np.ndarray | None = None,
+    source: int = -1,
+) -> MixedExample:
+    """Replace each word span of an encoded example by its mix with a partner segment.
+
+    ``spans`` are non-overlapping word ranges ``[start, end)`` of the example; ``segments_a[i]``
+    is the example's own segment at ``spans[i]`` and ``partners[i]`` what it is mixed with at
+    weight ``lams[i]``. Everything outside the spans keeps weight 1 and its own hard labels.
+
+    For sequence classification (``label_per_position=False``) ``labels`` is the example's
+    one-element label array, ``sequence_labels`` the (a, b) pair and the label weight is
+    ``lams[0]``; ``anchors`` (sub-word positions outside the spans) are moved with the text.
+    """
+    if pad_label not in PAD_LABELS:
+        raise ValueError(f"pad_label must be one of {PAD_LABELS}, got {pad_label!r}")
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    parts: list[tuple[np.ndarray, ...]] = []
+    cursor = 0
+    shifts: list[tuple[int, int]] = []  # (old end position, cumulative growth after it)
+    growth = 0
+    records = []
+    for i in order:
+        start, end = spans[i]
+        pos_start = int(word_starts[start])
+        pos_end = int(word_starts[end - 1] + word_lens[end - 1])
+        keep = slice(cursor, pos_start)
+        keep_ids = ids[keep]
+        parts.append(
+            (
+                keep_ids,
+                keep_ids,
+                np.ones(len(keep_ids), dtype=np.float32),
+                labels[keep] if label_per_position else None,
+                labels[keep] if label_per_position else None,
+                np.ones(len(keep_ids), dtype=np.float32) if label_per_position else None,
+            )
+        )
+        mixed = align_segments(
+            segments_a[i],
+            partners[i],
+            float(lams[i]),
+            pad_id=pad_id,
+            pad_label=pad_label,
+            o_label=o_label,
+        )
+        parts.append(mixed)
+        growth += len(mixed[0]) - (pos_end - pos_start)
+        shifts.append((pos_end, growth))
+        cursor = pos_end
+        first = mixed[3] != IGNORE_INDEX
+        records.append(
+            MixRecord(
+                start,
+                end,
+                segments_a[i].words,
+                partners[i].words,
+                float(lams[i]),
+                tuple(mixed[3][first].tolist()),
+                tuple(mixed[4][first].tolist()),
+            )
+        )
+    tail_ids = ids[cursor:]
+    parts.append(
+        (
+            tail_ids,
+            tail_ids,
+            np.ones(len(tail_ids), dtype=np.float32),
+            labels[cursor:] if label_per_position else None,
+            labels[cursor:] if label_per_position else None,
+            np.ones(len(tail_ids), dtype=np.float32) if label_per_position else None,
+        )
+    )
+    ids_a = np.concatenate([p[0] for p in parts])
+    ids_b = np.concatenate([p[1] for p in parts])
+    weight = np.concatenate([p[2] for p in parts])
+    if label_per_position:
+        labels_a = np.concatenate([p[3] for p in parts])
+        labels_b = np.concatenate([p[4] for p in parts])
+        label_weight = np.concatenate([p[5] for p in parts])
+    else:
+        if sequence_labels is None:
+            raise ValueError("sequence_labels is required when label_per_position=False")
+        labels_a = np.asarray([sequence_labels[0]], dtype=np.int64)
+        labels_b = np.asarray([sequence_labels[1]], dtype=np.int64)
+        label_weight = np.asarray([lams[0]], dtype=np.float32)
+    new_anchors = None
+    if anchors is not None:
+        new_anchors = anchors.copy()
+        for old_end, grown in shifts:
+            new_anchors[anchors >= old_end] = anchors[anchors >= old_end] + grown
+    return MixedExample(
+        ids_a=ids_a,
+        ids_b=ids_b,
+        weight=weight,
+        labels_a=labels_a,
+        labels_b=labels_b,
+        label_weight=label_weight,
+        anchors=new_anchors,
+        source=source,
+        mixes=tuple(records),
+    )
+
+
+def render_mix(words: Sequence[str], mixed: MixedExample, labels: Sequence[str]) -> str:
+    """A mixed sentence for people: ``He visited [New York City|Obama @0.70] .``.
+
+    Each mixed segment shows both sides and λ (the share of the original side), followed by the
+    soft label of every aligned word, ``B-LOC·0.70+B-PER·0.30``.
+    """
+    out: list[str] = []
+    cursor = 0
+    for rec in mixed.mixes:
+        out.extend(words[cursor : rec.start])
+        soft = " ".join(
+            labels[a] if a == b else f"{labels[a]}·{rec.lam:.2f}+{labels[b]}·{1 - rec.lam:.2f}"
+            for a, b in zip(rec.labels_a, rec.labels_b, strict=True)
+        )
+        out.append(f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)} @{rec.lam:.2f}]{{{soft}}}")
+        cursor = rec.end
+    out.extend(words[cursor:])
+    return " ".join(out)
+
+
+def mix_to_json(
+    words: Sequence[str], mixed: MixedExample, labels: Sequence[str] | None = None
+) -> dict:
+    """A mixed example as JSON: its segments in words and its six arrays in ids."""
+
+    def name(i: int) -> str | int:
+        return labels[i] if labels is not None and i >= 0 else i
+
+    return {
+        "source": mixed.source,
+        "tokens": list(words),
+        "mixes": [
+            {
+                "start": r.start,
+                "end": r.end,
+                "words_a": list(r.words_a),
+                "words_b": list(r.words_b),
+                "lambda": r.lam,
+                "labels_a": [name(i) for i in r.labels_a],
+                "labels_b": [name(i) for i in r.labels_b],
+            }
+            for r in mixed.mixes
+        ],
+        "ids_a": mixed.ids_a.tolist(),
+        "ids_b": mixed.ids_b.tolist(),
+        "weight": [round(float(w), 6) for w in mixed.weight],
+        "labels_a": mixed.labels_a.tolist(),
+        "labels_b": mixed.labels_b.tolist(),
+        "label_weight": [round(float(w), 6) for w in mixed.label_weight],
+    }

@@ -1,0 +1,70 @@
+"""Run folders: every run writes its config, versions, data subset, metrics and predictions as JSON.
+
+The layout is the same for every task and method, so a grid and a report can be built on it::
+
+    OUT/config.json       the full configuration, defaults included
+    OUT/versions.json     python, torch, transformers, segmix … and the machine
+    OUT/subset.json       ids of the training sentences (and of a carved dev split)
+    OUT/metrics.json      dev (best) and test scores, training history and timings
+    OUT/predictions/      test (and dev) predictions as JSON Lines
+    OUT/model/            the best model in Hugging Face format
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically (a half-written metrics file must never look finished)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def versions() -> dict[str, Any]:
+    """Package versions and machine facts that change numbers or timings."""
+    import torch
+
+    packages = {}
+    for name in ("segmix", "torch", "transformers", "accelerate", "numpy", "seqeval", "nltk"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    return {
+        "python": sys.version.split()[0],
+        "packages": packages,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda if torch.cuda.is_available() else None,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    }

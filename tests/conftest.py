@@ -1,0 +1,65 @@
+"""Shared fixtures: the real bundled encoder's tokenizer and real CoNLL-2003 sentences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CONLL = DATA / "conll2003"
+SEMEVAL = DATA / "semeval2010_task8"
+
+LABELS = ["O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if not CONLL.exists():
+        skip = pytest.mark.skip(reason=f"real data not found at {DATA}")
+        for item in items:
+            if "conll" in item.fixturenames:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from segmix.encoding import load_tokenizer
+
+    return load_tokenizer(None)
+
+
+@pytest.fixture
+def cache(tokenizer):
+    from segmix.encoding import SubwordCache
+
+    return SubwordCache(tokenizer)
+
+
+@pytest.fixture(scope="session")
+def conll():
+    return CONLL
+
+
+@pytest.fixture(scope="session")
+def train_sentences(conll):
+    from segmix.data import read_conll
+
+    return read_conll(conll / "train.txt")
+
+
+@pytest.fixture(scope="session")
+def small_train(train_sentences):
+    from segmix.data import sample_subset
+
+    return sample_subset(train_sentences, 60, seed=3)
+
+
+@pytest.fixture
+def small_examples(small_train, cache):
+    from segmix.encoding import encode_tagged
+
+    return encode_tagged(small_train, cache, {lb: i for i, lb in enumerate(LABELS)})

@@ -1,0 +1,114 @@
+"""Pools and the three tagging variants on real CoNLL-2003 sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segmix.augment import MentionMix, MixParams, SynonymMix, TokenMix, make_augmenter
+from segmix.encoding import IGNORE_INDEX
+from segmix.pools import LabelSpace, MentionPool, TokenPool, segment_of
+
+from .conftest import LABELS
+
+
+def test_label_space_inside():
+    space = LabelSpace(LABELS)
+    assert [LABELS[i] for i in space.inside] == [
+        "O", "I-LOC", "I-LOC", "I-MISC", "I-MISC", "I-ORG", "I-ORG", "I-PER", "I-PER"]
+
+
+def test_mention_pool_holds_every_mention_with_its_type(small_examples):
+    pool = MentionPool(small_examples, LabelSpace(LABELS))
+    assert len(pool) == sum(len(ex.mentions) for ex in small_examples) > 0
+    for seg, typ in zip(pool.segments, pool.types, strict=True):
+        assert LABELS[seg.labels[0]] == f"B-{typ}"
+        assert all(LABELS[lb] == f"I-{typ}" for lb in seg.labels[1:])
+    rng = np.random.default_rng(0)
+    assert all(LABELS[pool.sample(rng, "PER").labels[0]] == "B-PER" for _ in range(20))
+
+
+def test_token_pool_counts_occurrences(small_examples):
+    pool = TokenPool(small_examples, LabelSpace(LABELS))
+    assert len(pool) == sum(len(ex.words) for ex in small_examples)
+    rng = np.random.default_rng(0)
+    assert all(pool.sample(rng, 7).labels[0] == 7 for _ in range(20))
+
+
+@pytest.mark.parametrize("cls", [MentionMix, TokenMix])
+def test_mixes_are_well_formed(cls, small_examples, cache):
+    aug = cls(alpha=8.0).fit(small_examples, LABELS, cache)
+    mixes = aug.generate(50, np.random.default_rng(1))
+    assert len(mixes) == 50
+    for m in mixes:
+        n = len(m.ids_a)
+        assert len(m.ids_b) == len(m.weight) == len(m.labels_a) == len(m.labels_b) == n
+        assert n <= cache.max_length
+        # both sides labelled at the same positions
+        np.testing.assert_array_equal(m.labels_a == IGNORE_INDEX, m.labels_b == IGNORE_INDEX)
+        assert ((m.weight == 1) | ((m.weight > 0) & (m.weight < 1))).all()
+        rec = m.mixes[0]
+        assert 0 < rec.lam < 1
+        src = small_examples[m.source]
+        # the text outside the segment is untouched
+        before = src.word_starts[rec.start]
+        assert m.ids_a[:before].tolist() == src.ids[:before].tolist()
+        assert m.ids_b[:before].tolist() == src.ids[:before].tolist()
+        if cls is MentionMix:
+            assert (rec.start, rec.end) in src.mentions
+
+
+def test_same_type_and_same_label_options(small_examples, cache):
+    mm = MentionMix(same_type=True).fit(small_examples, LABELS, cache)
+    for m in mm.generate(30, np.random.default_rng(2)):
+        rec = m.mixes[0]
+        assert LABELS[rec.labels_a[0]][2:] == LABELS[rec.labels_b[0]][2:]
+    tm = TokenMix(same_label=True, entities_only=True).fit(small_examples, LABELS, cache)
+    for m in tm.generate(30, np.random.default_rng(2)):
+        rec = m.mixes[0]
+        assert rec.labels_a == rec.labels_b and LABELS[rec.labels_a[0]] != "O"
+
+
+def test_k_segments_and_lambda_max(small_examples, cache):
+    aug = MentionMix(k=2, lambda_max=True).fit(small_examples, LABELS, cache)
+    mixes = aug.generate(40, np.random.default_rng(3))
+    assert any(len(m.mixes) == 2 for m in mixes)
+    assert all(r.lam >= 0.5 for m in mixes for r in m.mixes)
+
+
+def test_same_seed_same_mixes_and_pinned_params_reproduce(small_examples, cache):
+    aug = TokenMix().fit(small_examples, LABELS, cache)
+    a = aug.generate(10, np.random.default_rng(5))
+    b = aug.generate(10, np.random.default_rng(5))
+    assert [m.ids_b.tolist() for m in a] == [m.ids_b.tolist() for m in b]
+    params = aug.sample_params(np.random.default_rng(9))
+    assert isinstance(params, MixParams)
+    again = aug.apply(params)
+    assert again.ids_b.tolist() == aug.apply(params).ids_b.tolist()
+
+
+def test_own_segment_roundtrip(small_examples):
+    ex = next(e for e in small_examples if e.mentions)
+    s, e = ex.mentions[0]
+    seg = segment_of(ex, s, e, LabelSpace(LABELS))
+    assert seg.words == ex.words[s:e]
+
+
+def test_make_augmenter_rejects_unknown_names():
+    assert make_augmenter("none") is None
+    with pytest.raises(ValueError, match="unknown augmentation 'mixup'"):
+        make_augmenter("mixup")
+
+
+def test_smix_with_a_given_lexicon(small_examples, cache):
+    class Lexicon(dict):
+        def words(self):
+            return list(self)
+
+    lexicon = Lexicon({"said": (("stated",), ("aforesaid",)), "Germany": (("Federal", "Republic"),)})
+    aug = SynonymMix(lexicon=lexicon).fit(small_examples, LABELS, cache)
+    assert aug.n_eligible > 0
+    for m in aug.generate(20, np.random.default_rng(0)):
+        rec = m.mixes[0]
+        assert rec.words_a[0] in lexicon and rec.words_b in lexicon[rec.words_a[0]]
+        assert rec.labels_a[0] == rec.labels_b[0]  # both sides carry the word's own label
