@@ -74,16 +74,29 @@ def main() -> None:
         else:
             print(f"[{n}/{len(cells)}] {method} seed {seed}: training", flush=True)
             config = TrainConfig(
-                data_dir=args.data, train_size=args.train_size, sample_seed=seed, seed=seed,
-                augment=method, rate=args.rate, alpha=args.alpha, max_steps=args.steps,
-                batch_size=args.batch_size, lr=args.lr, dev_size=args.dev_size,
-                eval_every=args.eval_every, output_dir=str(run_dir), save_model=False,
+                data_dir=args.data,
+                train_size=args.train_size,
+                sample_seed=seed,
+                seed=seed,
+                augment=method,
+                rate=args.rate,
+                alpha=args.alpha,
+                max_steps=args.steps,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                dev_size=args.dev_size,
+                eval_every=args.eval_every,
+                output_dir=str(run_dir),
+                save_model=False,
                 progress=False,
             )
             metrics = train_ner(config)
         results[method][seed] = metrics
-        print(f"    test F1 {metrics['test']['f1']:.4f}  dev F1 {metrics['dev']['f1']:.4f}  "
-              f"epoch {statistics.median(metrics['timing']['epoch_seconds']):.2f}s", flush=True)
+        print(
+            f"    test F1 {metrics['test']['f1']:.4f}  dev F1 {metrics['dev']['f1']:.4f}  "
+            f"epoch {statistics.median(metrics['timing']['epoch_seconds']):.2f}s",
+            flush=True,
+        )
 
     summary = summarise(results, args)
     write_json(Path(args.out).with_suffix(".json"), summary)
@@ -116,10 +129,17 @@ def summarise(results: dict[str, dict[int, dict]], args) -> dict:
         }
     return {
         "setup": {
-            "data": args.data, "train_size": args.train_size, "seeds": args.seeds,
-            "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
-            "rate": args.rate, "alpha": args.alpha, "dev_sample_for_selection": args.dev_size,
-            "eval_every": args.eval_every, "model": "all-MiniLM-L6-v2 (bundled)",
+            "data": args.data,
+            "train_size": args.train_size,
+            "seeds": args.seeds,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "rate": args.rate,
+            "alpha": args.alpha,
+            "dev_sample_for_selection": args.dev_size,
+            "eval_every": args.eval_every,
+            "model": "all-MiniLM-L6-v2 (bundled)",
         },
         "versions": versions(),
         "methods": rows,
@@ -145,8 +165,10 @@ def render(summary: dict) -> str:
     ]
     for method, r in summary["methods"].items():
         per_seed = ", ".join(f"{v:.2f}" for v in r["test_f1"].values())
-        gain = "–" if method == "none" or r["gain_mean"] is None else (
-            f"{r['gain_mean']:+.2f} ± {r['gain_std'] or 0:.2f}"
+        gain = (
+            "–"
+            if method == "none" or r["gain_mean"] is None
+            else (f"{r['gain_mean']:+.2f} ± {r['gain_std'] or 0:.2f}")
         )
         p = "–" if r["gain_paired_t_p"] is None else f"{r['gain_paired_t_p']:.2f}"
         dev = statistics.mean(r["dev_f1"].values())

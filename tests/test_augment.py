@@ -15,7 +15,16 @@ from .conftest import LABELS
 def test_label_space_inside():
     space = LabelSpace(LABELS)
     assert [LABELS[i] for i in space.inside] == [
-        "O", "I-LOC", "I-LOC", "I-MISC", "I-MISC", "I-ORG", "I-ORG", "I-PER", "I-PER"]
+        "O",
+        "I-LOC",
+        "I-LOC",
+        "I-MISC",
+        "I-MISC",
+        "I-ORG",
+        "I-ORG",
+        "I-PER",
+        "I-PER",
+    ]
 
 
 def test_mention_pool_holds_every_mention_with_its_type(small_examples):
@@ -105,7 +114,9 @@ def test_smix_with_a_given_lexicon(small_examples, cache):
         def words(self):
             return list(self)
 
-    lexicon = Lexicon({"said": (("stated",), ("aforesaid",)), "Germany": (("Federal", "Republic"),)})
+    lexicon = Lexicon(
+        {"said": (("stated",), ("aforesaid",)), "Germany": (("Federal", "Republic"),)}
+    )
     aug = SynonymMix(lexicon=lexicon).fit(small_examples, LABELS, cache)
     assert aug.n_eligible > 0
     for m in aug.generate(20, np.random.default_rng(0)):

@@ -12,10 +12,13 @@ from segmix.mixing import MixedExample
 
 def _mixed() -> MixedExample:
     return MixedExample(
-        ids_a=np.array([101, 5, 0, 102]), ids_b=np.array([101, 6, 7, 102]),
+        ids_a=np.array([101, 5, 0, 102]),
+        ids_b=np.array([101, 6, 7, 102]),
         weight=np.array([1, 0.6, 0.6, 1], dtype=np.float32),
-        labels_a=np.array([-100, 1, -100, -100]), labels_b=np.array([-100, 3, -100, -100]),
-        label_weight=np.array([1, 0.6, 0.6, 1], dtype=np.float32), mixes=("x",),
+        labels_a=np.array([-100, 1, -100, -100]),
+        labels_b=np.array([-100, 3, -100, -100]),
+        label_weight=np.array([1, 0.6, 0.6, 1], dtype=np.float32),
+        mixes=("x",),
     )
 
 

@@ -19,13 +19,18 @@ def test_cache_agrees_with_the_tokenizer_on_real_sentences(tokenizer, cache, sma
         ref = tokenizer(list(sentence.tokens), is_split_into_words=True)
         assert enc.ids.tolist() == ref["input_ids"]
         word_ids = ref.word_ids()
-        firsts = [i for i, w in enumerate(word_ids) if w is not None and (i == 0 or word_ids[i - 1] != w)]
+        firsts = [
+            i for i, w in enumerate(word_ids) if w is not None and (i == 0 or word_ids[i - 1] != w)
+        ]
         assert enc.word_starts.tolist() == firsts
 
 
 def test_labels_sit_on_first_subwords(tokenizer, cache):
-    sentence = NerSentence(tokens=("Schwarzenegger", "visited", "Wolfsburg", "."),
-                           tags=("B-PER", "O", "B-LOC", "O"), id=0)
+    sentence = NerSentence(
+        tokens=("Schwarzenegger", "visited", "Wolfsburg", "."),
+        tags=("B-PER", "O", "B-LOC", "O"),
+        id=0,
+    )
     (ex,) = encode_tagged([sentence], cache, L2I)
     pieces = tokenizer.convert_ids_to_tokens(ex.ids.tolist())
     assert pieces[0] == "[CLS]" and pieces[-1] == "[SEP]"

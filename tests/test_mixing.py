@@ -31,8 +31,17 @@ def worked_example(pad_label: str) -> MixedExample:
         pieces=(np.array([OB, AMA]),), labels=np.array([B_PER]), inside=I_PER, words=("Obama",)
     )
     return mix_segments(
-        ids, labels, starts, lens, [(2, 5)], [own], [obama], [0.7],
-        pad_id=PAD, pad_label=pad_label, o_label=O,
+        ids,
+        labels,
+        starts,
+        lens,
+        [(2, 5)],
+        [own],
+        [obama],
+        [0.7],
+        pad_id=PAD,
+        pad_label=pad_label,
+        o_label=O,
     )
 
 
@@ -64,11 +73,24 @@ def test_longer_partner_grows_the_sentence_and_pads_the_original_side():
     labels = np.array([IG, B_PER, IG])
     own = Segment((np.array([HE]),), np.array([B_PER]), I_PER, ("He",))
     partner = Segment(
-        (np.array([NEW]), np.array([YORK, CITY])), np.array([B_LOC, I_LOC]), I_LOC,
+        (np.array([NEW]), np.array([YORK, CITY])),
+        np.array([B_LOC, I_LOC]),
+        I_LOC,
         ("New", "Yorkcity"),
     )
-    mix = mix_segments(ids, labels, np.array([1]), np.array([1]), [(0, 1)], [own], [partner],
-                       [0.25], pad_id=PAD, pad_label="inside", o_label=O)
+    mix = mix_segments(
+        ids,
+        labels,
+        np.array([1]),
+        np.array([1]),
+        [(0, 1)],
+        [own],
+        [partner],
+        [0.25],
+        pad_id=PAD,
+        pad_label="inside",
+        o_label=O,
+    )
     assert mix.ids_a.tolist() == [CLS, HE, PAD, PAD, SEP]
     assert mix.ids_b.tolist() == [CLS, NEW, YORK, CITY, SEP]
     assert mix.labels_a.tolist() == [IG, B_PER, I_PER, IG, IG]
@@ -86,9 +108,18 @@ def test_two_segments_and_anchor_shift():
         Segment((np.array([7]), np.array([8])), np.array([O, O]), O),
         Segment((np.array([9]),), np.array([O]), O),
     ]
-    mix = mix_segments(ids, labels, starts, lens, [(2, 3), (0, 1)], [seg[1], seg[0]],
-                       [partners[1], partners[0]], [0.4, 0.6], pad_id=PAD,
-                       anchors=np.array([2, 4, 5]))
+    mix = mix_segments(
+        ids,
+        labels,
+        starts,
+        lens,
+        [(2, 3), (0, 1)],
+        [seg[1], seg[0]],
+        [partners[1], partners[0]],
+        [0.4, 0.6],
+        pad_id=PAD,
+        anchors=np.array([2, 4, 5]),
+    )
     assert mix.ids_a.tolist() == [CLS, 1, PAD, 2, 3, 4, SEP]
     assert mix.ids_b.tolist() == [CLS, 7, 8, 2, 9, 4, SEP]
     np.testing.assert_allclose(mix.weight, [1, 0.6, 0.6, 1, 0.4, 1, 1])
@@ -100,9 +131,19 @@ def test_two_segments_and_anchor_shift():
 def test_sequence_labels_for_relations():
     ids = np.array([CLS, 1, 2, SEP])
     seg = Segment((np.array([1]),), np.array([0]), 0)
-    mix = mix_segments(ids, np.array([5]), np.array([1, 2]), np.array([1, 1]), [(0, 1)], [seg],
-                       [Segment((np.array([9]),), np.array([0]), 0)], [0.3], pad_id=PAD,
-                       label_per_position=False, sequence_labels=(5, 2))
+    mix = mix_segments(
+        ids,
+        np.array([5]),
+        np.array([1, 2]),
+        np.array([1, 1]),
+        [(0, 1)],
+        [seg],
+        [Segment((np.array([9]),), np.array([0]), 0)],
+        [0.3],
+        pad_id=PAD,
+        label_per_position=False,
+        sequence_labels=(5, 2),
+    )
     assert mix.labels_a.tolist() == [5] and mix.labels_b.tolist() == [2]
     np.testing.assert_allclose(mix.label_weight, [0.3])
 

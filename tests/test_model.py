@@ -23,8 +23,9 @@ def test_pair_loss_matches_hand_computation():
     labels_b = torch.tensor([[0, IGNORE_INDEX]])
     v = torch.tensor([[0.7, 1.0]])
     expected = 0.7 * -math.log(0.5) + 0.3 * -math.log(0.25)
-    assert math.isclose(pair_cross_entropy(logits, labels_a, labels_b, v).item(), expected,
-                        rel_tol=1e-6)
+    assert math.isclose(
+        pair_cross_entropy(logits, labels_a, labels_b, v).item(), expected, rel_tol=1e-6
+    )
 
 
 def test_pair_loss_equals_cross_entropy_for_originals():
@@ -39,8 +40,9 @@ def test_pair_loss_equals_cross_entropy_for_originals():
 
 def test_pair_loss_on_sequence_labels():
     logits = torch.log(torch.tensor([[0.2, 0.8], [0.5, 0.5]]))
-    loss = pair_cross_entropy(logits, torch.tensor([1, 0]), torch.tensor([0, 0]),
-                              torch.tensor([0.25, 1.0]))
+    loss = pair_cross_entropy(
+        logits, torch.tensor([1, 0]), torch.tensor([0, 0]), torch.tensor([0.25, 1.0])
+    )
     expected = ((0.25 * -math.log(0.8) + 0.75 * -math.log(0.2)) + -math.log(0.5)) / 2
     assert math.isclose(loss.item(), expected, rel_tol=1e-6)
 

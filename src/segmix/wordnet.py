@@ -177,7 +177,7 @@ def load_wordnet(root: str | Path | None = None) -> WordNetCorpusReader:
     return _load_wordnet(_resolve_root(root))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_wordnet(root: str) -> WordNetCorpusReader:
     if not os.path.isdir(root):
         raise WordNetUnavailable(root, "the directory does not exist")
@@ -210,7 +210,9 @@ def _has_letter(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
 
-def _lookup(reader: WordNetCorpusReader, word: str, max_synonyms: int) -> tuple[tuple[str, ...], ...]:
+def _lookup(
+    reader: WordNetCorpusReader, word: str, max_synonyms: int
+) -> tuple[tuple[str, ...], ...]:
     """Synonyms of ``word``: lemma names of all its synsets (all parts of speech, WordNet order),
     multi-word lemmas split on ``_``, without the word itself, its base forms or duplicates
     (case-insensitive), in WordNet's own case; at most ``max_synonyms``."""

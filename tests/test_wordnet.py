@@ -1,0 +1,157 @@
+"""segmix.wordnet against the real WordNet 3.0 of Debian's wordnet-base, read with NLTK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nltk", reason="NLTK is the optional extra segmix[wordnet]")
+
+from segmix.wordnet import (
+    DEFAULT_WORDNET_DIR,
+    LEXNAMES,
+    SynonymLexicon,
+    WordNetUnavailable,
+    load_wordnet,
+    synonyms,
+    wordnet_available,
+)
+
+if not wordnet_available():
+    pytest.skip(
+        f"WordNet not found in {DEFAULT_WORDNET_DIR} (or $SEGMIX_WORDNET_DIR): "
+        "apt-get install --no-install-recommends wordnet-base",
+        allow_module_level=True,
+    )
+
+CONLL_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "conll2003" / "train.txt"
+
+
+def conll_tokens(limit: int | None = None) -> list[str]:
+    tokens: list[str] = []
+    with CONLL_TRAIN.open(encoding="utf8") as fh:
+        for line in fh:
+            fields = line.split()
+            if not fields or fields[0] == "-DOCSTART-":
+                continue
+            tokens.append(fields[0])
+            if limit is not None and len(tokens) >= limit:
+                break
+    return tokens
+
+
+def test_import_does_not_import_nltk():
+    code = "import sys, segmix.wordnet; print('nltk' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_reader_is_cached_and_has_lexnames():
+    reader = load_wordnet()
+    assert load_wordnet(DEFAULT_WORDNET_DIR) is reader
+    assert len(LEXNAMES) == 45
+    assert LEXNAMES[0] == "adj.all" and LEXNAMES[44] == "adj.ppl"
+    assert reader.get_version() == "3.0"
+    assert reader.synset("car.n.01").lexname() == "noun.artifact"
+    assert reader.synset("run.v.01").lexname() == "verb.motion"
+    assert reader.synset("quickly.r.01").lexname() == "adv.all"
+
+
+def test_car():
+    syns = synonyms("car")
+    for expected in [("auto",), ("automobile",), ("motorcar",), ("railcar",)]:
+        assert expected in syns
+    # multi-word lemma railway_car comes back split
+    assert ("railway", "car") in syns
+    assert ("railroad", "car") in syns
+    assert len(syns) <= 10
+
+
+def test_quickly_and_inflected_forms():
+    syns = synonyms("quickly")
+    assert ("rapidly",) in syns and ("speedily",) in syns
+    # inflected forms reach their lemma's synsets, without the base form itself
+    cars = synonyms("cars")
+    assert ("automobile",) in cars and ("car",) not in cars
+    ran = synonyms("ran")
+    assert ("run",) not in ran and ("escape",) in ran
+
+
+def test_capitalised_word_keeps_wordnet_case():
+    syns = synonyms("Germany")
+    assert ("Federal", "Republic", "of", "Germany") in syns
+    assert ("Deutschland",) in syns
+
+
+def test_word_itself_never_in_synonyms():
+    for word in ["car", "Car", "CAR", "good", "run", "Germany", "quickly", "bank"]:
+        for syn in synonyms(word):
+            assert " ".join(syn).lower() != word.lower()
+
+
+def test_no_letters_no_synonyms():
+    for token in [",", ".", "(", "1996", "3-1", "--", "1.5", ""]:
+        assert synonyms(token) == []
+
+
+def test_missing_directory(tmp_path):
+    missing = tmp_path / "no-wordnet-here"
+    assert not wordnet_available(missing)
+    with pytest.raises(WordNetUnavailable) as info:
+        load_wordnet(missing)
+    message = str(info.value)
+    assert str(missing) in message
+    assert "apt-get install --no-install-recommends wordnet-base" in message
+    assert "pip install 'segmix[wordnet]'" in message
+
+
+def test_env_var_overrides_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEGMIX_WORDNET_DIR", str(tmp_path))
+    with pytest.raises(WordNetUnavailable, match=str(tmp_path)):
+        load_wordnet()
+    assert load_wordnet(DEFAULT_WORDNET_DIR) is not None
+
+
+def test_lexicon_basics():
+    vocab = ["car", "Car", "cars", ",", "1996", "quickly", "the", "xqzzv", "car"]
+    lex = SynonymLexicon(vocab, max_synonyms=3)
+    assert lex.words() == ["car", "Car", "cars", "quickly"]
+    assert len(lex) == 4
+    assert lex["car"] == (("auto",), ("automobile",), ("machine",))
+    assert lex["CAR"] == lex["car"]
+    assert "car" in lex and "quickly" in lex
+    assert "," not in lex and "the" not in lex and "xqzzv" not in lex and 3 not in lex
+    assert lex[","] == () and lex["xqzzv"] == ()
+    # words outside the vocabulary are not looked up
+    assert lex["automobile"] == ()
+
+
+@pytest.mark.skipif(not CONLL_TRAIN.exists(), reason=f"CoNLL-2003 not found at {CONLL_TRAIN}")
+def test_lexicon_over_conll_tokens():
+    tokens = conll_tokens(1000)
+    assert len(tokens) == 1000
+    start = time.perf_counter()
+    lex = SynonymLexicon(tokens)
+    build = time.perf_counter() - start
+    assert build < 30  # generous; a few seconds in practice
+    assert 0 < len(lex) < len(set(tokens))
+    for word in lex.words():
+        syns = lex[word]
+        assert 0 < len(syns) <= 10
+        assert len(set(syns)) == len(syns)
+        assert all(syn and all(syn) for syn in syns)
+        assert all(" ".join(syn).lower() != word.lower() for syn in syns)
+    assert not any(tok in lex for tok in tokens if not any(ch.isalpha() for ch in tok))
+    # lookups are dictionary reads
+    start = time.perf_counter()
+    for _ in range(10):
+        for tok in tokens:
+            lex[tok]
+            tok in lex  # noqa: B015
+    assert time.perf_counter() - start < 1.0
