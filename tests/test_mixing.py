@@ -9,7 +9,7 @@ from segmix.encoding import IGNORE_INDEX as IG
 from segmix.mixing import MixedExample, Segment, align_segments, mix_segments, render_mix
 
 # label ids of the worked example
-O, B_LOC, I_LOC, B_PER, I_PER = 0, 1, 2, 3, 4
+O, B_LOC, I_LOC, B_PER, I_PER = 0, 1, 2, 3, 4  # noqa: E741
 LABELS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 CLS, SEP, PAD = 101, 102, 0
 HE, VISITED, NEW, YORK, CITY, DOT, OB, AMA = 11, 12, 13, 14, 15, 16, 21, 22
@@ -158,7 +158,7 @@ def test_original_is_the_degenerate_mix():
 def test_every_aligned_pair_spans_the_longer_word():
     a = Segment((np.array([1, 2, 3]),), np.array([B_LOC]), I_LOC)
     b = Segment((np.array([4]), np.array([5, 6])), np.array([B_PER, I_PER]), I_PER)
-    ids_a, ids_b, w, la, lb, v = align_segments(a, b, 0.5, pad_id=PAD, pad_label="o", o_label=O)
+    ids_a, ids_b, _w, la, lb, _v = align_segments(a, b, 0.5, pad_id=PAD, pad_label="o", o_label=O)
     assert ids_a.tolist() == [1, 2, 3, PAD, PAD]
     assert ids_b.tolist() == [4, PAD, PAD, 5, 6]
     assert la.tolist() == [B_LOC, IG, IG, O, IG]

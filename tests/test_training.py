@@ -150,5 +150,5 @@ def test_epoch_data_redraws_mixes(small_examples, cache):
 def test_empty_training_file_is_a_clear_error(tmp_path):
     empty = tmp_path / "train.txt"
     empty.write_text("-DOCSTART- O\n\n")
-    with pytest.raises(ValueError, match="train.txt"):
+    with pytest.raises(ValueError, match=r"train\.txt"):
         train_ner(TrainConfig(train_file=str(empty), data_dir=None, output_dir=str(tmp_path)))

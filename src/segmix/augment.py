@@ -28,7 +28,7 @@ from segmix.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segmen
 
 @dataclass(frozen=True)
 class MixParams:
-    """Everything random about one mixed example; :meth:`SegMixAugmenter.apply` needs nothing else."""
+    """Everything random about one mixed example; ``apply`` needs nothing else."""
 
     source: int
     spans: tuple[tuple[int, int], ...]
@@ -311,5 +311,5 @@ def make_augmenter(name: str, **options) -> SegMixAugmenter | None:
     except KeyError:
         raise ValueError(
             f"unknown augmentation {name!r}; choose from none, {', '.join(AUGMENTERS)}"
-        )
+        ) from None
     return cls(**options)

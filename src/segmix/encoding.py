@@ -30,14 +30,14 @@ def default_model_path() -> str:
 
 
 def resolve_model(model: str | None) -> str:
-    """``None`` or ``"default"`` means the bundled encoder; anything else is a hub name or a path."""
+    """``None`` or ``"default"``: the bundled encoder; anything else: a hub name or a path."""
     if model is None or model == "default":
         return default_model_path()
     return model
 
 
 def load_tokenizer(model: str | None):
-    """Load a fast tokenizer from a hub name or a local directory (works offline for a directory)."""
+    """A fast tokenizer from a hub name or a local directory (offline for a directory)."""
     from transformers import AutoTokenizer
 
     name = resolve_model(model)
@@ -138,7 +138,7 @@ class SubwordCache:
 
 
 def _model_max_length(tokenizer) -> int:
-    """The tokenizer's limit, with the 'very large int' placeholder some tokenizers use mapped to 512."""
+    """The tokenizer's limit; the 'very large int' placeholder of some tokenizers means 512."""
     limit = getattr(tokenizer, "model_max_length", 512) or 512
     return int(limit) if limit < 100_000 else 512
 
