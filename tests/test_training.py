@@ -132,16 +132,18 @@ def test_epoch_data_redraws_mixes(small_examples, cache):
     import numpy as np
 
     from segmix.augment import MentionMix
+    from segmix.mixing import MixedExample
 
     from .conftest import LABELS
 
     aug = MentionMix().fit(small_examples, LABELS, cache)
-    data = EpochData(small_examples, aug, n_mix=6, seed=0, mix_from_epoch=1)
+    originals = [MixedExample.original(ex.ids, ex.labels) for ex in small_examples]
+    data = EpochData(originals, aug, n_mix=6, seed=0, mix_from_epoch=1)
     assert len(data.epoch(0)) == len(small_examples)
     e1, e2 = data.mixes(1), data.mixes(2)
     assert len(e1) == 6 and [m.ids_b.tolist() for m in e1] != [m.ids_b.tolist() for m in e2]
     assert [m.ids_b.tolist() for m in data.mixes(1)] == [m.ids_b.tolist() for m in e1]
-    once = EpochData(small_examples, aug, n_mix=6, seed=0, resample="once")
+    once = EpochData(originals, aug, n_mix=6, seed=0, resample="once")
     assert once.mixes(0) is once.mixes(3)
     batches = length_grouped_batches(np.array([5, 9, 2, 7, 3]), 2, np.random.default_rng(0))
     assert sorted(i for b in batches for i in b) == [0, 1, 2, 3, 4]

@@ -36,7 +36,53 @@ class MixParams:
     lams: tuple[float, ...]
 
 
-class SegMixAugmenter(ABC):
+class Mixer:
+    """What every interpolating augmenter shares: λ ~ Beta(alpha, alpha), ``lambda_max``, and
+    ``generate`` on top of a subclass's ``sample_params``/``apply``.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, *, alpha: float = 8.0, lambda_max: bool = False, max_tries: int = 10):
+        if alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {alpha}")
+        self.alpha = float(alpha)
+        self.lambda_max = bool(lambda_max)
+        self.max_tries = int(max_tries)
+        self._eligible = np.zeros(0, dtype=np.int64)
+
+    @property
+    def n_eligible(self) -> int:
+        """Training examples that have a segment of this variant's kind."""
+        return len(self._eligible)
+
+    def draw_lambda(self, rng: np.random.Generator) -> float:
+        lam = float(rng.beta(self.alpha, self.alpha))
+        return max(lam, 1.0 - lam) if self.lambda_max else lam
+
+    def sample_params(self, rng: np.random.Generator, source: int | None = None):
+        raise NotImplementedError
+
+    def apply(self, params) -> MixedExample:
+        raise NotImplementedError
+
+    def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
+        """``n`` mixed examples (fewer only if the training set has no eligible example)."""
+        out: list[MixedExample] = []
+        attempts = 0
+        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
+            attempts += 1
+            params = self.sample_params(rng)
+            if params is not None:
+                out.append(self.apply(params))
+        return out
+
+    def describe(self) -> dict:
+        """The settings, for the run's config.json."""
+        return {"name": self.name, "alpha": self.alpha, "lambda_max": self.lambda_max}
+
+
+class SegMixAugmenter(Mixer, ABC):
     """Base of the SegMix variants: pools, λ, segment choice, length guard.
 
     Args:
@@ -51,8 +97,6 @@ class SegMixAugmenter(ABC):
             would exceed the model's maximum length (a mixed segment is never truncated).
     """
 
-    name: ClassVar[str] = ""
-
     def __init__(
         self,
         *,
@@ -62,20 +106,15 @@ class SegMixAugmenter(ABC):
         lambda_max: bool = False,
         max_tries: int = 10,
     ) -> None:
-        if alpha <= 0:
-            raise ValueError(f"alpha must be positive, got {alpha}")
+        super().__init__(alpha=alpha, lambda_max=lambda_max, max_tries=max_tries)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         if pad_label not in PAD_LABELS:
             raise ValueError(f"pad_label must be one of {PAD_LABELS}, got {pad_label!r}")
-        self.alpha = float(alpha)
         self.k = int(k)
         self.pad_label = pad_label
-        self.lambda_max = bool(lambda_max)
-        self.max_tries = int(max_tries)
         self.examples: Sequence[TaggedExample] = ()
         self._candidates: list[list[tuple[int, int]]] = []
-        self._eligible = np.zeros(0, dtype=np.int64)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(
@@ -106,16 +145,7 @@ class SegMixAugmenter(ABC):
     ) -> Segment | None:
         """A partner segment for ``span`` of ``example`` (``None`` when the pool has none)."""
 
-    @property
-    def n_eligible(self) -> int:
-        """Training examples that have a segment of this variant's kind."""
-        return len(self._eligible)
-
     # -- drawing and applying ----------------------------------------------------------------
-    def draw_lambda(self, rng: np.random.Generator) -> float:
-        lam = float(rng.beta(self.alpha, self.alpha))
-        return max(lam, 1.0 - lam) if self.lambda_max else lam
-
     def sample_params(
         self, rng: np.random.Generator, source: int | None = None
     ) -> MixParams | None:
@@ -174,26 +204,8 @@ class SegMixAugmenter(ABC):
             source=params.source,
         )
 
-    def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
-        """``n`` mixed examples (fewer only if the training set has no eligible example)."""
-        out: list[MixedExample] = []
-        attempts = 0
-        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
-            attempts += 1
-            params = self.sample_params(rng)
-            if params is not None:
-                out.append(self.apply(params))
-        return out
-
     def describe(self) -> dict:
-        """The settings, for the run's config.json."""
-        return {
-            "name": self.name,
-            "alpha": self.alpha,
-            "k": self.k,
-            "pad_label": self.pad_label,
-            "lambda_max": self.lambda_max,
-        }
+        return {**super().describe(), "k": self.k, "pad_label": self.pad_label}
 
 
 def _aligned_width(example: TaggedExample, span: tuple[int, int], partner: Segment) -> int:

@@ -20,7 +20,8 @@ import click
 
 HELP = {
     "task": "ner (tagging) or re (relation classification).",
-    "data_dir": "Folder with train/dev/test files (CoNLL-2003 by default).",
+    "data_dir": "Folder with train/dev/test files (default: CoNLL-2003 for ner, SemEval-2010 "
+    "Task 8 for re, in ../shared/data).",
     "train_file": "Training file (default: DATA/train.*).",
     "dev_file": "Dev file for model selection (default: DATA/dev.*).",
     "test_file": "Test file, scored once with the selected model (default: DATA/test.*).",
@@ -36,6 +37,7 @@ HELP = {
     "same_type": "MMix: partners of the mention's own type only.",
     "same_label": "TMix: partners with the word's own label only.",
     "entities_only": "TMix: mix only words inside mentions.",
+    "same_relation": "RMix: partners with the example's own relation only.",
     "pad_label": "Label of pad words when segments differ in length: inside, o or ignore.",
     "lambda_max": "Use max(λ, 1-λ) so the original side dominates.",
     "resample": "Draw new mixes every epoch, or once.",

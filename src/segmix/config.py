@@ -16,11 +16,11 @@ DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
 
 @dataclass
 class TrainConfig:
-    """Everything a tagging run depends on; written to ``config.json`` in full."""
+    """Everything a run depends on; written to ``config.json`` in full."""
 
     task: str = "ner"  # ner | re
     # data
-    data_dir: str | None = DEFAULT_CONLL_DIR
+    data_dir: str | None = None  # default: CoNLL-2003 (ner) or SemEval-2010 Task 8 (re)
     train_file: str | None = None  # default: DATA_DIR/train.txt
     dev_file: str | None = None  # default: DATA_DIR/dev.txt
     test_file: str | None = None  # default: DATA_DIR/test.txt (None and absent: no test)
@@ -32,12 +32,13 @@ class TrainConfig:
     # model
     model: str = "default"
     # augmentation (SEGMIX.md)
-    augment: str = "none"  # none | mmix | tmix | smix
+    augment: str = "none"  # none | mmix | tmix | smix (ner); none | rmix | mmix (re)
     alpha: float = 8.0
     rate: float = 0.2
     k: int = 1
     same_type: bool = False
     same_label: bool = False
+    same_relation: bool = False
     entities_only: bool = False
     pad_label: str = "inside"
     lambda_max: bool = False
@@ -65,14 +66,20 @@ class TrainConfig:
     save_model: bool = True
     progress: bool = True
 
+    @property
+    def data_root(self) -> str:
+        """The data folder: ``data_dir``, or the task's default data set."""
+        if self.data_dir:
+            return self.data_dir
+        return DEFAULT_SEMEVAL_DIR if self.task == "re" else DEFAULT_CONLL_DIR
+
     def resolved_files(self) -> tuple[Path, Path | None, Path | None]:
-        base = Path(self.data_dir) if self.data_dir else None
+        """(train, dev, test) of a tagging run; dev and test are optional."""
+        base = Path(self.data_root)
 
         def pick(explicit: str | None, name: str) -> Path | None:
             if explicit:
                 return Path(explicit)
-            if base is None:
-                return None
             path = base / name
             return path if path.exists() or name == "train.txt" else None
 
@@ -83,7 +90,10 @@ class TrainConfig:
 
     def augmenter_options(self) -> dict:
         """The options the chosen augmenter accepts (each variant takes its own subset)."""
-        from segmix.augment import AUGMENTERS
+        if self.task == "re":
+            from segmix.re_augment import RELATION_AUGMENTERS as AUGMENTERS
+        else:
+            from segmix.augment import AUGMENTERS
 
         cls = AUGMENTERS.get(self.augment)
         if cls is None:

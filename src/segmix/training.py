@@ -14,19 +14,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from segmix.augment import SegMixAugmenter, make_augmenter
+from segmix.augment import make_augmenter
 from segmix.collate import MixCollator
 from segmix.config import TrainConfig
 from segmix.encoding import (
     SubwordCache,
-    TaggedExample,
     encode_tagged,
     load_tokenizer,
     resolve_model,
@@ -96,14 +95,16 @@ def random_batches(n: int, batch_size: int, rng: np.random.Generator) -> list[li
 class EpochData:
     """Originals plus this epoch's mixes; ``resample="epoch"`` draws new λ and partners each epoch.
 
+    ``augmenter`` is anything with ``generate(n, rng) -> list[MixedExample]`` (or ``None``).
+
     Mixes are drawn from a generator seeded by ``(seed, epoch)``, so an epoch's mixes depend only
     on the seed and the epoch, not on what ran before.
     """
 
     def __init__(
         self,
-        examples: Sequence[TaggedExample],
-        augmenter: SegMixAugmenter | None,
+        originals: Sequence[MixedExample],
+        augmenter,
         *,
         n_mix: int,
         seed: int,
@@ -112,9 +113,7 @@ class EpochData:
     ) -> None:
         if resample not in ("epoch", "once"):
             raise ValueError(f"resample must be 'epoch' or 'once', got {resample!r}")
-        self.originals = [
-            MixedExample.original(ex.ids, ex.labels, source=i) for i, ex in enumerate(examples)
-        ]
+        self.originals = list(originals)
         self.augmenter = augmenter
         self.n_mix = n_mix if augmenter is not None else 0
         self.seed = seed
@@ -141,71 +140,73 @@ def _load_split(path: Path | None, scheme: str):
     return read_ner(path, scheme=scheme) if path is not None else None
 
 
-def train_ner(config: TrainConfig) -> dict:
-    """Train and evaluate a tagger; write the run folder; return the metrics dict."""
+@dataclass
+class FitResult:
+    """What the loop reports: the selected model (unwrapped) and how training went."""
+
+    model: torch.nn.Module
+    history: list[dict]
+    epoch_seconds: list[float]
+    train_seconds: float
+    steps: int
+    best_step: int
+    stopped_early: bool
+    tokens_seen: int
+
+    def summary(self) -> dict:
+        return {
+            "steps": self.steps,
+            "epochs_run": len(self.epoch_seconds),
+            "stopped_early": self.stopped_early,
+            "best_step": self.best_step,
+            "history": self.history,
+            "timing": {
+                "train_seconds": self.train_seconds,
+                "epoch_seconds": self.epoch_seconds,
+                "tokens_per_second": (
+                    self.tokens_seen / self.train_seconds if self.train_seconds else None
+                ),
+                "tokens_seen": self.tokens_seen,
+            },
+        }
+
+
+def make_accelerator(config: TrainConfig):
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
-    from segmix.data import label_list, sample_subset
-    from segmix.model import load_token_classifier, token_loss
-
-    out = Path(config.output_dir)
-    accelerator = Accelerator(
+    return Accelerator(
         mixed_precision=config.mixed_precision,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
     )
-    main = accelerator.is_main_process
-    set_seed(config.seed)
 
-    # data: a seeded subset of train; dev for selection only; test scored once at the end
-    train_path, dev_path, test_path = config.resolved_files()
-    full_train = _load_split(train_path, config.scheme)
-    train = sample_subset(full_train, config.train_size, config.sample_seed)
-    if not train:
-        raise ValueError(f"{train_path}: the training set is empty")
-    dev = _load_split(dev_path, config.scheme)
-    if dev is not None and config.dev_size is not None:
-        dev = sample_subset(dev, min(config.dev_size, len(dev)), config.sample_seed)
-    test = _load_split(test_path, config.scheme)
-    labels = label_list(full_train)  # all of train's types, so subsets share one label space
-    label2id = {label: i for i, label in enumerate(labels)}
 
-    tokenizer = load_tokenizer(config.model)
-    cache = SubwordCache(tokenizer)
-    train_examples = encode_tagged(train, cache, label2id, source=str(train_path))
+def fit(
+    config: TrainConfig,
+    accelerator,
+    model: torch.nn.Module,
+    data: EpochData,
+    plan: EpochPlan,
+    loss_fn: Callable,
+    evaluate_dev: Callable[[torch.nn.Module], dict | None],
+    pad_id: int,
+) -> FitResult:
+    """The training loop shared by every task and method.
 
-    augmenter = make_augmenter(config.augment, **config.augmenter_options())
-    if augmenter is not None:
-        augmenter.fit(train_examples, labels, cache)
-        if augmenter.n_eligible == 0:
-            raise ValueError(
-                f"{config.augment}: no training sentence has a segment to mix "
-                "(no mention for mmix, no word with a synonym for smix)"
-            )
-    n_mix = round(config.rate * len(train)) if augmenter is not None else 0
-    data = EpochData(
-        train_examples,
-        augmenter,
-        n_mix=n_mix,
-        seed=config.seed,
-        resample=config.resample,
-        mix_from_epoch=config.mix_from_epoch,
-    )
-    plan = plan_epochs(config, len(train), n_mix)
+    ``loss_fn(model, batch) -> (loss, logits)``; ``evaluate_dev(model) -> scores`` with the
+    selection metric under ``"f1"`` (``None`` without a dev set: the last model is kept). The
+    model with the best dev score is kept in host memory and loaded back at the end.
+    """
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
 
-    model = load_token_classifier(config.model, labels)
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+    named = list(model.named_parameters())
     params = [
         {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "params": [p for n, p in named if not n.endswith(no_decay)],
             "weight_decay": config.weight_decay,
         },
-        {
-            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-            "weight_decay": 0.0,
-        },
+        {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(params, lr=config.lr)
     scheduler = get_linear_schedule_with_warmup(
@@ -213,24 +214,9 @@ def train_ner(config: TrainConfig) -> dict:
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     collator = MixCollator(
-        cache.pad_id, pad_to_multiple_of=8 if accelerator.device.type == "cuda" else None
+        pad_id, pad_to_multiple_of=8 if accelerator.device.type == "cuda" else None
     )
-
     eval_every = config.eval_every or max(1, plan.total_steps // 10)
-    dev_tokens = [list(s.tokens) for s in dev] if dev else None
-    dev_gold = [list(s.tags) for s in dev] if dev else None
-
-    def evaluate_dev() -> dict | None:
-        if dev_tokens is None:
-            return None
-        pred = predict_tags(
-            accelerator.unwrap_model(model),
-            cache,
-            dev_tokens,
-            labels,
-            batch_size=config.eval_batch_size,
-        )
-        return ner_scores(dev_gold, pred)
 
     history: list[dict] = []
     epoch_times: list[float] = []
@@ -241,20 +227,19 @@ def train_ner(config: TrainConfig) -> dict:
         total=plan.total_steps,
         desc="train",
         unit="step",
-        disable=not (config.progress and main),
         dynamic_ncols=True,
+        disable=not (config.progress and accelerator.is_main_process),
     )
     train_time = 0.0
     model.train()
     for epoch, steps_this_epoch in enumerate(plan.steps):
         examples = data.epoch(epoch)
         rng = np.random.default_rng([config.seed, 1_000 + epoch])
-        per_step = config.batch_size
         if config.group_by_length:
             lengths = np.fromiter((len(e) for e in examples), dtype=np.int64, count=len(examples))
-            batches = length_grouped_batches(lengths, per_step, rng)
+            batches = length_grouped_batches(lengths, config.batch_size, rng)
         else:
-            batches = random_batches(len(examples), per_step, rng)
+            batches = random_batches(len(examples), config.batch_size, rng)
         batches = batches[: steps_this_epoch * config.gradient_accumulation_steps]
         loader = torch.utils.data.DataLoader(
             examples, batch_sampler=batches, collate_fn=collator, num_workers=config.num_workers
@@ -263,13 +248,14 @@ def train_ner(config: TrainConfig) -> dict:
         t0 = time.perf_counter()
         for batch in loader:
             with accelerator.accumulate(model):
-                loss, _ = token_loss(model, batch)
+                loss, _ = loss_fn(model, batch)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
+            # kept on the device: read back only when logged, so no per-step sync
             window_loss += loss.detach().float()
             window_n += 1
             tokens_seen += int(batch["attention_mask"].sum())
@@ -281,13 +267,12 @@ def train_ner(config: TrainConfig) -> dict:
                 train_time += time.perf_counter() - t0
                 mean_loss = float(window_loss) / max(window_n, 1)
                 window_loss, window_n = 0.0, 0
-                scores = evaluate_dev()
+                scores = evaluate_dev(accelerator.unwrap_model(model))
+                model.train()
                 record = {"step": step, "epoch": epoch + 1, "train_loss": mean_loss}
                 if scores is not None:
                     record.update(
-                        dev_f1=scores["f1"],
-                        dev_precision=scores["precision"],
-                        dev_recall=scores["recall"],
+                        {f"dev_{k}": v for k, v in scores.items() if isinstance(v, float)}
                     )
                     if scores["f1"] > best_f1:
                         best_f1, best_step, since_best = scores["f1"], step, 0
@@ -311,40 +296,124 @@ def train_ner(config: TrainConfig) -> dict:
             break
     bar.close()
 
-    # the selected model: best on dev (the last one when there is no dev set)
     final = accelerator.unwrap_model(model)
-    if best_state is not None:
+    if best_state is not None:  # the selected model: best on dev
         final.load_state_dict(best_state)
+    final.eval()
+    return FitResult(
+        model=final,
+        history=history,
+        epoch_seconds=epoch_times,
+        train_seconds=train_time,
+        steps=step,
+        best_step=best_step if best_state is not None else step,
+        stopped_early=stopped_early,
+        tokens_seen=tokens_seen,
+    )
+
+
+def write_run_header(
+    out: Path, config: TrainConfig, *, files: dict, augmenter, subset: dict
+) -> None:
+    """config.json, versions.json and subset.json: what a run was, before what it scored."""
+    out.mkdir(parents=True, exist_ok=True)
+    config_dict = dataclasses.asdict(config)
+    config_dict["resolved_model"] = resolve_model(config.model)
+    config_dict["files"] = files
+    config_dict["augmenter"] = augmenter.describe() if augmenter is not None else None
+    write_json(out / "config.json", config_dict)
+    write_json(out / "versions.json", versions())
+    write_json(out / "subset.json", subset)
+
+
+def train_ner(config: TrainConfig) -> dict:
+    """Train and evaluate a tagger; write the run folder; return the metrics dict."""
+    from accelerate.utils import set_seed
+
+    from segmix.data import label_list, sample_subset
+    from segmix.model import load_token_classifier, token_loss
+
+    out = Path(config.output_dir)
+    accelerator = make_accelerator(config)
+    set_seed(config.seed)
+
+    # data: a seeded subset of train; dev for selection only; test scored once at the end
+    train_path, dev_path, test_path = config.resolved_files()
+    full_train = _load_split(train_path, config.scheme)
+    train = sample_subset(full_train, config.train_size, config.sample_seed)
+    dev = _load_split(dev_path, config.scheme)
+    if dev is not None and config.dev_size is not None:
+        dev = sample_subset(dev, min(config.dev_size, len(dev)), config.sample_seed)
+    test = _load_split(test_path, config.scheme)
+    labels = label_list(full_train)  # all of train's types, so subsets share one label space
+    label2id = {label: i for i, label in enumerate(labels)}
+
+    tokenizer = load_tokenizer(config.model)
+    cache = SubwordCache(tokenizer)
+    train_examples = encode_tagged(train, cache, label2id, source=str(train_path))
+
+    augmenter = make_augmenter(config.augment, **config.augmenter_options())
+    if augmenter is not None:
+        augmenter.fit(train_examples, labels, cache)
+        if augmenter.n_eligible == 0:
+            raise ValueError(
+                f"{config.augment}: no training sentence has a segment to mix "
+                "(no mention for mmix, no word with a synonym for smix)"
+            )
+    n_mix = round(config.rate * len(train)) if augmenter is not None else 0
+    originals = [
+        MixedExample.original(ex.ids, ex.labels, source=i) for i, ex in enumerate(train_examples)
+    ]
+    data = EpochData(
+        originals,
+        augmenter,
+        n_mix=n_mix,
+        seed=config.seed,
+        resample=config.resample,
+        mix_from_epoch=config.mix_from_epoch,
+    )
+    plan = plan_epochs(config, len(train), n_mix)
+    model = load_token_classifier(config.model, labels)
+
+    def score(model, sentences, progress=False, desc="dev"):
+        pred = predict_tags(
+            model,
+            cache,
+            [list(s.tokens) for s in sentences],
+            labels,
+            batch_size=config.eval_batch_size,
+            progress=progress,
+            desc=desc,
+        )
+        return ner_scores([list(s.tags) for s in sentences], pred), pred
+
+    result = fit(
+        config,
+        accelerator,
+        model,
+        data,
+        plan,
+        token_loss,
+        lambda m: score(m, dev)[0] if dev else None,
+        cache.pad_id,
+    )
+
     metrics: dict = {
         "task": "ner",
         "method": config.augment,
         "train_size": len(train),
         "mixes_per_epoch": n_mix,
-        "steps": step,
-        "epochs_run": len(epoch_times),
-        "stopped_early": stopped_early,
-        "best_step": best_step if best_state is not None else step,
         "dev": None,
         "test": None,
-        "history": history,
-        "timing": {
-            "train_seconds": train_time,
-            "epoch_seconds": epoch_times,
-            "tokens_per_second": tokens_seen / train_time if train_time else None,
-            "tokens_seen": tokens_seen,
-        },
+        **result.summary(),
     }
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        config_dict = dataclasses.asdict(config)
-        config_dict["resolved_model"] = resolve_model(config.model)
-        config_dict["files"] = {"train": train_path, "dev": dev_path, "test": test_path}
-        config_dict["augmenter"] = augmenter.describe() if augmenter is not None else None
-        write_json(out / "config.json", config_dict)
-        write_json(out / "versions.json", versions())
-        write_json(
-            out / "subset.json",
-            {
+    if accelerator.is_main_process:
+        write_run_header(
+            out,
+            config,
+            files={"train": train_path, "dev": dev_path, "test": test_path},
+            augmenter=augmenter,
+            subset={
                 "train_file": train_path,
                 "train_ids": [s.id for s in train],
                 "dev_ids": [s.id for s in dev] if dev is not None and config.dev_size else None,
@@ -354,41 +423,39 @@ def train_ner(config: TrainConfig) -> dict:
             if not sentences:
                 continue
             t0 = time.perf_counter()
-            tokens = [list(s.tokens) for s in sentences]
-            gold = [list(s.tags) for s in sentences]
-            pred = predict_tags(
-                final,
-                cache,
-                tokens,
-                labels,
-                batch_size=config.eval_batch_size,
-                progress=config.progress,
-                desc=f"eval {split}",
-            )
-            scores = ner_scores(gold, pred)
+            scores, pred = score(result.model, sentences, config.progress, f"eval {split}")
             scores["seconds"] = time.perf_counter() - t0
             metrics[split] = scores
-            _write_predictions(out / "predictions" / f"{split}.jsonl", sentences, pred)
+            write_jsonl_records(
+                out / "predictions" / f"{split}.jsonl",
+                (
+                    {"id": s.id, "tokens": list(s.tokens), "gold": list(s.tags), "pred": list(p)}
+                    for s, p in zip(sentences, pred, strict=True)
+                ),
+            )
         write_json(out / "metrics.json", metrics)
         if config.save_model:
-            final.save_pretrained(out / "model")
+            result.model.save_pretrained(out / "model")
             tokenizer.save_pretrained(out / "model")
     accelerator.wait_for_everyone()
     return metrics
 
 
-def _write_predictions(path: Path, sentences, pred: Sequence[Sequence[str]]) -> None:
+def write_jsonl_records(path: Path, records) -> None:
     import json
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as fh:
-        for s, p in zip(sentences, pred, strict=True):
-            fh.write(
-                json.dumps(
-                    {"id": s.id, "tokens": list(s.tokens), "gold": list(s.tags), "pred": list(p)}
-                )
-                + "\n"
-            )
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-__all__ = ["EpochData", "TrainConfig", "length_grouped_batches", "plan_epochs", "train_ner"]
+__all__ = [
+    "EpochData",
+    "FitResult",
+    "TrainConfig",
+    "fit",
+    "length_grouped_batches",
+    "plan_epochs",
+    "train_ner",
+]

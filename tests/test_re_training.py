@@ -1,0 +1,68 @@
+"""A short real relation-classification run: outputs, carved dev, official answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from segmix.config import TrainConfig
+from segmix.re_training import carve_dev, evaluate_relation_model, train_re
+
+from .conftest import SEMEVAL
+
+
+@pytest.fixture(scope="module")
+def re_run(tmp_path_factory):
+    if not SEMEVAL.exists():
+        pytest.skip(f"real data not found at {SEMEVAL}")
+    root = tmp_path_factory.mktemp("semeval")
+    lines = (SEMEVAL / "test.tsv").read_text().splitlines()[:60]
+    (root / "test.tsv").write_text("\n".join(lines) + "\n")
+    out = root / "run"
+    metrics = train_re(
+        TrainConfig(
+            task="re",
+            train_file=str(SEMEVAL / "train.tsv"),
+            test_file=str(root / "test.tsv"),
+            train_size=48,
+            dev_size=60,
+            augment="rmix",
+            rate=0.5,
+            max_steps=16,
+            eval_every=8,
+            batch_size=8,
+            lr=3e-4,
+            progress=False,
+            output_dir=str(out),
+        )
+    )
+    return root, out, metrics
+
+
+def test_run_outputs_and_official_answer_file(re_run):
+    root, out, metrics = re_run
+    assert metrics["steps"] == 16 and metrics["mixes_per_epoch"] == 24
+    assert metrics["test"]["metric"] == "semeval2010_task8_official_macro_f1"
+    assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0
+    answers = (out / "predictions" / "test_answers.txt").read_text().splitlines()
+    assert answers[0].split("\t")[0] == "8001" and len(answers) == 60
+    subset = json.loads((out / "subset.json").read_text())
+    assert subset["dev_carved_from_train"] is True
+    assert not set(subset["dev_ids"]) & set(subset["train_ids"])
+    losses = [h["train_loss"] for h in metrics["history"]]
+    assert losses[-1] < losses[0]
+
+
+def test_evaluate_saved_model_reproduces_test_score(re_run):
+    root, out, metrics = re_run
+    scores = evaluate_relation_model(str(out / "model"), str(root / "test.tsv"))
+    assert scores["macro_f1"] == pytest.approx(metrics["test"]["macro_f1"])
+
+
+def test_carve_dev_is_seeded_and_disjoint():
+    items = list(range(100))
+    rest, dev = carve_dev(items, 0.1, seed=3)
+    assert len(dev) == 10 and len(rest) == 90 and not set(rest) & set(dev)
+    assert carve_dev(items, 0.1, seed=3) == (rest, dev)
+    assert carve_dev(items, 0.1, seed=4)[1] != dev
