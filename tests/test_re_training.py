@@ -41,7 +41,7 @@ def re_run(tmp_path_factory):
 
 
 def test_run_outputs_and_official_answer_file(re_run):
-    root, out, metrics = re_run
+    _root, out, metrics = re_run
     assert metrics["steps"] == 16 and metrics["mixes_per_epoch"] == 24
     assert metrics["test"]["metric"] == "semeval2010_task8_official_macro_f1"
     assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0
