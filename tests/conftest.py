@@ -63,3 +63,54 @@ def small_examples(small_train, cache):
     from segmix.encoding import encode_tagged
 
     return encode_tagged(small_train, cache, {lb: i for i, lb in enumerate(LABELS)})
+
+
+@pytest.fixture(scope="session")
+def tiny_data(conll, tmp_path_factory):
+    """Real CoNLL-2003 train, and 80-sentence samples of dev and test (to keep tests short)."""
+    from segmix.data import read_conll, sample_subset, write_conll
+
+    root = tmp_path_factory.mktemp("conll")
+    for split in ("dev", "test"):
+        sents = sample_subset(read_conll(conll / f"{split}.txt"), 80, seed=0)
+        write_conll(
+            root / f"{split}.txt",
+            [s.tokens for s in sents],
+            [s.tags for s in sents],
+            scheme="iobes",
+        )
+    return {
+        "train": str(conll / "train.txt"),
+        "dev": str(root / "dev.txt"),
+        "test": str(root / "test.txt"),
+    }
+
+
+def tiny_config(tiny_data, out, **kw):
+    from segmix.config import TrainConfig
+
+    base = dict(
+        train_file=tiny_data["train"],
+        dev_file=tiny_data["dev"],
+        test_file=tiny_data["test"],
+        train_size=48,
+        sample_seed=2,
+        seed=2,
+        batch_size=8,
+        lr=3e-4,
+        progress=False,
+        output_dir=str(out),
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session")
+def mmix_run(tiny_data, tmp_path_factory):
+    from segmix.training import train_ner
+
+    out = tmp_path_factory.mktemp("run") / "mmix"
+    metrics = train_ner(
+        tiny_config(tiny_data, out, augment="mmix", rate=0.5, max_steps=36, eval_every=12)
+    )
+    return out, metrics

@@ -8,10 +8,12 @@ of the same fields (command-line options override it). Heavy imports happen insi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import sys
+import tempfile
 import types
 import typing
 from pathlib import Path
@@ -115,6 +117,13 @@ def _build_config(config_cls, config_file: str | None, options: dict):
     return config_cls(**values)
 
 
+def _quiet_transformers() -> None:
+    """transformers' "Loading weights" bars would bury segmix's own progress bars."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def _fail(err: Exception) -> typing.NoReturn:
     click.secho(f"error: {err}", fg="red", err=True)
     sys.exit(2)
@@ -148,6 +157,7 @@ def train(config_file: str | None, **options) -> None:
 
     from segmix.config import TrainConfig
 
+    _quiet_transformers()
     try:
         config = _build_config(TrainConfig, config_file, options)
         if config.task == "re":
@@ -212,6 +222,7 @@ def evaluate(
 
     from segmix.runs import write_json
 
+    _quiet_transformers()
     try:
         if _is_relation_model(model_dir):
             from segmix.re_training import evaluate_relation_model
@@ -277,11 +288,13 @@ def predict(
     """Tag a file or raw text with a saved model."""
     if (input_file is None) == (text is None):
         _fail(ValueError("give exactly one of --input FILE or --text TEXT"))
+    _quiet_transformers()
     try:
         if _is_relation_model(model_dir):
             from segmix.re_training import predict_relation_file
 
-            predict_relation_file(model_dir, input_file, output_file, batch_size=batch_size)
+            with _output(output_file) as target:
+                predict_relation_file(model_dir, input_file, target, batch_size=batch_size)
             return
         from segmix.data import read_ner, write_conll, write_jsonl
         from segmix.inference import Tagger
@@ -297,11 +310,23 @@ def predict(
         tags = Tagger(model_dir)(tokens, batch_size=batch_size, progress=input_file is not None)
         if fmt is None:
             fmt = "jsonl" if output_file and output_file.endswith((".jsonl", ".json")) else "conll"
-        target = output_file or "/dev/stdout"
         writer = write_jsonl if fmt == "jsonl" else write_conll
-        writer(target, tokens, tags, gold=gold, scheme=scheme)
+        with _output(output_file) as target:
+            writer(target, tokens, tags, gold=gold, scheme=scheme)
     except (ValueError, OSError) as err:
         _fail(err)
+
+
+@contextlib.contextmanager
+def _output(path: str | None):
+    """The file writers take a path; without ``--output`` the result goes to standard output."""
+    if path:
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        target = str(Path(tmp) / "out")
+        yield target
+        click.echo(Path(target).read_text(), nl=False)
 
 
 @app.command()

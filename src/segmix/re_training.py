@@ -315,7 +315,7 @@ def predict_relation_file(
     examples = read_relations(path, id_start=_id_start(path))
     enc = encode_relations(examples, cache, None, typed=typed, source=str(path))
     pred = predict_relations(model, enc, labels, pad_id=cache.pad_id, batch_size=batch_size)
-    write_answers(output_file or "/dev/stdout", [ex.id for ex in examples], pred)
+    write_answers(output_file, [ex.id for ex in examples], pred)
 
 
 def show_relation_mixes(
