@@ -1,0 +1,151 @@
+"""What the quality benchmarks share: resumable cells, paired summaries, Markdown tables.
+
+A cell is one (size, method, seed) run in its own folder; a finished cell's metrics.json is
+reused, so an interrupted grid resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from segmix.config import TrainConfig  # noqa: E402
+from segmix.runs import versions  # noqa: E402
+
+Cell = tuple[int, str, int]  # (train size, method, seed)
+
+
+def run_cells(
+    cells: list[Cell],
+    runs_dir: Path,
+    make_config: Callable[[int, str, int, Path], TrainConfig],
+    train: Callable[[TrainConfig], dict],
+    headline: Callable[[dict], float],
+) -> dict[tuple[int, str], dict[int, dict]]:
+    """Run (or reuse) every cell; print progress with an ETA; return metrics by cell."""
+    results: dict[tuple[int, str], dict[int, dict]] = {}
+    started, fresh = time.perf_counter(), 0
+    for n, (size, method, seed) in enumerate(cells, 1):
+        run_dir = runs_dir / f"n{size}" / method / f"seed{seed}"
+        done = run_dir / "metrics.json"
+        if done.exists():
+            metrics = json.loads(done.read_text())
+            state = "reused"
+        else:
+            metrics = train(make_config(size, method, seed, run_dir))
+            fresh += 1
+            state = "trained"
+        left = len(cells) - n
+        eta = (time.perf_counter() - started) / fresh * left if fresh else 0.0
+        print(
+            f"[{n}/{len(cells)}] n={size} {method} seed {seed} ({state}): test "
+            f"{headline(metrics['test']) * 100:.2f}, dev {headline(metrics['dev']) * 100:.2f}; "
+            f"ETA {eta / 60:.0f} min",
+            flush=True,
+        )
+        results.setdefault((size, method), {})[seed] = metrics
+    return results
+
+
+def paired_p(diffs: list[float]) -> float | None:
+    """Two-sided p-value of a paired t-test on per-seed gains (None with fewer than 2 seeds)."""
+    if len(diffs) < 2:
+        return None
+    sd = statistics.stdev(diffs)
+    if sd == 0:
+        return 0.0 if statistics.mean(diffs) != 0 else 1.0
+    t = statistics.mean(diffs) / (sd / len(diffs) ** 0.5)
+    try:
+        from scipy import stats
+    except ImportError:
+        return None
+    return float(2 * stats.t.sf(abs(t), len(diffs) - 1))
+
+
+def summarise(
+    results: dict[tuple[int, str], dict[int, dict]], headline: Callable[[dict], float], setup: dict
+) -> dict:
+    """Mean ± std of the headline test score per cell, and the paired gain over 'none'."""
+    rows = []
+    for (size, method), by_seed in sorted(results.items()):
+        base = results.get((size, "none"), {})
+        test = {s: headline(m["test"]) * 100 for s, m in by_seed.items()}
+        dev = {s: headline(m["dev"]) * 100 for s, m in by_seed.items()}
+        gains = {s: test[s] - headline(base[s]["test"]) * 100 for s in test if s in base}
+        epochs = [statistics.median(m["timing"]["epoch_seconds"]) for m in by_seed.values()]
+        steps = [m["timing"]["train_seconds"] / m["steps"] for m in by_seed.values()]
+        rows.append(
+            {
+                "train_size": size,
+                "method": method,
+                "test": test,
+                "dev": dev,
+                "test_mean": statistics.mean(test.values()),
+                "test_std": statistics.stdev(test.values()) if len(test) > 1 else 0.0,
+                "dev_mean": statistics.mean(dev.values()),
+                "gain": gains if method != "none" else None,
+                "gain_mean": statistics.mean(gains.values())
+                if gains and method != "none"
+                else None,
+                "gain_std": statistics.stdev(gains.values())
+                if len(gains) > 1 and method != "none"
+                else None,
+                "gain_p": paired_p(list(gains.values())) if method != "none" else None,
+                "epoch_seconds_median": statistics.median(epochs),
+                "step_seconds_mean": statistics.mean(steps),
+                "mixes_per_epoch": next(iter(by_seed.values()))["mixes_per_epoch"],
+                "best_step": {s: m["best_step"] for s, m in by_seed.items()},
+            }
+        )
+    return {"setup": setup, "versions": versions(), "rows": rows}
+
+
+def render(summary: dict, title: str, preamble: str, metric: str) -> str:
+    lines = [
+        f"# {title}",
+        "",
+        preamble,
+        "",
+        f"| train size | method | test {metric} (mean ± std) | per seed | gain over none "
+        "(paired, mean ± std) | p (paired t) | dev | epoch (median) | s / step |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in summary["rows"]:
+        per_seed = ", ".join(f"{v:.2f}" for v in r["test"].values())
+        gain = (
+            "–" if r["gain_mean"] is None else f"{r['gain_mean']:+.2f} ± {r['gain_std'] or 0:.2f}"
+        )
+        p = "–" if r["gain_p"] is None else f"{r['gain_p']:.2f}"
+        lines.append(
+            f"| {r['train_size']} | {r['method']} | {r['test_mean']:.2f} ± {r['test_std']:.2f} | "
+            f"{per_seed} | {gain} | {p} | {r['dev_mean']:.2f} | "
+            f"{r['epoch_seconds_median']:.2f} s ({r['mixes_per_epoch']} mixes) | "
+            f"{r['step_seconds_mean']:.3f} |"
+        )
+    v = summary["versions"]
+    lines += [
+        "",
+        f"Machine: {v['platform']}, {v['cpu_count']} CPUs, {v['torch_threads']} torch "
+        f"threads, {v['device']}; torch {v['packages']['torch']}, transformers "
+        f"{v['packages']['transformers']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(out: Path, summary: dict, markdown: str) -> None:
+    from segmix.runs import write_json
+
+    write_json(out.with_suffix(".json"), summary)
+    out.with_suffix(".md").write_text(markdown)
+    print(markdown)
