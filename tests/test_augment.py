@@ -123,3 +123,47 @@ def test_smix_with_a_given_lexicon(small_examples, cache):
         rec = m.mixes[0]
         assert rec.words_a[0] in lexicon and rec.words_b in lexicon[rec.words_a[0]]
         assert rec.labels_a[0] == rec.labels_b[0]  # both sides carry the word's own label
+
+
+@pytest.mark.parametrize("pad_label", ["inside", "o", "ignore"])
+@pytest.mark.parametrize("cls", [MentionMix, TokenMix])
+def test_packed_generation_equals_the_reference_mix(cls, pad_label, small_examples, cache):
+    """The vectorised path gives exactly what mix_segments gives for the same parameters."""
+    aug = cls(pad_label=pad_label).fit(small_examples, LABELS, cache)
+    packed = aug.generate(200, np.random.default_rng(11))
+    assert len(packed) == 200
+    for i in range(len(packed)):
+        fast, ref = packed[i], aug.apply(aug.packed_params(packed, i))
+        for name in ("ids_a", "ids_b", "labels_a", "labels_b"):
+            np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+        np.testing.assert_allclose(fast.weight, ref.weight, rtol=1e-6)
+        np.testing.assert_allclose(fast.label_weight, ref.label_weight, rtol=1e-6)
+        assert fast.mixes[0] == ref.mixes[0]
+
+
+def test_packed_smix_equals_the_reference_mix(small_examples, cache):
+    class Lexicon(dict):
+        def words(self):
+            return list(self)
+
+    lexicon = Lexicon({"said": (("stated",), ("aforesaid",)), "the": (("Federal", "Republic"),)})
+    aug = SynonymMix(lexicon=lexicon).fit(small_examples, LABELS, cache)
+    packed = aug.generate(50, np.random.default_rng(4))
+    for i in range(len(packed)):
+        fast, ref = packed[i], aug.apply(aug.packed_params(packed, i))
+        np.testing.assert_array_equal(fast.ids_b, ref.ids_b)
+        np.testing.assert_array_equal(fast.labels_b, ref.labels_b)
+
+
+def test_length_guard_never_truncates(small_examples, cache):
+    aug = MentionMix().fit(small_examples, LABELS, cache)
+    aug.max_length = max(len(ex.ids) for ex in small_examples)  # no room to grow
+    for mixes in (
+        aug.generate(100, np.random.default_rng(0)),
+        [
+            aug.apply(p)
+            for p in (aug.sample_params(np.random.default_rng(s)) for s in range(30))
+            if p is not None
+        ],
+    ):
+        assert all(len(m) <= aug.max_length for m in mixes)

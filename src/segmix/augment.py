@@ -23,6 +23,7 @@ import numpy as np
 
 from segmix.encoding import SubwordCache, TaggedExample
 from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments
+from segmix.packed import PackedMixes, SegmentTable, pack_mixes
 from segmix.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
 
 
@@ -130,7 +131,70 @@ class SegMixAugmenter(Mixer, ABC):
         self._eligible = np.asarray(
             [i for i, c in enumerate(self._candidates) if c], dtype=np.int64
         )
+        self._build_tables(examples)
         return self
+
+    def _build_tables(self, examples: Sequence[TaggedExample]) -> None:
+        """Flat arrays of the training set and its candidate segments, for :meth:`generate`.
+
+        Every example's ids and labels back to back; every word's length, flat start and
+        label; every candidate segment as a :class:`~segmix.packed.SegmentTable` row.
+        """
+        ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=len(examples))
+        self._ex_offset = np.concatenate(([0], np.cumsum(ex_len)[:-1])).astype(np.int64)
+        self._ex_len = ex_len
+        self._flat_ids = np.concatenate([ex.ids for ex in examples])
+        self._flat_labels = np.concatenate([ex.labels for ex in examples])
+        n_words = np.fromiter(
+            (len(ex.words) for ex in examples), dtype=np.int64, count=len(examples)
+        )
+        word_first = np.concatenate(([0], np.cumsum(n_words)[:-1])).astype(np.int64)
+        g_len = np.concatenate([ex.word_lens for ex in examples])
+        g_start = np.concatenate(
+            [off + ex.word_starts for off, ex in zip(self._ex_offset, examples, strict=True)]
+        )
+        g_label = np.concatenate([ex.word_labels for ex in examples])
+
+        counts = np.fromiter(
+            (len(c) for c in self._candidates), dtype=np.int64, count=len(examples)
+        )
+        self._cand_first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self._cand_count = counts
+        spans = np.asarray([span for c in self._candidates for span in c], dtype=np.int64).reshape(
+            -1, 2
+        )
+        cand_ex = np.repeat(np.arange(len(examples)), counts)
+        self._cand_ex, self._cand_w0, self._cand_w1 = cand_ex, spans[:, 0], spans[:, 1]
+        width = int((spans[:, 1] - spans[:, 0]).max()) if len(spans) else 1
+        g0 = word_first[cand_ex] + spans[:, 0]
+        cand_words = spans[:, 1] - spans[:, 0]
+        cols = np.arange(width)
+        valid = cols[None, :] < cand_words[:, None]
+        gidx = np.where(valid, g0[:, None] + cols[None, :], 0)
+        g_last = g0 + cand_words - 1
+        self._own = SegmentTable(
+            n_words=cand_words,
+            word_lens=np.where(valid, g_len[gidx], 0),
+            word_starts=np.where(valid, g_start[gidx], 0),
+            word_labels=np.where(valid, g_label[gidx], 0),
+            inside=self.space.inside[g_label[g_last]],
+        )
+        self._own_pos = g_start[g0] - self._ex_offset[cand_ex]
+        self._own_end = g_start[g_last] + g_len[g_last] - self._ex_offset[cand_ex]
+        self._cand_label = g_label[g0]
+        partners = self._partner_segments()
+        self._partners = partners
+        width = max(max((len(p) for p in partners), default=1), 1)
+        self._other, extra = SegmentTable.from_segments(partners, width, offset=len(self._flat_ids))
+        self._pieces = np.concatenate([self._flat_ids, extra])
+
+    def _partner_segments(self) -> list[Segment]:
+        """The pool as a list of segments; :meth:`draw_partner_rows` indexes into it."""
+        return list(self.pool.segments)
+
+    def draw_partner_rows(self, rng: np.random.Generator, cand: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`draw_partner`: a partner row for each candidate row in ``cand``."""
+        raise NotImplementedError
 
     @abstractmethod
     def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None: ...
@@ -204,6 +268,84 @@ class SegMixAugmenter(Mixer, ABC):
             source=params.source,
         )
 
+    def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
+        """``n`` mixed examples; with ``k == 1`` all are made at once (:mod:`segmix.packed`)."""
+        if self.k != 1:
+            return super().generate(n, rng)
+        if not self.n_eligible or n <= 0:
+            return []
+        # draw an original among the eligible ones, then one of its candidate segments
+        source = self._eligible[rng.integers(len(self._eligible), size=n)]
+        cand = self._cand_first[source] + (rng.random(n) * self._cand_count[source]).astype(
+            np.int64
+        )
+        partner = self.draw_partner_rows(rng, cand)
+        lam = rng.beta(self.alpha, self.alpha, size=n)
+        if self.lambda_max:
+            lam = np.maximum(lam, 1.0 - lam)
+        # the length guard: redraw partners that would push a mix past the model's limit
+        keep = np.ones(n, dtype=bool)
+        for _ in range(self.max_tries):
+            too_long = self._mixed_length(source, cand, partner) > self.max_length
+            if not too_long.any():
+                break
+            partner[too_long] = self.draw_partner_rows(rng, cand[too_long])
+        else:
+            keep = self._mixed_length(source, cand, partner) <= self.max_length
+        keep &= partner >= 0
+        source, cand, partner, lam = source[keep], cand[keep], partner[keep], lam[keep]
+        arrays = pack_mixes(
+            pieces=self._pieces,
+            labels=self._flat_labels,
+            ex_offset=self._ex_offset,
+            ex_len=self._ex_len,
+            source=source,
+            own=self._own,
+            own_rows=cand,
+            own_pos=self._own_pos[cand],
+            own_end=self._own_end[cand],
+            other=self._other,
+            other_rows=partner,
+            lam=lam,
+            pad_id=self.pad_id,
+            pad_label=self.pad_label,
+            o_label=self.space.o,
+        )
+        *six, offsets, seg_len = arrays
+        return PackedMixes(
+            *six,
+            offsets=offsets,
+            source=source,
+            start=self._cand_w0[cand],
+            end=self._cand_w1[cand],
+            partner=partner,
+            lam=lam,
+            seg_pos=self._own_pos[cand],
+            seg_len=seg_len,
+            words_of=self._words_of,
+        )
+
+    def _words_of(self, source: int, start: int, end: int, partner: int):
+        return self.examples[source].words[start:end], self._partners[partner].words
+
+    def packed_params(self, packed: PackedMixes, i: int) -> MixParams:
+        """The :class:`MixParams` of mix ``i`` of a packed batch (to rebuild it with apply)."""
+        return MixParams(
+            source=int(packed.source[i]),
+            spans=((int(packed.start[i]), int(packed.end[i])),),
+            partners=(self._partners[int(packed.partner[i])],),
+            lams=(float(packed.lam[i]),),
+        )
+
+    def _mixed_length(self, source, cand, partner) -> np.ndarray:
+        a = self._own.word_lens[cand]
+        b = self._other.word_lens[partner]
+        w = max(a.shape[1], b.shape[1])
+        a = np.pad(a, ((0, 0), (0, w - a.shape[1])))
+        b = np.pad(b, ((0, 0), (0, w - b.shape[1])))
+        seg = np.maximum(a, b).sum(1)
+        return self._ex_len[source] - (self._own_end[cand] - self._own_pos[cand]) + seg
+
     def describe(self) -> dict:
         return {**super().describe(), "k": self.k, "pad_label": self.pad_label}
 
@@ -242,6 +384,12 @@ class MentionMix(SegMixAugmenter):
         typ = self.space.type_of[int(example.word_labels[span[0]])] if self.same_type else None
         return self.pool.sample(rng, typ)
 
+    def draw_partner_rows(self, rng, cand):
+        if not self.same_type:
+            return rng.integers(len(self.pool), size=len(cand))
+        types = np.asarray([self.space.type_of[int(lb)] or "" for lb in self._cand_label[cand]])
+        return _draw_grouped(rng, types, self.pool.by_type)
+
     def describe(self) -> dict:
         return {**super().describe(), "same_type": self.same_type}
 
@@ -272,6 +420,13 @@ class TokenMix(SegMixAugmenter):
     def draw_partner(self, rng, example, span):
         label = int(example.word_labels[span[0]]) if self.same_label else None
         return self.pool.sample(rng, label)
+
+    def draw_partner_rows(self, rng, cand):
+        occ = self.pool.occurrences
+        if not self.same_label:
+            return occ[rng.integers(len(occ), size=len(cand))].astype(np.int64)
+        picks = _draw_grouped(rng, self._cand_label[cand], self.pool.by_label)
+        return np.where(picks >= 0, occ[np.maximum(picks, 0)], -1).astype(np.int64)
 
     def describe(self) -> dict:
         return {
@@ -308,10 +463,44 @@ class SynonymMix(SegMixAugmenter):
     def draw_partner(self, rng, example, span):
         return self.pool.sample(rng, example.words[span[0]], int(example.word_labels[span[0]]))
 
+    def _partner_segments(self) -> list[Segment]:
+        """Every synonym option of every candidate word, once per (word, label)."""
+        segments: list[Segment] = []
+        first: dict[tuple[str, int], int] = {}
+        opt_first = np.zeros(len(self._cand_ex), dtype=np.int64)
+        opt_count = np.zeros(len(self._cand_ex), dtype=np.int64)
+        for c, (e, w) in enumerate(zip(self._cand_ex, self._cand_w0, strict=True)):
+            ex = self.examples[e]
+            key = (ex.words[w], int(ex.word_labels[w]))
+            if key not in first:
+                first[key] = len(segments)
+                segments.extend(self.pool.options(*key))
+            opt_first[c] = first[key]
+            opt_count[c] = len(self.pool.options(*key))
+        self._opt_first, self._opt_count = opt_first, opt_count
+        return segments
+
+    def draw_partner_rows(self, rng, cand):
+        return self._opt_first[cand] + (rng.random(len(cand)) * self._opt_count[cand]).astype(
+            np.int64
+        )
+
 
 AUGMENTERS: dict[str, type[SegMixAugmenter]] = {
     cls.name: cls for cls in (MentionMix, TokenMix, SynonymMix)
 }
+
+
+def _draw_grouped(rng: np.random.Generator, keys: np.ndarray, groups: dict) -> np.ndarray:
+    """For each key, a random member of ``groups[key]`` (-1 where the group is empty)."""
+    out = np.full(len(keys), -1, dtype=np.int64)
+    for key in np.unique(keys):
+        members = groups.get(key.item() if hasattr(key, "item") else key)
+        if members is None or not len(members):
+            continue
+        rows = np.flatnonzero(keys == key)
+        out[rows] = members[rng.integers(len(members), size=len(rows))]
+    return out
 
 
 def make_augmenter(name: str, **options) -> SegMixAugmenter | None:

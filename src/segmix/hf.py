@@ -59,7 +59,7 @@ class SegMixDataset(Dataset):
     def _current(self) -> list[MixedExample]:
         if self._mixes is None:
             rng = np.random.default_rng([self.seed, self.epoch])
-            self._mixes = self.augmenter.generate(self.n_mix, rng) if self.n_mix else []
+            self._mixes = list(self.augmenter.generate(self.n_mix, rng)) if self.n_mix else []
             while len(self._mixes) < self.n_mix:  # too few eligible sentences: reuse originals
                 self._mixes.append(self.originals[len(self._mixes) % len(self.originals)])
         return self._mixes

@@ -126,12 +126,14 @@ class EpochData:
             return []
         if self.resample == "once":
             if self._once is None:
-                self._once = self.augmenter.generate(self.n_mix, np.random.default_rng(self.seed))
+                self._once = list(
+                    self.augmenter.generate(self.n_mix, np.random.default_rng(self.seed))
+                )
             return self._once
         return self.augmenter.generate(self.n_mix, np.random.default_rng([self.seed, epoch]))
 
     def epoch(self, epoch: int) -> list[MixedExample]:
-        return self.originals + self.mixes(epoch)
+        return self.originals + list(self.mixes(epoch))
 
 
 def _load_split(path: Path | None, scheme: str):
