@@ -39,6 +39,8 @@ def test_mixed_and_original_side_by_side():
 def test_size_one_batch_and_padding_multiple():
     batch = MixCollator(pad_id=0, pad_to_multiple_of=8)([_mixed()])
     assert batch["input_ids"].shape == (1, 8)
+    assert batch["labels"].shape == batch["mix_labels"].shape == (1, 8)  # same width as ids
+    assert batch["labels"][0, 4:].tolist() == [IGNORE_INDEX] * 4
     assert batch["attention_mask"].sum().item() == 4
 
 

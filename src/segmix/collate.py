@@ -38,7 +38,9 @@ class MixCollator:
         if self.pad_to_multiple_of:
             m = self.pad_to_multiple_of
             width = (width + m - 1) // m * m
-        label_width = max(len(e.labels_a) for e in examples)
+        per_position = all(len(e.labels_a) == len(e.ids_a) for e in examples)
+        # token labels share the ids' padded width; sequence labels keep their own
+        label_width = width if per_position else max(len(e.labels_a) for e in examples)
         ids_a = np.full((batch, width), self.pad_id, dtype=np.int64)
         ids_b = np.full((batch, width), self.pad_id, dtype=np.int64)
         weight = np.ones((batch, width), dtype=np.float32)

@@ -78,6 +78,11 @@ class RelationMix(Mixer):
         self.pad_id = cache.pad_id
         self.max_length = cache.max_length
         self._eligible = np.arange(len(examples), dtype=np.int64)
+        # each example's two argument segments, cut once (a mix only looks them up)
+        self._args = [
+            {"head": argument_segment(ex, ex.head), "tail": argument_segment(ex, ex.tail)}
+            for ex in examples
+        ]
         relations = np.asarray([ex.label for ex in examples], dtype=np.int64)
         self._by_relation = {int(r): np.flatnonzero(relations == r) for r in np.unique(relations)}
         return self
@@ -100,10 +105,9 @@ class RelationMix(Mixer):
         return None
 
     def _length(self, params: RelationMixParams) -> int:
-        a, b = self.examples[params.source], self.examples[params.partner]
-        total = len(a.ids)
+        total = len(self.examples[params.source].ids)
         for own, theirs in zip(params.arguments, params.partner_arguments, strict=True):
-            sa, sb = argument_segment(a, getattr(a, own)), argument_segment(b, getattr(b, theirs))
+            sa, sb = self._args[params.source][own], self._args[params.partner][theirs]
             aligned = sum(
                 max(
                     len(sa.pieces[j]) if j < len(sa) else 0, len(sb.pieces[j]) if j < len(sb) else 0
@@ -116,8 +120,8 @@ class RelationMix(Mixer):
     def apply(self, params: RelationMixParams) -> MixedExample:
         a, b = self.examples[params.source], self.examples[params.partner]
         spans = [getattr(a, arg) for arg in params.arguments]
-        own = [argument_segment(a, s) for s in spans]
-        partners = [argument_segment(b, getattr(b, arg)) for arg in params.partner_arguments]
+        own = [self._args[params.source][arg] for arg in params.arguments]
+        partners = [self._args[params.partner][arg] for arg in params.partner_arguments]
         return mix_segments(
             a.ids,
             np.asarray([a.label]),
