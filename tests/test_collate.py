@@ -26,6 +26,7 @@ def test_mixed_and_original_side_by_side():
     orig = MixedExample.original(np.array([101, 9, 102]), np.array([-100, 2, -100]))
     batch = MixCollator(pad_id=0)([orig, _mixed()])
     assert batch["is_mixed"] is True
+    assert batch["n_tokens"] == 7  # real positions, batch padding excluded
     assert batch["input_ids"].tolist() == [[101, 9, 102, 0], [101, 5, 0, 102]]
     assert batch["mix_ids"].tolist() == [[101, 9, 102, 0], [101, 6, 7, 102]]
     # the pad id inside the mix is attended to; only batch padding is masked

@@ -66,3 +66,40 @@ def test_carve_dev_is_seeded_and_disjoint():
     assert len(dev) == 10 and len(rest) == 90 and not set(rest) & set(dev)
     assert carve_dev(items, 0.1, seed=3) == (rest, dev)
     assert carve_dev(items, 0.1, seed=4)[1] != dev
+
+
+def test_cli_evaluate_and_predict_relations(re_run, tmp_path):
+    from click.testing import CliRunner
+
+    from segmix.cli import app
+
+    root, out, metrics = re_run
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(out / "model"),
+            "--data",
+            str(root / "test.tsv"),
+            "--out",
+            str(tmp_path / "m.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads((tmp_path / "m.json").read_text())
+    assert scores["macro_f1"] == pytest.approx(metrics["test"]["macro_f1"])
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(out / "model"),
+            "--input",
+            str(root / "test.tsv"),
+            "--output",
+            str(tmp_path / "a.txt"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answers = (tmp_path / "a.txt").read_text().splitlines()
+    assert answers == (out / "predictions" / "test_answers.txt").read_text().splitlines()

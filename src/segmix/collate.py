@@ -70,8 +70,9 @@ class MixCollator:
             "mix_weight": torch.from_numpy(weight),
             "mix_labels": torch.from_numpy(labels_b),
             "mix_label_weight": torch.from_numpy(label_weight),
-            # a host-side flag: checking it never waits for the device
+            # host-side values: reading them never waits for the device
             "is_mixed": mixed,
+            "n_tokens": int(lengths.sum()),
         }
         if examples[0].anchors is not None:
             out["anchors"] = torch.from_numpy(np.stack([e.anchors for e in examples]))

@@ -265,7 +265,7 @@ def fit(
             # kept on the device: read back only when logged, so no per-step sync
             window_loss += loss.detach().float()
             window_n += 1
-            tokens_seen += int(batch["attention_mask"].sum())
+            tokens_seen += batch["n_tokens"]
             if not accelerator.sync_gradients:
                 continue
             step += 1
