@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 from torch.utils.data import Dataset
 from transformers import Trainer, TrainerCallback
 
@@ -25,6 +24,7 @@ from segmix.augment import SegMixAugmenter
 from segmix.encoding import TaggedExample
 from segmix.mixing import MixedExample
 from segmix.model import token_loss
+from segmix.training import EpochData
 
 
 class SegMixDataset(Dataset):
@@ -45,9 +45,8 @@ class SegMixDataset(Dataset):
         self.originals = [
             MixedExample.original(ex.ids, ex.labels, source=i) for i, ex in enumerate(examples)
         ]
-        self.augmenter = augmenter
         self.n_mix = round(rate * len(examples)) if augmenter is not None else 0
-        self.seed = seed
+        self.data = EpochData(self.originals, augmenter, n_mix=self.n_mix, seed=seed)
         self.epoch = 0
         self._mixes: list[MixedExample] | None = None
 
@@ -58,8 +57,7 @@ class SegMixDataset(Dataset):
 
     def _current(self) -> list[MixedExample]:
         if self._mixes is None:
-            rng = np.random.default_rng([self.seed, self.epoch])
-            self._mixes = list(self.augmenter.generate(self.n_mix, rng)) if self.n_mix else []
+            self._mixes = list(self.data.mixes(self.epoch))
             while len(self._mixes) < self.n_mix:  # too few eligible sentences: reuse originals
                 self._mixes.append(self.originals[len(self._mixes) % len(self.originals)])
         return self._mixes
