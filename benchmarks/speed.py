@@ -353,21 +353,16 @@ def throughput(
         plain.append(plain_trainer_train(sentences, labels, steps, batch, lr))
         gc.collect()
         metrics = train_ner(
-            TrainConfig(
-                train_file=str(train_file),
-                dev_file=None,
-                test_file=None,
-                data_dir=tmp,
-                train_size=size,
-                sample_seed=1,
-                seed=1,
+            _no_eval_config(
+                train_file,
+                tmp,
+                size,
+                f"run{r}",
                 batch_size=batch,
                 lr=lr,
                 max_steps=steps,
                 warmup_ratio=0.0,
-                progress=False,
                 save_model=r == 0,
-                output_dir=str(Path(tmp) / f"run{r}"),
             )
         )
         ours.append(
@@ -406,6 +401,22 @@ def throughput(
     return {"train": train, "evaluate": evaluation}
 
 
+def _no_eval_config(train_file: Path, tmp: str, size: int, name: str, **kw) -> TrainConfig:
+    """A 200-sentence CoNLL run with no dev or test set: training time only."""
+    return TrainConfig(
+        train_file=str(train_file),
+        dev_file=None,
+        test_file=None,
+        data_dir=tmp,
+        train_size=size,
+        sample_seed=1,
+        seed=1,
+        progress=False,
+        output_dir=str(Path(tmp) / name),
+        **kw,
+    )
+
+
 # ------------------------------------------------------------------------------ epochs, memory
 def epoch_times(train_file: Path, size: int, epochs: int) -> dict:
     """Wall time of a training epoch on ``size`` sentences, per method (no evaluation)."""
@@ -414,19 +425,8 @@ def epoch_times(train_file: Path, size: int, epochs: int) -> dict:
     for method in ("none", "mmix", "tmix", "smix"):
         try:
             metrics = train_ner(
-                TrainConfig(
-                    train_file=str(train_file),
-                    dev_file=None,
-                    test_file=None,
-                    data_dir=tmp,
-                    train_size=size,
-                    sample_seed=1,
-                    seed=1,
-                    augment=method,
-                    epochs=epochs,
-                    progress=False,
-                    save_model=False,
-                    output_dir=str(Path(tmp) / method),
+                _no_eval_config(
+                    train_file, tmp, size, method, augment=method, epochs=epochs, save_model=False
                 )
             )
         except Exception as err:

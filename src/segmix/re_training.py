@@ -221,15 +221,7 @@ def train_re(config: TrainConfig) -> dict:
         cache.pad_id,
     )
 
-    metrics: dict = {
-        "task": "re",
-        "method": config.augment,
-        "train_size": len(train),
-        "mixes_per_epoch": n_mix,
-        "dev": None,
-        "test": None,
-        **result.summary(),
-    }
+    metrics = result.metrics("re", config.augment, len(train), n_mix)
     if accelerator.is_main_process:
         write_run_header(
             out,

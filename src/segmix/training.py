@@ -155,6 +155,18 @@ class FitResult:
     stopped_early: bool
     tokens_seen: int
 
+    def metrics(self, task: str, method: str, train_size: int, mixes_per_epoch: int) -> dict:
+        """The skeleton of metrics.json; the caller fills in ``dev`` and ``test``."""
+        return {
+            "task": task,
+            "method": method,
+            "train_size": train_size,
+            "mixes_per_epoch": mixes_per_epoch,
+            "dev": None,
+            "test": None,
+            **self.summary(),
+        }
+
     def summary(self) -> dict:
         return {
             "steps": self.steps,
@@ -405,15 +417,7 @@ def train_ner(config: TrainConfig) -> dict:
         cache.pad_id,
     )
 
-    metrics: dict = {
-        "task": "ner",
-        "method": config.augment,
-        "train_size": len(train),
-        "mixes_per_epoch": n_mix,
-        "dev": None,
-        "test": None,
-        **result.summary(),
-    }
+    metrics = result.metrics("ner", config.augment, len(train), n_mix)
     if accelerator.is_main_process:
         write_run_header(
             out,
