@@ -68,3 +68,13 @@ def test_special_frame_is_found_not_hardcoded(cache, tokenizer):
     assert cache.prefix.tolist() == [tokenizer.cls_token_id]
     assert cache.suffix.tolist() == [tokenizer.sep_token_id]
     assert isinstance(cache, SubwordCache) and np.issubdtype(cache.prefix.dtype, np.integer)
+
+
+def test_check_lengths_names_file_and_line(cache):
+    from segmix.encoding import check_lengths
+
+    ok = NerSentence(tokens=("fine",), tags=("O",), id=0, line=1)
+    long = NerSentence(tokens=tuple(["word"] * 600), tags=tuple(["O"] * 600), id=1, line=9)
+    check_lengths([ok], cache, source="dev.txt")
+    with pytest.raises(ValueError, match=r"dev\.txt:9: sentence of 600 words"):
+        check_lengths([ok, long], cache, source="dev.txt")

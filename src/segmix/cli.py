@@ -231,11 +231,13 @@ def evaluate(
             headline = f"macro F1 {scores['macro_f1']:.4f}"
         else:
             from segmix.data import read_ner
+            from segmix.encoding import check_lengths
             from segmix.inference import Tagger
             from segmix.metrics import ner_scores
 
             sentences = read_ner(data_file, scheme=scheme)
             tagger = Tagger(model_dir)
+            check_lengths(sentences, tagger.cache, source=data_file)
             pred = tagger([list(s.tokens) for s in sentences], batch_size=batch_size, progress=True)
             scores = ner_scores([list(s.tags) for s in sentences], pred)
             headline = (
@@ -297,6 +299,7 @@ def predict(
                 predict_relation_file(model_dir, input_file, target, batch_size=batch_size)
             return
         from segmix.data import read_ner, write_conll, write_jsonl
+        from segmix.encoding import check_lengths
         from segmix.inference import Tagger
         from segmix.re_data import tokenize
 
@@ -307,7 +310,10 @@ def predict(
             sentences = read_ner(input_file, scheme="auto")
             tokens = [list(s.tokens) for s in sentences]
             gold = [list(s.tags) for s in sentences]
-        tags = Tagger(model_dir)(tokens, batch_size=batch_size, progress=input_file is not None)
+        tagger = Tagger(model_dir)
+        if input_file is not None:
+            check_lengths(sentences, tagger.cache, source=input_file)
+        tags = tagger(tokens, batch_size=batch_size, progress=input_file is not None)
         if fmt is None:
             fmt = "jsonl" if output_file and output_file.endswith((".jsonl", ".json")) else "conll"
         writer = write_jsonl if fmt == "jsonl" else write_conll

@@ -226,6 +226,21 @@ def encode_tagged(
     return out
 
 
+def check_lengths(sentences: Sequence, cache: SubwordCache, *, source: str | None = None) -> None:
+    """Fail with file and line for the first sentence longer than the model's limit.
+
+    Prediction and evaluation never truncate (a truncated sentence would lose its last tags).
+    """
+    cache.add(w for s in sentences for w in s.tokens)
+    for s in sentences:
+        n = len(cache.prefix) + len(cache.suffix) + sum(len(cache[w]) for w in s.tokens)
+        if n > cache.max_length:
+            raise ValueError(
+                f"{_where(source, s)}sentence of {len(s.tokens)} words is {n} sub-words long, "
+                f"over the model's limit of {cache.max_length}; split it"
+            )
+
+
 def _where(source: str | None, sentence) -> str:
     line = getattr(sentence, "line", None)
     if source and line:

@@ -26,6 +26,7 @@ from segmix.collate import MixCollator
 from segmix.config import TrainConfig
 from segmix.encoding import (
     SubwordCache,
+    check_lengths,
     encode_tagged,
     load_tokenizer,
     resolve_model,
@@ -370,6 +371,9 @@ def train_ner(config: TrainConfig) -> dict:
     tokenizer = load_tokenizer(config.model)
     cache = SubwordCache(tokenizer)
     train_examples = encode_tagged(train, cache, label2id, source=str(train_path))
+    for path, sentences in ((dev_path, dev), (test_path, test)):
+        if sentences:
+            check_lengths(sentences, cache, source=str(path))
 
     augmenter = make_augmenter(config.augment, **config.augmenter_options())
     if augmenter is not None:
