@@ -77,7 +77,9 @@ def summarise(
 ) -> dict:
     """Mean ± std of the headline test score per cell, and the paired gain over 'none'."""
     rows = []
-    for (size, method), by_seed in sorted(results.items()):
+    order = {m: i for i, m in enumerate(setup.get("methods", []))}
+    cells = sorted(results.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99)))
+    for (size, method), by_seed in cells:
         base = results.get((size, "none"), {})
         test = {s: headline(m["test"]) * 100 for s, m in by_seed.items()}
         dev = {s: headline(m["dev"]) * 100 for s, m in by_seed.items()}
@@ -117,8 +119,8 @@ def render(summary: dict, title: str, preamble: str, metric: str) -> str:
         preamble,
         "",
         f"| train size | method | test {metric} (mean ± std) | per seed | gain over none "
-        "(paired, mean ± std) | p (paired t) | dev | epoch (median) | s / step |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "(paired, mean ± std) | p (paired t) | dev (mean) | selected step per seed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in summary["rows"]:
         per_seed = ", ".join(f"{v:.2f}" for v in r["test"].values())
@@ -129,11 +131,13 @@ def render(summary: dict, title: str, preamble: str, metric: str) -> str:
         lines.append(
             f"| {r['train_size']} | {r['method']} | {r['test_mean']:.2f} ± {r['test_std']:.2f} | "
             f"{per_seed} | {gain} | {p} | {r['dev_mean']:.2f} | "
-            f"{r['epoch_seconds_median']:.2f} s ({r['mixes_per_epoch']} mixes) | "
-            f"{r['step_seconds_mean']:.3f} |"
+            f"{', '.join(str(v) for v in r['best_step'].values())} |"
         )
     v = summary["versions"]
     lines += [
+        "",
+        "Each run's metrics.json keeps its timings, but they were taken with other work on "
+        "the machine; clean epoch and step timings are in speed.md.",
         "",
         f"Machine: {v['platform']}, {v['cpu_count']} CPUs, {v['torch_threads']} torch "
         f"threads, {v['device']}; torch {v['packages']['torch']}, transformers "
