@@ -44,11 +44,14 @@ def load_token_classifier(
 
 
 def mixed_embeddings(model, ids_a: torch.Tensor, ids_b: torch.Tensor, weight: torch.Tensor):
-    """``w * E[ids_a] + (1 - w) * E[ids_b]`` on the word-embedding table."""
+    """``w * E[ids_a] + (1 - w) * E[ids_b]`` on the word-embedding table.
+
+    Both sides are looked up in one call: the table's gradient is then built once, not twice
+    (a dense gradient of the whole vocabulary is the costly part of an embedding's backward).
+    """
     table = model.get_input_embeddings()
-    emb_a = table(ids_a)
-    emb_b = table(ids_b)
-    return torch.lerp(emb_b, emb_a, weight.unsqueeze(-1).to(emb_a.dtype))
+    both = table(torch.stack((ids_a, ids_b)))
+    return torch.lerp(both[1], both[0], weight.unsqueeze(-1).to(both.dtype))
 
 
 def mixed_forward(model, batch: Mapping[str, torch.Tensor | bool], **kwargs):
