@@ -20,6 +20,8 @@ from pathlib import Path
 
 import click
 
+from segmix.config import TrainConfig  # torch-free: option generation stays instant
+
 HELP = {
     "task": "ner (tagging) or re (relation classification).",
     "data_dir": "Folder with train/dev/test files (default: CoNLL-2003 for ner, SemEval-2010 "
@@ -136,13 +138,6 @@ def app() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _fields_module():
-    # the config dataclass lives in a torch-free module so that option generation is cheap
-    from segmix import config
-
-    return config
-
-
 @app.command()
 @click.option(
     "--config",
@@ -150,12 +145,10 @@ def _fields_module():
     type=click.Path(exists=True, dir_okay=False),
     help="JSON file of config fields; command-line options override it.",
 )
-@config_options(_fields_module().TrainConfig)
+@config_options(TrainConfig)
 def train(config_file: str | None, **options) -> None:
     """Train a tagger (or relation classifier) and evaluate it; write a run folder."""
     from rich.console import Console
-
-    from segmix.config import TrainConfig
 
     _quiet_transformers()
     try:
@@ -451,7 +444,6 @@ def _show_ner_mixes(
     from rich.markup import escape
 
     from segmix.augment import AUGMENTERS, make_augmenter
-    from segmix.config import TrainConfig
     from segmix.data import label_list, read_ner, sample_subset
     from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
     from segmix.mixing import mix_to_json, render_mix
