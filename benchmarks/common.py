@@ -57,6 +57,37 @@ def run_cells(
     return results
 
 
+def grid_parser(
+    description: str,
+    *,
+    data: str,
+    name: str,
+    result: str,
+    sizes: list[int],
+    methods: tuple[str, ...],
+    default_methods: list[str],
+    steps: int,
+    eval_every: int,
+):
+    """The options every quality grid takes (sizes, seeds, methods, budget, where to write)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / data))
+    parser.add_argument("--sizes", type=int, nargs="+", default=sizes)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--methods", nargs="+", default=default_methods, choices=methods)
+    parser.add_argument("--steps", type=int, default=steps, help="optimizer steps per run")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=0.2)
+    parser.add_argument("--alpha", type=float, default=8.0)
+    parser.add_argument("--eval-every", type=int, default=eval_every)
+    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / name))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / result))
+    return parser
+
+
 def paired_p(diffs: list[float]) -> float | None:
     """Two-sided p-value of a paired t-test on per-seed gains (None with fewer than 2 seeds)."""
     if len(diffs) < 2:

@@ -13,10 +13,9 @@ Writes benchmarks/results/ner_conll2003.{json,md}; run folders go to benchmarks/
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from common import ROOT, TrainConfig, render, run_cells, summarise, write_results
+from common import TrainConfig, grid_parser, render, run_cells, summarise, write_results
 
 from segmix.training import train_ner
 
@@ -24,20 +23,18 @@ METHODS = ("none", "mmix", "tmix", "smix")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "conll2003"))
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--steps", type=int, default=400, help="optimizer steps per run")
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=0.2)
-    parser.add_argument("--alpha", type=float, default=8.0)
+    parser = grid_parser(
+        description=__doc__.splitlines()[0],
+        data="conll2003",
+        name="ner_quality",
+        result="ner_conll2003",
+        sizes=[200],
+        methods=METHODS,
+        default_methods=list(METHODS),
+        steps=400,
+        eval_every=40,
+    )
     parser.add_argument("--dev-size", type=int, default=1000, help="dev sample for selection")
-    parser.add_argument("--eval-every", type=int, default=40)
-    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / "ner_quality"))
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ner_conll2003"))
     args = parser.parse_args()
 
     def make_config(size: int, method: str, seed: int, run_dir: Path) -> TrainConfig:

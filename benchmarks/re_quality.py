@@ -12,10 +12,9 @@ Writes benchmarks/results/re_semeval2010.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from common import ROOT, TrainConfig, render, run_cells, summarise, write_results
+from common import TrainConfig, grid_parser, render, run_cells, summarise, write_results
 
 from segmix.re_training import train_re
 
@@ -23,21 +22,17 @@ METHODS = ("none", "rmix", "mmix")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default=str(ROOT.parent / "shared" / "data" / "semeval2010_task8")
+    parser = grid_parser(
+        description=__doc__.splitlines()[0],
+        data="semeval2010_task8",
+        name="re_quality",
+        result="re_semeval2010",
+        sizes=[200, 800],
+        methods=METHODS,
+        default_methods=["none", "rmix"],
+        steps=300,
+        eval_every=50,
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 800])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--methods", nargs="+", default=["none", "rmix"], choices=METHODS)
-    parser.add_argument("--steps", type=int, default=300, help="optimizer steps per run")
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=0.2)
-    parser.add_argument("--alpha", type=float, default=8.0)
-    parser.add_argument("--eval-every", type=int, default=50)
-    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / "re_quality"))
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "re_semeval2010"))
     args = parser.parse_args()
 
     def make_config(size: int, method: str, seed: int, run_dir: Path) -> TrainConfig:
