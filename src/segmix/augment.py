@@ -22,8 +22,8 @@ from typing import ClassVar
 import numpy as np
 
 from segmix.encoding import SubwordCache, TaggedExample
-from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments
-from segmix.packed import PackedMixes, SegmentTable, pack_mixes
+from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments, pair_widths
+from segmix.packed import PackedMixes, SegmentTable, pack_mixes, widen
 from segmix.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
 
 
@@ -338,11 +338,9 @@ class SegMixAugmenter(Mixer, ABC):
         )
 
     def _mixed_length(self, source, cand, partner) -> np.ndarray:
-        a = self._own.word_lens[cand]
-        b = self._other.word_lens[partner]
-        w = max(a.shape[1], b.shape[1])
-        a = np.pad(a, ((0, 0), (0, w - a.shape[1])))
-        b = np.pad(b, ((0, 0), (0, w - b.shape[1])))
+        w = max(self._own.width, self._other.width)
+        a = widen(self._own.word_lens[cand], w)
+        b = widen(self._other.word_lens[partner], w)
         seg = np.maximum(a, b).sum(1)
         return self._ex_len[source] - (self._own_end[cand] - self._own_pos[cand]) + seg
 
@@ -352,13 +350,8 @@ class SegMixAugmenter(Mixer, ABC):
 
 def _aligned_width(example: TaggedExample, span: tuple[int, int], partner: Segment) -> int:
     """Sub-words the mixed segment will take (see :func:`segmix.mixing.align_segments`)."""
-    m, n = span[1] - span[0], len(partner)
-    total = 0
-    for j in range(max(m, n)):
-        own = int(example.word_lens[span[0] + j]) if j < m else 0
-        other = len(partner.pieces[j]) if j < n else 0
-        total += max(own, other)
-    return total
+    own = example.word_lens[span[0] : span[1]].tolist()
+    return sum(pair_widths(own, [len(p) for p in partner.pieces]))
 
 
 class MentionMix(SegMixAugmenter):

@@ -15,6 +15,20 @@ import torch
 from segmix.encoding import SubwordCache, load_tokenizer
 
 
+def length_sorted_batches(ids: Sequence[np.ndarray], batch_size: int, pad_id: int):
+    """Yield ``(indices, ids, attention_mask)`` batches in order of length (less padding)."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(ids[i]) for i in idx)
+        batch = np.full((len(idx), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(idx), width), dtype=np.int64)
+        for row, i in enumerate(idx):
+            batch[row, : len(ids[i])] = ids[i]
+            mask[row, : len(ids[i])] = 1
+        yield idx, batch, mask
+
+
 @torch.no_grad()
 def predict_tags(
     model,
@@ -40,18 +54,12 @@ def predict_tags(
                 f"sentence {i} ({len(sentences[i])} words) is {len(enc.ids)} sub-words long, "
                 f"over the model's limit of {cache.max_length}"
             )
-    order = np.argsort([len(e.ids) for e in encoded], kind="stable")
     out: list[list[str]] = [[] for _ in sentences]
-    batches = range(0, len(order), batch_size)
-    for start in tqdm(batches, desc=desc, disable=not progress, leave=False, unit="batch"):
-        idx = order[start : start + batch_size]
-        width = max(len(encoded[i].ids) for i in idx)
-        ids = np.full((len(idx), width), cache.pad_id, dtype=np.int64)
-        mask = np.zeros((len(idx), width), dtype=np.int64)
-        for row, i in enumerate(idx):
-            n = len(encoded[i].ids)
-            ids[row, :n] = encoded[i].ids
-            mask[row, :n] = 1
+    batches = length_sorted_batches([e.ids for e in encoded], batch_size, cache.pad_id)
+    total = -(-len(encoded) // batch_size)
+    for idx, ids, mask in tqdm(
+        batches, total=total, desc=desc, disable=not progress, leave=False, unit="batch"
+    ):
         logits = model(
             input_ids=torch.from_numpy(ids).to(device),
             attention_mask=torch.from_numpy(mask).to(device),

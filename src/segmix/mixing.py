@@ -106,6 +106,19 @@ class MixedExample:
         )
 
 
+def word_pieces(
+    ids: np.ndarray, word_starts: np.ndarray, word_lens: np.ndarray, start: int, end: int
+) -> tuple[np.ndarray, ...]:
+    """The sub-word ids of words ``[start, end)`` of an encoded sentence, one array a word."""
+    return tuple(ids[word_starts[j] : word_starts[j] + word_lens[j]] for j in range(start, end))
+
+
+def pair_widths(lens_a: Sequence[int], lens_b: Sequence[int]) -> list[int]:
+    """Sub-words of each aligned word pair: the longer of the two words (0 for a pad word)."""
+    m, n = len(lens_a), len(lens_b)
+    return [max(lens_a[j] if j < m else 0, lens_b[j] if j < n else 0) for j in range(max(m, n))]
+
+
 def _pad_word_label(side_inside: int, other_label: int, pad_label: str, o_label: int) -> int:
     if pad_label == "inside":
         return side_inside
@@ -124,10 +137,7 @@ def align_segments(
     sit on the pair's first sub-word; the rest are ``IGNORE_INDEX``.
     """
     m, n = len(seg_a), len(seg_b)
-    widths = [
-        max(len(seg_a.pieces[j]) if j < m else 0, len(seg_b.pieces[j]) if j < n else 0)
-        for j in range(max(m, n))
-    ]
+    widths = pair_widths([len(p) for p in seg_a.pieces], [len(p) for p in seg_b.pieces])
     total = sum(widths)
     ids_a = np.full(total, pad_id, dtype=np.int64)
     ids_b = np.full(total, pad_id, dtype=np.int64)

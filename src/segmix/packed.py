@@ -162,8 +162,8 @@ def pack_mixes(
     """
     n = len(source)
     width = max(own.width, other.width)
-    a_len = _widen(own.word_lens[own_rows], width)
-    b_len = _widen(other.word_lens[other_rows], width)
+    a_len = widen(own.word_lens[own_rows], width)
+    b_len = widen(other.word_lens[other_rows], width)
     pair = np.maximum(a_len, b_len)  # sub-words of each aligned word pair (0: no pair)
     seg_len = pair.sum(1)
     own_span = own_end - own_pos
@@ -195,8 +195,8 @@ def pack_mixes(
     word_of = np.repeat(np.arange(pair_flat.size), pair_flat)
     r = np.arange(word_of.size) - np.repeat(np.cumsum(pair_flat) - pair_flat, pair_flat)
     m_of, j_of = np.divmod(word_of, width)
-    a_start = _widen(own.word_starts[own_rows], width).ravel()[word_of]
-    b_start = _widen(other.word_starts[other_rows], width).ravel()[word_of]
+    a_start = widen(own.word_starts[own_rows], width).ravel()[word_of]
+    b_start = widen(other.word_starts[other_rows], width).ravel()[word_of]
     a_has = r < a_len.ravel()[word_of]
     b_has = r < b_len.ravel()[word_of]
     seg_a = np.where(a_has, pieces[np.where(a_has, a_start + r, 0)], pad_id)
@@ -205,8 +205,8 @@ def pack_mixes(
     first = r == 0
     wa = own.n_words[own_rows][m_of]
     wb = other.n_words[other_rows][m_of]
-    la = _widen(own.word_labels[own_rows], width).ravel()[word_of]
-    lb = _widen(other.word_labels[other_rows], width).ravel()[word_of]
+    la = widen(own.word_labels[own_rows], width).ravel()[word_of]
+    lb = widen(other.word_labels[other_rows], width).ravel()[word_of]
     a_pad, b_pad = j_of >= wa, j_of >= wb
     if pad_label == "inside":
         la = np.where(a_pad, own.inside[own_rows][m_of], la)
@@ -229,7 +229,8 @@ def pack_mixes(
     return ids_a, ids_b, weight, labels_a, labels_b, label_weight, offsets, seg_len
 
 
-def _widen(a: np.ndarray, width: int) -> np.ndarray:
+def widen(a: np.ndarray, width: int) -> np.ndarray:
+    """Zero-pad a ``[rows, words]`` table to ``width`` words."""
     if a.shape[1] == width:
         return a
     out = np.zeros((a.shape[0], width), dtype=a.dtype)

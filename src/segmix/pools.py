@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from segmix.encoding import SubwordCache, TaggedExample
-from segmix.mixing import Segment
+from segmix.mixing import Segment, word_pieces
 
 
 class LabelSpace:
@@ -44,10 +44,7 @@ class LabelSpace:
 
 def segment_of(example: TaggedExample, start: int, end: int, space: LabelSpace) -> Segment:
     """The example's own words ``[start, end)`` as a segment."""
-    pieces = tuple(
-        example.ids[example.word_starts[j] : example.word_starts[j] + example.word_lens[j]]
-        for j in range(start, end)
-    )
+    pieces = word_pieces(example.ids, example.word_starts, example.word_lens, start, end)
     labels = example.word_labels[start:end]
     return Segment(
         pieces=pieces,

@@ -18,15 +18,12 @@ import numpy as np
 
 from segmix.augment import Mixer
 from segmix.encoding import SubwordCache
-from segmix.mixing import MixedExample, Segment, mix_segments
+from segmix.mixing import MixedExample, Segment, mix_segments, pair_widths, word_pieces
 from segmix.re_model import EncodedRelation
 
 
 def argument_segment(ex: EncodedRelation, span: tuple[int, int]) -> Segment:
-    pieces = tuple(
-        ex.ids[ex.word_starts[j] : ex.word_starts[j] + ex.word_lens[j]]
-        for j in range(span[0], span[1])
-    )
+    pieces = word_pieces(ex.ids, ex.word_starts, ex.word_lens, span[0], span[1])
     return Segment(
         pieces=pieces,
         labels=np.zeros(len(pieces), dtype=np.int64),
@@ -108,13 +105,8 @@ class RelationMix(Mixer):
         total = len(self.examples[params.source].ids)
         for own, theirs in zip(params.arguments, params.partner_arguments, strict=True):
             sa, sb = self._args[params.source][own], self._args[params.partner][theirs]
-            aligned = sum(
-                max(
-                    len(sa.pieces[j]) if j < len(sa) else 0, len(sb.pieces[j]) if j < len(sb) else 0
-                )
-                for j in range(max(len(sa), len(sb)))
-            )
-            total += aligned - sum(len(p) for p in sa.pieces)
+            lens_a = [len(p) for p in sa.pieces]
+            total += sum(pair_widths(lens_a, [len(p) for p in sb.pieces])) - sum(lens_a)
         return total
 
     def apply(self, params: RelationMixParams) -> MixedExample:

@@ -17,6 +17,7 @@ import torch
 
 from segmix.config import TrainConfig
 from segmix.encoding import SubwordCache, load_tokenizer
+from segmix.inference import length_sorted_batches
 from segmix.mixing import MixedExample
 from segmix.model import mixed_forward, pair_cross_entropy
 from segmix.re_augment import make_relation_augmenter
@@ -93,16 +94,8 @@ def predict_relations(
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    order = np.argsort([len(e.ids) for e in encoded], kind="stable")
     out: list[str] = [""] * len(encoded)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        width = max(len(encoded[i].ids) for i in idx)
-        ids = np.full((len(idx), width), pad_id, dtype=np.int64)
-        mask = np.zeros((len(idx), width), dtype=np.int64)
-        for row, i in enumerate(idx):
-            ids[row, : len(encoded[i].ids)] = encoded[i].ids
-            mask[row, : len(encoded[i].ids)] = 1
+    for idx, ids, mask in length_sorted_batches([e.ids for e in encoded], batch_size, pad_id):
         anchors = torch.from_numpy(np.stack([encoded[i].anchors for i in idx])).to(device)
         logits = model(
             input_ids=torch.from_numpy(ids).to(device),
