@@ -88,6 +88,27 @@ def grid_parser(
     return parser
 
 
+def grid_config(args, size: int, method: str, seed: int, run_dir: Path, **task) -> TrainConfig:
+    """One cell's run: the grid's budget and hyperparameters; sample seed = seed (paired)."""
+    return TrainConfig(
+        data_dir=args.data,
+        train_size=size,
+        sample_seed=seed,
+        seed=seed,
+        augment=method,
+        rate=args.rate,
+        alpha=args.alpha,
+        max_steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        eval_every=args.eval_every,
+        output_dir=str(run_dir),
+        save_model=False,
+        progress=False,
+        **task,
+    )
+
+
 def paired_p(diffs: list[float]) -> float | None:
     """Two-sided p-value of a paired t-test on per-seed gains (None with fewer than 2 seeds)."""
     if len(diffs) < 2:

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common import TrainConfig, grid_parser, render, run_cells, summarise, write_results
+from common import (
+    TrainConfig,
+    grid_config,
+    grid_parser,
+    render,
+    run_cells,
+    summarise,
+    write_results,
+)
 
 from segmix.training import train_ner
 
@@ -38,23 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     def make_config(size: int, method: str, seed: int, run_dir: Path) -> TrainConfig:
-        return TrainConfig(
-            data_dir=args.data,
-            train_size=size,
-            sample_seed=seed,
-            seed=seed,
-            augment=method,
-            rate=args.rate,
-            alpha=args.alpha,
-            max_steps=args.steps,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            dev_size=args.dev_size,
-            eval_every=args.eval_every,
-            output_dir=str(run_dir),
-            save_model=False,
-            progress=False,
-        )
+        return grid_config(args, size, method, seed, run_dir, dev_size=args.dev_size)
 
     cells = [(n, m, s) for n in args.sizes for s in args.seeds for m in args.methods]
     results = run_cells(cells, Path(args.runs), make_config, train_ner, lambda s: s["f1"])

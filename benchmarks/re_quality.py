@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common import TrainConfig, grid_parser, render, run_cells, summarise, write_results
+from common import (
+    TrainConfig,
+    grid_config,
+    grid_parser,
+    render,
+    run_cells,
+    summarise,
+    write_results,
+)
 
 from segmix.re_training import train_re
 
@@ -36,23 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     def make_config(size: int, method: str, seed: int, run_dir: Path) -> TrainConfig:
-        return TrainConfig(
-            task="re",
-            data_dir=args.data,
-            train_size=size,
-            sample_seed=seed,
-            seed=seed,
-            augment=method,
-            rate=args.rate,
-            alpha=args.alpha,
-            max_steps=args.steps,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            eval_every=args.eval_every,
-            output_dir=str(run_dir),
-            save_model=False,
-            progress=False,
-        )
+        return grid_config(args, size, method, seed, run_dir, task="re")
 
     cells = [(n, m, s) for n in args.sizes for s in args.seeds for m in args.methods]
     headline = lambda s: s["macro_f1"]  # noqa: E731
