@@ -24,7 +24,6 @@ from common import (
     summarise,
     write_results,
 )
-
 from segmix.training import train_ner
 
 METHODS = ("none", "mmix", "tmix", "smix")

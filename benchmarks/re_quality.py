@@ -23,7 +23,6 @@ from common import (
     summarise,
     write_results,
 )
-
 from segmix.re_training import train_re
 
 METHODS = ("none", "rmix", "mmix")

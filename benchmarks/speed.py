@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import ROOT
+from segmix.training import train_ner
 
 from segmix.augment import MentionMix, SynonymMix, TokenMix
 from segmix.collate import MixCollator
@@ -37,7 +38,6 @@ from segmix.inference import Tagger
 from segmix.mixing import MixedExample
 from segmix.model import load_token_classifier, mixed_embeddings, pair_cross_entropy, token_loss
 from segmix.runs import versions, write_json
-from segmix.training import train_ner
 
 DATA = ROOT.parent / "shared" / "data"
 

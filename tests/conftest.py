@@ -107,10 +107,10 @@ def tiny_config(tiny_data, out, **kw):
 
 @pytest.fixture(scope="session")
 def mmix_run(tiny_data, tmp_path_factory):
-    from segmix.training import train_ner
+    from segmix.run import train
 
     out = tmp_path_factory.mktemp("run") / "mmix"
-    metrics = train_ner(
+    metrics = train(
         tiny_config(tiny_data, out, augment="mmix", rate=0.5, max_steps=36, eval_every=12)
     )
     return out, metrics

@@ -1,6 +1,6 @@
 """The ``segmix`` command: train, evaluate, predict, augment.
 
-Options of ``train`` are generated from :class:`segmix.training.TrainConfig`, so the CLI, the
+Options of ``train`` are generated from :class:`segmix.config.TrainConfig`, so the CLI, the
 Python API and the run's ``config.json`` can never disagree; ``--config FILE`` loads a JSON file
 of the same fields (command-line options override it). Heavy imports happen inside commands, so
 ``segmix --help`` is instant.
@@ -20,103 +20,62 @@ from pathlib import Path
 
 import click
 
-from segmix.config import TrainConfig  # torch-free: option generation stays instant
-
-HELP = {
-    "task": "ner (tagging) or re (relation classification).",
-    "data_dir": "Folder with train/dev/test files (default: CoNLL-2003 for ner, SemEval-2010 "
-    "Task 8 for re, in ../shared/data).",
-    "train_file": "Training file (default: DATA/train.*).",
-    "dev_file": "Dev file for model selection (default: DATA/dev.*).",
-    "test_file": "Test file, scored once with the selected model (default: DATA/test.*).",
-    "scheme": "Tag scheme of the files: auto, iob1, iob2 or iobes.",
-    "train_size": "Sentences in the seeded low-resource training subset (default: all).",
-    "sample_seed": "Seed of the training subset (and of the dev sample).",
-    "dev_size": "Select on a fixed seeded dev sample of this size (default: all of dev).",
-    "model": "Hugging Face encoder name or local path ('default': bundled all-MiniLM-L6-v2).",
-    "augment": "none, mmix, tmix or smix (NER); none, rmix or mmix (RE).",
-    "alpha": "λ ~ Beta(alpha, alpha) per mixed segment.",
-    "rate": "Mixed examples per epoch, as a share of the training set.",
-    "k": "Segments mixed per augmented example.",
-    "same_type": "MMix: partners of the mention's own type only.",
-    "same_label": "TMix: partners with the word's own label only.",
-    "entities_only": "TMix: mix only words inside mentions.",
-    "same_relation": "RMix: partners with the example's own relation only.",
-    "pad_label": "Label of pad words when segments differ in length: inside, o or ignore.",
-    "lambda_max": "Use max(λ, 1-λ) so the original side dominates.",
-    "resample": "Draw new mixes every epoch, or once.",
-    "mix_from_epoch": "Train on originals alone for this many epochs first.",
-    "seed": "Seed of initialisation, batch order and mixes.",
-    "epochs": "Epochs (ignored when --max-steps is given).",
-    "max_steps": "A fixed budget in optimizer steps, equal for every method.",
-    "batch_size": "Examples per batch.",
-    "lr": "Peak learning rate (AdamW, linear warm-up and decay).",
-    "weight_decay": "AdamW weight decay (not on biases and norms).",
-    "warmup_ratio": "Share of the steps spent warming up.",
-    "max_grad_norm": "Gradient clipping norm (0: off).",
-    "gradient_accumulation_steps": "Batches per optimizer step.",
-    "mixed_precision": "no, fp16 or bf16 (GPU).",
-    "group_by_length": "Batch sentences of similar length together (less padding).",
-    "num_workers": "DataLoader worker processes.",
-    "eval_every": "Evaluate on dev every N optimizer steps (default: ~10 times a run).",
-    "patience": "Stop after N evaluations without dev improvement (default: never).",
-    "eval_batch_size": "Batch size for evaluation and prediction.",
-    "output_dir": "Run folder: config, versions, subset, metrics, predictions, model.",
-    "save_model": "Save the selected model in Hugging Face format.",
-    "progress": "Show progress bars.",
-    "dev_fraction": "RE without a dev file: share of train (outside the subset) carved as dev.",
-}
-
-# short names users expect, mapped to config fields
-ALIASES = {
-    "data_dir": "--data",
-    "train_file": "--train",
-    "dev_file": "--dev",
-    "test_file": "--test",
-    "output_dir": "--out",
-}
+from segmix.config import ConfigError, TrainConfig  # torch-free: option generation stays instant
 
 
-def _click_type(annotation) -> tuple[type, bool]:
-    """(click type, is_flag) for a dataclass field's annotation."""
-    hints = {"int": int, "float": float, "str": str, "bool": bool}
-    if isinstance(annotation, str):
-        names = [a.strip() for a in annotation.split("|") if a.strip() != "None"]
-        base = hints.get(names[0], str)
-    else:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        base = args[0] if args and isinstance(annotation, types.UnionType) else annotation
-    return base, base is bool
+def _click_type(hint) -> tuple[typing.Any, bool]:
+    """(click type, is_flag) for a field's real type: ``Literal`` gives a ``click.Choice``."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is typing.Literal:
+        return click.Choice(typing.get_args(hint)), False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return _click_type(args[0])
+    return hint, hint is bool
 
 
 def config_options(config_cls):
-    """Decorator adding one option per field of ``config_cls`` (all default to 'unset')."""
+    """Decorator adding one option per field of ``config_cls`` (all default to 'unset').
+
+    Help comes from each field's ``metadata["help"]``; ``metadata["option"]`` renames an option
+    (``data_dir``: ``--data``) and ``metadata["short"]`` adds a short one (``k``: ``-k``).
+    """
+    hints = typing.get_type_hints(config_cls)
 
     def decorate(func):
         for f in reversed(dataclasses.fields(config_cls)):
-            kind, flag = _click_type(f.type)
-            name = ALIASES.get(f.name, "--" + f.name.replace("_", "-"))
-            default = f.default if f.default is not dataclasses.MISSING else None
-            help_text = f"{HELP.get(f.name, '')} [default: {default}]"
+            kind, flag = _click_type(hints[f.name])
+            name = f.metadata.get("option") or "--" + f.name.replace("_", "-")
+            help_text = f.metadata.get("help", "")
+            if f.default not in (dataclasses.MISSING, None):
+                help_text += f" [default: {f.default}]"
             if flag:
-                decl = f"{name}/--no-{name[2:]}"
-                func = click.option(decl, f.name, default=None, help=help_text)(func)
+                decls = [f"{name}/--no-{name[2:]}"]
+                func = click.option(*decls, f.name, default=None, help=help_text)(func)
             else:
-                func = click.option(name, f.name, type=kind, default=None, help=help_text)(func)
+                decls = [name, *([f.metadata["short"]] if "short" in f.metadata else [])]
+                func = click.option(*decls, f.name, type=kind, default=None, help=help_text)(func)
         return func
 
     return decorate
 
 
 def _build_config(config_cls, config_file: str | None, options: dict):
-    values: dict = {}
-    if config_file:
-        values.update(json.loads(Path(config_file).read_text()))
-        unknown = set(values) - {f.name for f in dataclasses.fields(config_cls)}
-        if unknown:
-            raise click.BadParameter(f"unknown fields {sorted(unknown)}", param_hint="--config")
-    values.update({k: v for k, v in options.items() if v is not None})
-    return config_cls(**values)
+    """The config of ``--config FILE`` (if any) with the command line's options over it.
+
+    An invalid value ends the command with one line (exit status 2), however it was given.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        if not config_file:
+            return config_cls(**given)
+        path = Path(config_file)
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"--config: {path} is not valid JSON ({err})") from None
+        return config_cls.from_dict(values, base_dir=path.parent, overrides=given)
+    except (ConfigError, OSError) as err:
+        _fail(err)
 
 
 def _quiet_transformers() -> None:
@@ -146,20 +105,29 @@ def app() -> None:
     help="JSON file of config fields; command-line options override it.",
 )
 @config_options(TrainConfig)
-def train(config_file: str | None, **options) -> None:
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run in --out from its last checkpoint (same config).",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace whatever the --out folder holds."
+)
+def train(config_file: str | None, resume: bool, overwrite: bool, **options) -> None:
     """Train a tagger (or relation classifier) and evaluate it; write a run folder."""
+    import logging
+
     from rich.console import Console
 
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if resume and overwrite:
+        _fail(ValueError("give --resume or --overwrite, not both"))
     _quiet_transformers()
     try:
         config = _build_config(TrainConfig, config_file, options)
-        if config.task == "re":
-            from segmix.re_training import train_re as run
-        elif config.task == "ner":
-            from segmix.training import train_ner as run
-        else:
-            raise ValueError(f"unknown task {config.task!r}; choose ner or re")
-        metrics = run(config)
+        from segmix.run import train as run
+
+        metrics = run(config, resume=resume, overwrite=overwrite)
     except (ValueError, FileNotFoundError, OSError) as err:
         _fail(err)
     console = Console()
@@ -218,10 +186,10 @@ def evaluate(
     _quiet_transformers()
     try:
         if _is_relation_model(model_dir):
-            from segmix.re_training import evaluate_relation_model
+            from segmix.tasks.relations import evaluate_relation_model
 
             scores = evaluate_relation_model(model_dir, data_file, batch_size=batch_size)
-            headline = f"macro F1 {scores['macro_f1']:.4f}"
+            headline = f"{scores['metric']} {scores['f1']:.4f}"
         else:
             from segmix.data import read_ner
             from segmix.encoding import check_lengths
@@ -244,7 +212,12 @@ def evaluate(
 
 
 def _is_relation_model(model_dir: str) -> bool:
-    return (Path(model_dir) / "segmix_relation.json").exists()
+    """A saved relation classifier says so in its config (``model_type``)."""
+    config = Path(model_dir) / "config.json"
+    try:
+        return json.loads(config.read_text()).get("model_type") == "segmix-relation"
+    except (OSError, ValueError):
+        return False
 
 
 @app.command()
@@ -286,7 +259,7 @@ def predict(
     _quiet_transformers()
     try:
         if _is_relation_model(model_dir):
-            from segmix.re_training import predict_relation_file
+            from segmix.tasks.relations import predict_relation_file
 
             with _output(output_file) as target:
                 predict_relation_file(model_dir, input_file, target, batch_size=batch_size)
@@ -337,7 +310,7 @@ def _output(path: str | None):
     help="Data folder (default: CoNLL-2003, or SemEval-2010 Task 8 for --task re).",
 )
 @click.option("--train", "train_file", default=None, help="Training file (default: DATA/train.*).")
-@click.option("--scheme", default="auto")
+@click.option("--scheme", type=click.Choice(["auto", "iob1", "iob2", "iobes"]), default="auto")
 @click.option("--model", default="default", help="Encoder whose tokenizer splits the words.")
 @click.option(
     "--augment",
@@ -356,6 +329,7 @@ def _output(path: str | None):
 @click.option("--same-type/--no-same-type", default=False)
 @click.option("--same-label/--no-same-label", default=False)
 @click.option("--entities-only/--no-entities-only", default=False)
+@click.option("--same-relation/--no-same-relation", default=False)
 @click.option("--lambda-max/--no-lambda-max", default=False)
 @click.option(
     "--export",
@@ -379,6 +353,7 @@ def augment(
     same_type: bool,
     same_label: bool,
     entities_only: bool,
+    same_relation: bool,
     lambda_max: bool,
     export: str | None,
 ) -> None:
@@ -391,87 +366,52 @@ def augment(
         "same_type": same_type,
         "same_label": same_label,
         "entities_only": entities_only,
+        "same_relation": same_relation,
     }
     try:
-        if task == "re":
-            from segmix.re_training import show_relation_mixes
-
-            show_relation_mixes(
-                data_dir,
-                train_file,
-                method,
-                count,
-                train_size,
-                sample_seed,
-                seed,
-                model,
-                options,
-                export,
-            )
-            return
-        _show_ner_mixes(
-            data_dir,
-            train_file,
-            scheme,
-            model,
-            method,
-            count,
-            train_size,
-            sample_seed,
-            seed,
-            options,
-            export,
+        # the same checks, subset, labels and pools as ``train`` with these options
+        config = TrainConfig(
+            task=task,
+            data_dir=data_dir,
+            train_file=train_file,
+            scheme=scheme,
+            model=model,
+            augment=method,
+            train_size=train_size,
+            sample_seed=sample_seed,
+            seed=seed,
+            progress=False,
+            **options,
         )
+        if method == "none":
+            raise ValueError("--augment: choose a method to show (none makes no mixes)")
+        _show_mixes(config, count, export)
     except (ValueError, OSError) as err:
         _fail(err)
 
 
-def _show_ner_mixes(
-    data_dir,
-    train_file,
-    scheme,
-    model,
-    method,
-    count,
-    train_size,
-    sample_seed,
-    seed,
-    options,
-    export,
-) -> None:
+def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
     import numpy as np
     from rich.console import Console
     from rich.markup import escape
 
-    from segmix.augment import AUGMENTERS, make_augmenter
-    from segmix.data import label_list, read_ner, sample_subset
-    from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
-    from segmix.mixing import mix_to_json, render_mix
+    from segmix.run import prepare
 
-    config = TrainConfig(
-        data_dir=data_dir or TrainConfig.data_dir, train_file=train_file, augment=method, **options
-    )
-    if method not in AUGMENTERS:
-        raise ValueError(f"unknown augmentation {method!r} for ner; choose {', '.join(AUGMENTERS)}")
-    train_path = config.resolved_files()[0]
-    sentences = read_ner(train_path, scheme=scheme)
-    labels = label_list(sentences)
-    subset = sample_subset(sentences, train_size, sample_seed)
-    cache = SubwordCache(load_tokenizer(model))
-    examples = encode_tagged(
-        subset, cache, {lb: i for i, lb in enumerate(labels)}, source=str(train_path)
-    )
-    augmenter = make_augmenter(method, **config.augmenter_options()).fit(examples, labels, cache)
-    mixes = augmenter.generate(count, np.random.default_rng(seed))
-    if export:
-        with open(export, "w") as fh:
-            for m in mixes:
-                fh.write(json.dumps(mix_to_json(examples[m.source].words, m, labels)) + "\n")
-        Console().print(f"wrote {len(mixes)} mixed examples to {export}")
-        return
+    _quiet_transformers()
+    prep = prepare(config, evaluation=False)
+    task, labels, train = prep.task, prep.data.labels, prep.encoded["train"]
+    # the first draw of epoch 0, as training makes it
+    mixes = prep.augmenter.generate(count, np.random.default_rng([config.seed, 0]))
     console = Console()
+    if export:
+        with open(export, "w", encoding="utf-8") as fh:
+            for m in mixes:
+                record = task.mix_record(train[m.source], m, labels)
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        console.print(f"wrote {len(mixes)} mixed examples to {export}")
+        return
     for m in mixes:
-        console.print(escape(render_mix(examples[m.source].words, m, labels)))
+        console.print(escape(task.render_mix(train[m.source], m, labels)))
         console.print()
 
 

@@ -1,70 +1,296 @@
 """Run configuration: one dataclass for every task and method, written to ``config.json``.
 
+Like the ``*Arguments`` dataclasses of Hugging Face's ``run_ner.py``: every field carries its help
+text (``metadata["help"]``), fields with a closed set of values are ``Literal`` types, and
+``__post_init__`` checks everything, so the command line, a ``--config`` JSON file and the Python
+API fail the same way: one :class:`ConfigError` whose message is one line naming the option as it
+is typed on the command line, the value, and what is allowed.
+
 Kept free of torch and transformers so that the CLI can build its options from it instantly.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
-from dataclasses import dataclass
+import math
+import os
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 DEFAULT_CONLL_DIR = "../shared/data/conll2003"
 DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
+
+# The augmentation methods of each task. ``segmix.re_augment`` imports torch, so the names live
+# here as well; tests/test_config.py checks they equal the registries' keys plus "none".
+METHODS: dict[str, tuple[str, ...]] = {
+    "ner": ("none", "mmix", "tmix", "smix"),
+    "re": ("none", "rmix", "mmix"),
+}
+
+# The suffixes looked up, in this order, for DATA/train, DATA/dev and DATA/test.
+DATA_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "ner": (".txt", ".jsonl", ".conll"),
+    "re": (".tsv", ".txt", ".jsonl", ".json"),
+}
+
+# Keys a run folder's config.json writes beside the fields (and any key starting with "_").
+RUN_KEYS = frozenset({"resolved_model", "files", "augmenter"})
+
+# Fields holding data paths: relative paths in a config file are relative to the file's folder.
+PATH_FIELDS = ("data_dir", "train_file", "dev_file", "test_file")
+
+TASK_NAMES = {"ner": "tagging", "re": "relation extraction"}
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message is one line naming the option."""
 
 
 @dataclass
 class TrainConfig:
     """Everything a run depends on; written to ``config.json`` in full."""
 
-    task: str = "ner"  # ner | re
+    task: Literal["ner", "re"] = field(
+        default="ner", metadata={"help": "ner (tagging) or re (relation classification)."}
+    )
     # data
-    data_dir: str | None = None  # default: CoNLL-2003 (ner) or SemEval-2010 Task 8 (re)
-    train_file: str | None = None  # default: DATA_DIR/train.txt
-    dev_file: str | None = None  # default: DATA_DIR/dev.txt
-    test_file: str | None = None  # default: DATA_DIR/test.txt (None and absent: no test)
-    scheme: str = "auto"
-    train_size: int | None = None  # sentences in the seeded low-resource subset; None: all
-    sample_seed: int = 1
-    dev_size: int | None = None  # a fixed seeded dev sample for model selection; None: all
-    dev_fraction: float = 0.1  # RE without a dev file: carved from train outside the subset
+    data_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Folder with train/dev/test files (default: CoNLL-2003 for ner, SemEval-2010 "
+            "Task 8 for re, in ../shared/data).",
+            "option": "--data",
+        },
+    )
+    train_file: str | None = field(
+        default=None,
+        metadata={"help": "Training file (default: DATA/train.*).", "option": "--train"},
+    )
+    dev_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "Dev file for model selection (default: DATA/dev.*; with --train and no "
+            "--data: none).",
+            "option": "--dev",
+        },
+    )
+    test_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "Test file, scored once with the selected model (default: DATA/test.*; with "
+            "--train and no --data: none).",
+            "option": "--test",
+        },
+    )
+    scheme: Literal["auto", "iob1", "iob2", "iobes"] = field(
+        default="auto",
+        metadata={"help": "Tag scheme of the files: auto, iob1, iob2 or iobes (ner only)."},
+    )
+    train_size: int | None = field(
+        default=None,
+        metadata={"help": "Sentences in the seeded low-resource training subset (default: all)."},
+    )
+    sample_seed: int = field(
+        default=1, metadata={"help": "Seed of the training subset (and of the dev sample)."}
+    )
+    dev_size: int | None = field(
+        default=None,
+        metadata={
+            "help": "Select on a fixed seeded dev sample of this size (default: all of dev)."
+        },
+    )
+    dev_fraction: float = field(
+        default=0.1,
+        metadata={
+            "help": "RE without a dev file: share of train (outside the subset) carved as dev."
+        },
+    )
     # model
-    model: str = "default"
+    model: str = field(
+        default="default",
+        metadata={
+            "help": "Hugging Face encoder name or local path ('default': bundled all-MiniLM-L6-v2)."
+        },
+    )
     # augmentation (SEGMIX.md)
-    augment: str = "none"  # none | mmix | tmix | smix (ner); none | rmix | mmix (re)
-    alpha: float = 8.0
-    rate: float = 0.2
-    k: int = 1
-    same_type: bool = False
-    same_label: bool = False
-    same_relation: bool = False
-    entities_only: bool = False
-    pad_label: str = "inside"
-    lambda_max: bool = False
-    resample: str = "epoch"  # epoch | once
-    mix_from_epoch: int = 0
+    augment: str = field(
+        default="none",
+        metadata={"help": "none, mmix, tmix or smix (ner); none, rmix or mmix (re)."},
+    )
+    alpha: float = field(
+        default=8.0, metadata={"help": "λ ~ Beta(alpha, alpha) per mixed segment."}
+    )
+    rate: float = field(
+        default=0.2, metadata={"help": "Mixed examples per epoch, as a share of the training set."}
+    )
+    k: int = field(
+        default=1,
+        metadata={"help": "Segments mixed per augmented example (ner only).", "short": "-k"},
+    )
+    same_type: bool = field(
+        default=False, metadata={"help": "MMix: partners of the mention's own type only (ner)."}
+    )
+    same_label: bool = field(
+        default=False, metadata={"help": "TMix: partners with the word's own label only (ner)."}
+    )
+    same_relation: bool = field(
+        default=False,
+        metadata={"help": "RMix: partners with the example's own relation only (re)."},
+    )
+    entities_only: bool = field(
+        default=False, metadata={"help": "TMix: mix only words inside mentions (ner)."}
+    )
+    pad_label: Literal["inside", "o", "ignore"] = field(
+        default="inside",
+        metadata={
+            "help": "Label of pad words when segments differ in length: inside, o or ignore."
+        },
+    )
+    lambda_max: bool = field(
+        default=False, metadata={"help": "Use max(λ, 1-λ) so the original side dominates."}
+    )
+    resample: Literal["epoch", "once"] = field(
+        default="epoch", metadata={"help": "Draw new mixes every epoch, or once."}
+    )
+    mix_from_epoch: int = field(
+        default=0, metadata={"help": "Train on originals alone for this many epochs first."}
+    )
     # optimisation
-    seed: int = 1
-    epochs: int = 30
-    max_steps: int | None = None  # a fixed budget in optimizer steps (overrides epochs)
-    batch_size: int = 16
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    max_grad_norm: float = 1.0
-    gradient_accumulation_steps: int = 1
-    mixed_precision: str = "no"  # no | fp16 | bf16
-    group_by_length: bool = True
-    num_workers: int = 0
+    seed: int = field(
+        default=1, metadata={"help": "Seed of initialisation, batch order and mixes."}
+    )
+    epochs: int = field(
+        default=30, metadata={"help": "Epochs (ignored when --max-steps is given)."}
+    )
+    max_steps: int | None = field(
+        default=None,
+        metadata={"help": "A fixed budget in optimizer steps, equal for every method."},
+    )
+    batch_size: int = field(default=16, metadata={"help": "Examples per batch."})
+    lr: float = field(
+        default=1e-4, metadata={"help": "Peak learning rate (AdamW, linear warm-up and decay)."}
+    )
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "AdamW weight decay (not on biases and norms)."}
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "Share of the steps spent warming up."}
+    )
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm (0: off)."})
+    gradient_accumulation_steps: int = field(
+        default=1, metadata={"help": "Batches per optimizer step."}
+    )
+    mixed_precision: Literal["no", "fp16", "bf16"] = field(
+        default="no", metadata={"help": "no, fp16 or bf16 (GPU)."}
+    )
+    group_by_length: bool = field(
+        default=True,
+        metadata={"help": "Batch sentences of similar length together (less padding)."},
+    )
+    num_workers: int = field(default=0, metadata={"help": "DataLoader worker processes."})
     # evaluation and selection (dev only, never test)
-    eval_every: int | None = None  # optimizer steps; None: about 10 evaluations a run
-    patience: int | None = None  # evaluations without dev improvement before stopping
-    eval_batch_size: int = 64
+    eval_every: int | None = field(
+        default=None,
+        metadata={"help": "Evaluate on dev every N optimizer steps (default: ~10 times a run)."},
+    )
+    patience: int | None = field(
+        default=None,
+        metadata={"help": "Stop after N evaluations without dev improvement (default: never)."},
+    )
+    eval_batch_size: int = field(
+        default=64, metadata={"help": "Batch size for evaluation and prediction."}
+    )
     # output
-    output_dir: str = "runs/ner"
-    save_model: bool = True
-    progress: bool = True
+    output_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Run folder: config, versions, subset, metrics, predictions, model "
+            "(default: runs/TASK).",
+            "option": "--out",
+        },
+    )
+    save_model: bool = field(
+        default=True, metadata={"help": "Save the selected model in Hugging Face format."}
+    )
+    progress: bool = field(default=True, metadata={"help": "Show progress bars."})
+
+    def __post_init__(self) -> None:
+        hints = _field_types()
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _checked_type(f.name, getattr(self, f.name), hints[f.name]))
+        for name, hint in hints.items():
+            allowed = _literal_values(hint)
+            value = getattr(self, name)
+            if allowed and value not in allowed:
+                raise ConfigError(f"{_bad(name, value)}; choose {_either(allowed)}")
+        for name, (ok, requirement) in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not ok(value):
+                raise ConfigError(f"{_bad(name, value)}; it must be {requirement}")
+        methods = METHODS[self.task]
+        if self.augment not in methods:
+            raise ConfigError(
+                f"{option_name('augment')}: unknown augmentation {self.augment!r} for --task "
+                f"{self.task}; choose {_either(methods)}"
+            )
+        for name, (task, neutral) in TASK_ONLY.items():
+            value = getattr(self, name)
+            if self.task != task and value != neutral:
+                shown = option_name(name) if value is True else f"{option_name(name)} {value}"
+                raise ConfigError(f"{shown} applies to {TASK_NAMES[task]} (--task {task}) only")
+        if self.output_dir is None:
+            self.output_dir = f"runs/{self.task}"
+
+    @classmethod
+    def from_dict(
+        cls,
+        values: dict,
+        *,
+        base_dir: Path | str | None = None,
+        overrides: dict | None = None,
+    ) -> TrainConfig:
+        """A config from a JSON object of field values (``--config FILE``).
+
+        Unknown keys are an error. The keys a run folder's ``config.json`` writes beside the
+        fields (``resolved_model``, ``files``, ``augmenter``, any key starting with ``_``) are
+        ignored, so ``--config RUN/config.json`` reproduces a run. Relative data paths
+        (``data_dir``, ``train_file``, ``dev_file``, ``test_file``) are taken relative to
+        ``base_dir``, the config file's folder, except in a run's own record (a file with those
+        run keys), whose paths are as the run was started, relative to the working folder.
+        ``overrides`` (the command line's options) win over ``values`` and are used as given.
+        """
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"--config: expected a JSON object of option names and values, got "
+                f"{type(values).__name__}"
+            )
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(
+            k for k in values if k not in names and k not in RUN_KEYS and not str(k).startswith("_")
+        )
+        if unknown:
+            raise ConfigError(
+                f"--config: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                "the keys are TrainConfig's field names (train_file, max_steps, …)"
+            )
+        fields = {k: v for k, v in values.items() if k in names}
+        is_run_record = any(k in RUN_KEYS for k in values)
+        if base_dir is not None and not is_run_record:
+            for key in PATH_FIELDS:
+                path = fields.get(key)
+                if isinstance(path, str) and path and not Path(path).is_absolute():
+                    fields[key] = str(Path(base_dir) / path)
+        fields.update(overrides or {})
+        return cls(**fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and its value (what ``config.json`` holds, before the run's extras)."""
+        return dataclasses.asdict(self)
 
     @property
     def data_root(self) -> str:
@@ -74,19 +300,39 @@ class TrainConfig:
         return DEFAULT_SEMEVAL_DIR if self.task == "re" else DEFAULT_CONLL_DIR
 
     def resolved_files(self) -> tuple[Path, Path | None, Path | None]:
-        """(train, dev, test) of a tagging run; dev and test are optional."""
-        base = Path(self.data_root)
+        """(train, dev, test) of the run; dev and test may be None.
 
-        def pick(explicit: str | None, name: str) -> Path | None:
+        Files given explicitly win; the others are looked up in :attr:`data_root` as
+        ``train``/``dev``/``test`` with the task's suffixes (:data:`DATA_SUFFIXES`). A training
+        file given without ``data_dir`` is the user's own data: dev and test then come only from
+        ``dev_file`` and ``test_file``, never from the default data set.
+        """
+        own_data = bool(self.train_file) and not self.data_dir
+        base = None if own_data else Path(self.data_root)
+        suffixes = DATA_SUFFIXES[self.task]
+
+        def pick(name: str, split: str) -> Path | None:
+            explicit = getattr(self, name)
             if explicit:
-                return Path(explicit)
-            path = base / name
-            return path if path.exists() or name == "train.txt" else None
+                path = Path(explicit)
+                if not path.is_file():
+                    raise FileNotFoundError(f"{option_name(name)}: no such file: {path}")
+                return path
+            if base is None:
+                return None
+            for suffix in suffixes:
+                if (base / f"{split}{suffix}").is_file():
+                    return base / f"{split}{suffix}"
+            return None
 
-        train = pick(self.train_file, "train.txt")
+        train = pick("train_file", "train")
         if train is None:
-            raise ValueError("no training data: give --data DIR or --train FILE")
-        return train, pick(self.dev_file, "dev.txt"), pick(self.test_file, "test.txt")
+            tried = ", ".join(f"train{s}" for s in suffixes)
+            where = f"{base}" if base.is_dir() else f"{base} (no such folder)"
+            raise FileNotFoundError(
+                f"no training file in {where}: tried {tried}; give --data DIR or --train FILE"
+            )
+        return train, pick("dev_file", "dev"), pick("test_file", "test")
 
     def augmenter_options(self) -> dict:
         """The options the chosen augmenter accepts (each variant takes its own subset)."""
@@ -104,3 +350,107 @@ class TrainConfig:
                 accepted |= set(inspect.signature(klass.__init__).parameters)
         values = dataclasses.asdict(self)
         return {k: values[k] for k in accepted if k in values}
+
+
+# Range checks: field -> (test, what is allowed). None passes for the optional fields.
+LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "rate": (lambda v: v >= 0, "≥ 0"),
+    "alpha": (lambda v: v > 0, "> 0"),
+    "k": (lambda v: v >= 1, "≥ 1"),
+    "train_size": (lambda v: v >= 1, "≥ 1"),
+    "dev_size": (lambda v: v >= 1, "≥ 1"),
+    "dev_fraction": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
+    "mix_from_epoch": (lambda v: v >= 0, "≥ 0"),
+    "epochs": (lambda v: v >= 1, "≥ 1"),
+    "max_steps": (lambda v: v >= 1, "≥ 1"),
+    "batch_size": (lambda v: v >= 1, "≥ 1"),
+    "lr": (lambda v: v > 0, "> 0"),
+    "weight_decay": (lambda v: v >= 0, "≥ 0"),
+    "warmup_ratio": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
+    "max_grad_norm": (lambda v: v >= 0, "≥ 0"),
+    "gradient_accumulation_steps": (lambda v: v >= 1, "≥ 1"),
+    "num_workers": (lambda v: v >= 0, "≥ 0"),
+    "eval_every": (lambda v: v >= 1, "≥ 1"),
+    "patience": (lambda v: v >= 1, "≥ 1"),
+    "eval_batch_size": (lambda v: v >= 1, "≥ 1"),
+}
+
+# Options of one task only: field -> (task, the value that means "not used"). The other task
+# refuses any other value instead of ignoring it.
+TASK_ONLY: dict[str, tuple[str, Any]] = {
+    "k": ("ner", 1),
+    "same_type": ("ner", False),
+    "same_label": ("ner", False),
+    "entities_only": ("ner", False),
+    "scheme": ("ner", "auto"),
+    "same_relation": ("re", False),
+}
+
+
+def option_name(name: str) -> str:
+    """A field's option as typed on the command line (``data_dir``: ``--data``; ``k``: ``-k``)."""
+    meta = TrainConfig.__dataclass_fields__[name].metadata
+    return meta.get("short") or meta.get("option") or "--" + name.replace("_", "-")
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    """The fields' real types (annotations are strings under ``from __future__``)."""
+    return typing.get_type_hints(TrainConfig)
+
+
+def _literal_values(hint: Any) -> tuple | None:
+    """The allowed values of a ``Literal`` type (or ``Literal | None``), else None."""
+    if typing.get_origin(hint) is Literal:
+        return typing.get_args(hint)
+    for arg in typing.get_args(hint):
+        if typing.get_origin(arg) is Literal:
+            return typing.get_args(arg)
+    return None
+
+
+def _base_type(hint: Any) -> tuple[Any, bool]:
+    """(the type without None, whether None is allowed)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is Literal or not args:
+        return hint, False
+    rest = [a for a in args if a is not type(None)]
+    return (rest[0] if len(rest) == 1 else hint), len(rest) < len(args)
+
+
+def _checked_type(name: str, value: Any, hint: Any) -> Any:
+    """``value`` if it has the field's type (an int where a float goes becomes a float)."""
+    kind, optional = _base_type(hint)
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{_bad(name, value)}; it must be given")
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{_bad(name, value)}; it must be true or false")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{_bad(name, value)}; it must be a whole number")
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value)
+            raise ConfigError(f"{_bad(name, value)}; it must be a finite number")
+        raise ConfigError(f"{_bad(name, value)}; it must be a number")
+    if kind is str and not isinstance(value, str):
+        if name in (*PATH_FIELDS, "output_dir") and isinstance(value, os.PathLike):
+            return str(value)  # Path objects from the Python API; config.json holds strings
+        raise ConfigError(f"{_bad(name, value)}; it must be a string")
+    return value
+
+
+def _bad(name: str, value: Any) -> str:
+    return f"{option_name(name)}: {value!r} is not allowed"
+
+
+def _either(values: Iterable) -> str:
+    """'a, b or c'."""
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from segmix.config import TrainConfig
-from segmix.re_training import carve_dev, evaluate_relation_model, train_re
+from segmix.run import train
+from segmix.tasks.relations import evaluate_relation_model
 
 from .conftest import SEMEVAL
 
@@ -20,7 +21,7 @@ def re_run(tmp_path_factory):
     lines = (SEMEVAL / "test.tsv").read_text().splitlines()[:60]
     (root / "test.tsv").write_text("\n".join(lines) + "\n")
     out = root / "run"
-    metrics = train_re(
+    metrics = train(
         TrainConfig(
             task="re",
             train_file=str(SEMEVAL / "train.tsv"),
@@ -60,14 +61,6 @@ def test_evaluate_saved_model_reproduces_test_score(re_run):
     assert scores["macro_f1"] == pytest.approx(metrics["test"]["macro_f1"])
 
 
-def test_carve_dev_is_seeded_and_disjoint():
-    items = list(range(100))
-    rest, dev = carve_dev(items, 0.1, seed=3)
-    assert len(dev) == 10 and len(rest) == 90 and not set(rest) & set(dev)
-    assert carve_dev(items, 0.1, seed=3) == (rest, dev)
-    assert carve_dev(items, 0.1, seed=4)[1] != dev
-
-
 def test_cli_evaluate_and_predict_relations(re_run, tmp_path):
     from click.testing import CliRunner
 
@@ -89,6 +82,7 @@ def test_cli_evaluate_and_predict_relations(re_run, tmp_path):
     assert result.exit_code == 0, result.output
     scores = json.loads((tmp_path / "m.json").read_text())
     assert scores["macro_f1"] == pytest.approx(metrics["test"]["macro_f1"])
+    assert "semeval2010_task8_official_macro_f1" in result.output
     result = runner.invoke(
         app,
         [
@@ -103,3 +97,18 @@ def test_cli_evaluate_and_predict_relations(re_run, tmp_path):
     assert result.exit_code == 0, result.output
     answers = (tmp_path / "a.txt").read_text().splitlines()
     assert answers == (out / "predictions" / "test_answers.txt").read_text().splitlines()
+
+
+def test_saved_model_is_a_pretrained_model(re_run):
+    from transformers import AutoModel
+
+    from segmix.re_model import RelationClassifier
+
+    _root, out, _metrics = re_run
+    model = AutoModel.from_pretrained(out / "model")
+    assert isinstance(model, RelationClassifier)
+    assert model.config.labels[0] == "Cause-Effect(e1,e2)" and not model.config.typed
+
+
+def test_re_runs_default_to_their_own_folder():
+    assert TrainConfig(task="re").output_dir == "runs/re"

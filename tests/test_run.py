@@ -1,0 +1,154 @@
+"""Short real training runs through the one path: the loss falls, runs reproduce and resume,
+the run folder is complete and protected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from segmix.config import TrainConfig
+from segmix.run import RunFolderError, carve_dev, load_data, train
+from segmix.tasks import get_task
+
+from .conftest import tiny_config
+
+
+def test_loss_falls_and_the_model_learns(mmix_run):
+    _, metrics = mmix_run
+    losses = [h["train_loss"] for h in metrics["history"]]
+    assert len(losses) == 3
+    assert losses[-1] < 0.6 * losses[0]
+    assert metrics["steps"] == 36
+    assert metrics["mixes_per_epoch"] == 24
+    assert [h["step"] for h in metrics["history"]] == [12, 24, 36]
+    assert all("dev_f1" in h for h in metrics["history"])
+    # the selected model is the best on dev, and it is the one scored
+    best = max(metrics["history"], key=lambda h: h["dev_f1"])
+    assert metrics["best_step"] == best["step"]
+    assert metrics["dev"]["f1"] == pytest.approx(best["dev_f1"])
+    assert metrics["test"]["f1"] > 0.05  # far from trained, but no longer random
+
+
+def test_run_folder_is_complete(mmix_run):
+    out, metrics = mmix_run
+    for name in (
+        "config.json",
+        "versions.json",
+        "subset.json",
+        "metrics.json",
+        "predictions/test.jsonl",
+        "predictions/dev.jsonl",
+        "model/config.json",
+    ):
+        assert (out / name).exists(), name
+    assert not (out / "checkpoints").exists()  # only an interrupted run keeps them
+    config = json.loads((out / "config.json").read_text())
+    assert config["augment"] == "mmix" and config["augmenter"]["alpha"] == 8.0
+    subset = json.loads((out / "subset.json").read_text())
+    assert len(subset["train_ids"]) == 48
+    assert json.loads((out / "metrics.json").read_text())["test"]["f1"] == metrics["test"]["f1"]
+    first = json.loads((out / "predictions" / "test.jsonl").read_text().splitlines()[0])
+    assert len(first["tokens"]) == len(first["gold"]) == len(first["pred"])
+    timing = metrics["timing"]
+    assert timing["evaluations"] == 3 and timing["train_seconds"] > 0
+
+
+def test_saved_model_loads_in_a_transformers_pipeline(mmix_run):
+    from transformers import pipeline
+
+    out, _ = mmix_run
+    tagger = pipeline("token-classification", model=str(out / "model"))
+    result = tagger("Peter Blackburn visited Brussels .")
+    assert all(
+        r["entity"]
+        in {"O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"}
+        for r in result
+    )
+
+
+def test_same_seed_same_numbers(tiny_data, tmp_path):
+    runs = [
+        train(
+            tiny_config(
+                tiny_data,
+                tmp_path / str(i),
+                augment="tmix",
+                max_steps=6,
+                eval_every=3,
+                save_model=False,
+            )
+        )
+        for i in range(2)
+    ]
+    assert [h["train_loss"] for h in runs[0]["history"]] == [
+        h["train_loss"] for h in runs[1]["history"]
+    ]
+    assert runs[0]["test"]["f1"] == runs[1]["test"]["f1"]
+
+
+def test_interrupted_run_resumes_to_the_same_result(tiny_data, tmp_path):
+    """Stop after the first checkpoint, resume: the same losses and scores as one go."""
+    from transformers import TrainerCallback
+
+    kw = dict(augment="mmix", rate=0.5, max_steps=8, eval_every=4, save_model=False)
+    whole = train(tiny_config(tiny_data, tmp_path / "whole", **kw))
+
+    class Interrupt(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            raise KeyboardInterrupt
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tiny_data, out, **kw), callbacks=[Interrupt()])
+    assert (out / "checkpoints" / "checkpoint-4").is_dir() and not (out / "metrics.json").exists()
+    with pytest.raises(RunFolderError, match="--resume"):
+        train(tiny_config(tiny_data, out, **kw))
+    with pytest.raises(RunFolderError, match="different run"):
+        train(tiny_config(tiny_data, out, **{**kw, "rate": 0.2}), resume=True)
+    resumed = train(tiny_config(tiny_data, out, **kw), resume=True)
+    assert resumed["steps"] == whole["steps"] == 8
+    assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
+        [h["train_loss"] for h in whole["history"]], rel=1e-5
+    )
+    assert resumed["test"]["f1"] == pytest.approx(whole["test"]["f1"])
+
+
+def test_overwrite_starts_clean(tiny_data, tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "model").mkdir()
+    (out / "model" / "stale.bin").write_text("old")
+    train(tiny_config(tiny_data, out, max_steps=2, eval_every=2, save_model=False), overwrite=True)
+    assert not (out / "model").exists() and (out / "metrics.json").exists()
+
+
+def test_without_a_dev_file_dev_is_carved_from_train(tiny_data, tmp_path):
+    config = TrainConfig(
+        train_file=tiny_data["train"], test_file=tiny_data["test"], train_size=40, dev_size=30
+    )
+    data = load_data(get_task("ner"), config)
+    assert data.dev_carved and data.files["dev"] is None
+    assert len(data.dev) == 30 and not {s.id for s in data.dev} & {s.id for s in data.train}
+
+
+def test_train_size_beyond_the_file_is_refused(tiny_data):
+    config = TrainConfig(task="ner", train_file=tiny_data["dev"], dev_file=tiny_data["dev"],
+                         train_size=81)
+    with pytest.raises(ValueError, match=r"--train-size: 81 .* 80 examples"):
+        load_data(get_task("ner"), config)
+
+
+def test_carve_dev_is_seeded_and_disjoint():
+    items = list(range(100))
+    rest, dev = carve_dev(items, 0.1, seed=3)
+    assert len(dev) == 10 and len(rest) == 90 and not set(rest) & set(dev)
+    assert carve_dev(items, 0.1, seed=3) == (rest, dev)
+    assert carve_dev(items, 0.1, seed=4)[1] != dev
+
+
+def test_empty_training_file_is_a_clear_error(tmp_path):
+    empty = tmp_path / "train.txt"
+    empty.write_text("-DOCSTART- O\n\n")
+    with pytest.raises(ValueError, match=r"train\.txt"):
+        train(TrainConfig(train_file=str(empty), output_dir=str(tmp_path / "r")))
