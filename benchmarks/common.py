@@ -29,7 +29,7 @@ def run_cells(
     cells: list[Cell],
     runs_dir: Path,
     make_config: Callable[[int, str, int, Path], TrainConfig],
-    train: Callable[[TrainConfig], dict],
+    train: Callable[..., dict],
     headline: Callable[[dict], float],
 ) -> dict[tuple[int, str], dict[int, dict]]:
     """Run (or reuse) every cell; print progress with an ETA; return metrics by cell."""
@@ -42,7 +42,8 @@ def run_cells(
             metrics = json.loads(done.read_text())
             state = "reused"
         else:
-            metrics = train(make_config(size, method, seed, run_dir))
+            # an interrupted cell continues from its last checkpoint
+            metrics = train(make_config(size, method, seed, run_dir), resume=run_dir.exists())
             fresh += 1
             state = "trained"
         left = len(cells) - n

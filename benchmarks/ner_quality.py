@@ -24,7 +24,8 @@ from common import (
     summarise,
     write_results,
 )
-from segmix.training import train_ner
+
+from segmix.run import train
 
 METHODS = ("none", "mmix", "tmix", "smix")
 
@@ -48,7 +49,7 @@ def main() -> None:
         return grid_config(args, size, method, seed, run_dir, dev_size=args.dev_size)
 
     cells = [(n, m, s) for n in args.sizes for s in args.seeds for m in args.methods]
-    results = run_cells(cells, Path(args.runs), make_config, train_ner, lambda s: s["f1"])
+    results = run_cells(cells, Path(args.runs), make_config, train, lambda s: s["f1"])
     setup = {k: v for k, v in vars(args).items() if k not in ("runs", "out")}
     summary = summarise(results, lambda s: s["f1"], setup)
     preamble = (
@@ -57,8 +58,8 @@ def main() -> None:
         f"warm-up); augmentation rate {args.rate}, alpha {args.alpha}. Seeds {args.seeds} are "
         "paired: the same subset (sample seed = seed), initialisation and order seed for every "
         f"method. Selection on a fixed {args.dev_size}-sentence dev sample every "
-        f"{args.eval_every} steps; the selected model is scored on the full dev (3,250) and "
-        "test (3,453) sets: entity-level micro F1, seqeval strict IOB2.\n\n"
+        f"{args.eval_every} steps; the selected model is scored on that dev sample and the full "
+        "test set (3,453 sentences): entity-level micro F1, seqeval strict IOB2.\n\n"
         "The p-value is a paired t-test over the seeds' gains. With 3 seeds and a seed-to-seed "
         "spread of about ±1.5 F1 it says little: a gain under a point is within what another "
         "set of seeds could undo. Every method keeps all originals and adds 20% mixes per "

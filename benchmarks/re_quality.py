@@ -23,7 +23,8 @@ from common import (
     summarise,
     write_results,
 )
-from segmix.re_training import train_re
+
+from segmix.run import train
 
 METHODS = ("none", "rmix", "mmix")
 
@@ -47,7 +48,7 @@ def main() -> None:
 
     cells = [(n, m, s) for n in args.sizes for s in args.seeds for m in args.methods]
     headline = lambda s: s["macro_f1"]  # noqa: E731
-    results = run_cells(cells, Path(args.runs), make_config, train_re, headline)
+    results = run_cells(cells, Path(args.runs), make_config, train, headline)
     setup = {k: v for k, v in vars(args).items() if k not in ("runs", "out")}
     summary = summarise(results, headline, setup)
     preamble = (

@@ -105,13 +105,20 @@ def test_loss_serves_token_and_sequence_labels():
     }
     model = Head("token")
     loss, logits = segmix_loss(model, batch)
-    assert torch.allclose(loss, torch.nn.functional.cross_entropy(logits.flatten(0, 1),
-                                                                  token_labels.flatten()))
-    seq = dict(batch, labels=torch.tensor([[2], [3]]), mix_labels=torch.tensor([[1], [3]]),
-               mix_label_weight=torch.tensor([[0.25], [1.0]]), anchors=torch.zeros(2, 2))
+    assert torch.allclose(
+        loss, torch.nn.functional.cross_entropy(logits.flatten(0, 1), token_labels.flatten())
+    )
+    seq = dict(
+        batch,
+        labels=torch.tensor([[2], [3]]),
+        mix_labels=torch.tensor([[1], [3]]),
+        mix_label_weight=torch.tensor([[0.25], [1.0]]),
+        anchors=torch.zeros(2, 2),
+    )
     loss, logits = segmix_loss(Head("seq"), seq)
-    expected = pair_cross_entropy(logits, torch.tensor([2, 3]), torch.tensor([1, 3]),
-                                  torch.tensor([0.25, 1.0]))
+    expected = pair_cross_entropy(
+        logits, torch.tensor([2, 3]), torch.tensor([1, 3]), torch.tensor([0.25, 1.0])
+    )
     assert torch.allclose(loss, expected)
 
 

@@ -133,8 +133,9 @@ def test_without_a_dev_file_dev_is_carved_from_train(tiny_data, tmp_path):
 
 
 def test_train_size_beyond_the_file_is_refused(tiny_data):
-    config = TrainConfig(task="ner", train_file=tiny_data["dev"], dev_file=tiny_data["dev"],
-                         train_size=81)
+    config = TrainConfig(
+        task="ner", train_file=tiny_data["dev"], dev_file=tiny_data["dev"], train_size=81
+    )
     with pytest.raises(ValueError, match=r"--train-size: 81 .* 80 examples"):
         load_data(get_task("ner"), config)
 

@@ -110,9 +110,7 @@ def app() -> None:
     is_flag=True,
     help="Continue the interrupted run in --out from its last checkpoint (same config).",
 )
-@click.option(
-    "--overwrite", is_flag=True, help="Replace whatever the --out folder holds."
-)
+@click.option("--overwrite", is_flag=True, help="Replace whatever the --out folder holds.")
 def train(config_file: str | None, resume: bool, overwrite: bool, **options) -> None:
     """Train a tagger (or relation classifier) and evaluate it; write a run folder."""
     import logging
@@ -130,6 +128,8 @@ def train(config_file: str | None, resume: bool, overwrite: bool, **options) -> 
         metrics = run(config, resume=resume, overwrite=overwrite)
     except (ValueError, FileNotFoundError, OSError) as err:
         _fail(err)
+    if int(os.environ.get("RANK", "0")) != 0:  # one report for a data-parallel run
+        return
     console = Console()
     _print_scores(console, metrics, config)
     console.print(f"run folder: [bold]{config.output_dir}[/bold]")

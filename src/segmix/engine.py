@@ -348,7 +348,10 @@ class ProgressBar(TrainerCallback):
 
         if state.is_world_process_zero:
             self.bar = tqdm(
-                total=state.max_steps, initial=state.global_step, desc="train", unit="step",
+                total=state.max_steps,
+                initial=state.global_step,
+                desc="train",
+                unit="step",
                 dynamic_ncols=True,
             )
 
@@ -378,7 +381,12 @@ class ProgressBar(TrainerCallback):
 
 
 def planned_steps(
-    n_items: int, *, batch_size: int, accumulation: int, world_size: int, epochs: int,
+    n_items: int,
+    *,
+    batch_size: int,
+    accumulation: int,
+    world_size: int,
+    epochs: int,
     max_steps: int | None,
 ) -> int:
     """Optimizer steps a run will take (the Trainer's own arithmetic, for ``eval_every``)."""
@@ -400,9 +408,9 @@ def history_from_log(log_history: Sequence[Mapping[str, Any]]) -> list[dict]:
         dev = {
             f"dev_{k[5:]}": float(v)
             for k, v in entry.items()
-            if k.startswith("eval_") and isinstance(v, (int, float)) and not k.endswith(
-                ("_runtime", "_per_second", "_loss")
-            )
+            if k.startswith("eval_")
+            and isinstance(v, (int, float))
+            and not k.endswith(("_runtime", "_per_second", "_loss"))
         }
         if dev:
             rec = by_step.setdefault(step, {"step": step})

@@ -49,7 +49,9 @@ def mixed_embeddings(model, ids_a: torch.Tensor, ids_b: torch.Tensor, weight: to
     Both sides are looked up in one call: the table's gradient is then built once, not twice
     (a dense gradient of the whole vocabulary is the costly part of an embedding's backward).
     """
-    table = model.get_input_embeddings()
+    # under DistributedDataParallel the table is the wrapped module's; its gradient still
+    # reaches DDP's reducer, which hooks the parameters themselves
+    table = getattr(model, "module", model).get_input_embeddings()
     both = table(torch.stack((ids_a, ids_b)))
     return torch.lerp(both[1], both[0], weight.unsqueeze(-1).to(both.dtype))
 

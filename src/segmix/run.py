@@ -76,7 +76,9 @@ def load_data(task: Task, config: TrainConfig) -> RunData:
         pool, dev = carve_dev(full_train, config.dev_fraction, config.sample_seed)
         logger.info(
             "no dev file: %d examples of %s held out as dev (seed %d), outside the subset",
-            len(dev), train_path, config.sample_seed,
+            len(dev),
+            train_path,
+            config.sample_seed,
         )
     else:
         pool, dev = full_train, task.read(dev_path, scheme=config.scheme)
@@ -183,10 +185,13 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
     )
 
 
-def _training_arguments(config: TrainConfig, out: Path, *, has_dev: bool, eval_every: int):
+def _training_arguments(
+    config: TrainConfig, out: Path, *, has_dev: bool, eval_every: int, unused_parameters: bool
+):
     import torch
     from transformers import TrainingArguments
 
+    on_cpu = not torch.accelerator.is_available()
     return TrainingArguments(
         output_dir=str(out / CHECKPOINTS),
         per_device_train_batch_size=config.batch_size,
@@ -213,12 +218,14 @@ def _training_arguments(config: TrainConfig, out: Path, *, has_dev: bool, eval_e
         bf16=config.mixed_precision == "bf16",
         fp16=config.mixed_precision == "fp16",
         dataloader_num_workers=config.num_workers,
-        dataloader_pin_memory=torch.cuda.is_available(),
+        dataloader_pin_memory=not on_cpu,
+        use_cpu=on_cpu,
         seed=config.seed,
         report_to="none",
         disable_tqdm=True,  # segmix's own bar (ProgressBar) instead
         remove_unused_columns=False,
         label_names=["labels"],
+        ddp_find_unused_parameters=unused_parameters,
     )
 
 
@@ -235,6 +242,7 @@ def train(
     (the folder's config must be this one); ``overwrite`` replaces whatever the folder holds.
     ``callbacks`` are extra ``TrainerCallback``s (logging, pruning, …) for the Trainer.
     """
+    import torch
     from accelerate import PartialState
     from accelerate.utils import set_seed
     from transformers import EarlyStoppingCallback, PrinterCallback
@@ -252,7 +260,10 @@ def train(
     )
 
     started = time.perf_counter()
-    state = PartialState()
+    # without an accelerator, torchrun's processes must still join one (gloo) process group:
+    # accelerate only forms it when told the run is on CPU
+    on_cpu = not torch.accelerator.is_available()
+    state = PartialState(cpu=on_cpu)
     task = get_task(config.task)
     out = Path(config.output_dir)
     if state.is_main_process:
@@ -324,7 +335,13 @@ def train(
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     trainer = SegMixTrainer(
         model=model,
-        args=_training_arguments(config, out, has_dev=dev_set is not None, eval_every=eval_every),
+        args=_training_arguments(
+            config,
+            out,
+            has_dev=dev_set is not None,
+            eval_every=eval_every,
+            unused_parameters=task.unused_parameters,
+        ),
         train_dataset=dataset,
         eval_dataset=dev_set,
         data_collator=MixCollator(cache.pad_id),
@@ -373,10 +390,11 @@ def train(
         if state.is_main_process:
             task.write_predictions(predictions, split, examples, pred)
     t2 = time.perf_counter()
-    if state.is_main_process and config.save_model:
+    if config.save_model:  # every process calls it; the Trainer writes from the main one
         with _quiet_hub_bars():
             trainer.save_model(str(out / "model"))
-        tokenizer.save_pretrained(out / "model")
+        if state.is_main_process:
+            tokenizer.save_pretrained(out / "model")
     save_model_seconds = time.perf_counter() - t2
     selection = trainer.timing
     metrics["timing"] = {
@@ -392,10 +410,11 @@ def train(
         "tokens_per_second": trainer.tokens_seen
         / max(fit_seconds - selection["eval_seconds"] - selection["save_seconds"], 1e-9),
     }
+    metrics["timing"]["total_seconds"] = time.perf_counter() - started
+    metrics["processes"] = state.num_processes
+    state.wait_for_everyone()
     if state.is_main_process:
-        write_json(out / "metrics.json", metrics)
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # only a resume needs them
-        metrics["timing"]["total_seconds"] = time.perf_counter() - started
         write_json(out / "metrics.json", metrics)
     state.wait_for_everyone()
     return metrics

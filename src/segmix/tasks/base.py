@@ -19,6 +19,8 @@ class Task(ABC):
     name: ClassVar[str]
     #: the metric model selection maximises, as reported by :meth:`score`
     metric: ClassVar[str] = "f1"
+    #: whether some model parameters get no gradient (DDP must then look for them every step)
+    unused_parameters: ClassVar[bool] = False
 
     @abstractmethod
     def read(self, path: Path, *, scheme: str = "auto") -> list[Any]:

@@ -61,6 +61,7 @@ class RelationTask(Task):
     name: ClassVar[str] = "re"
     metric: ClassVar[str] = "f1"
     suffixes: ClassVar[tuple[str, ...]] = (".tsv", ".txt", ".jsonl", ".json")
+    unused_parameters: ClassVar[bool] = True  # the encoder's pooler is not read
 
     def __init__(self) -> None:
         self.scheme = None  # the marker scheme, fixed by the training file
@@ -97,7 +98,12 @@ class RelationTask(Task):
         register_markers(tokenizer, cache, self.markers)
 
     def encode(
-        self, examples: Sequence[Any], cache: Any, labels: Sequence[str], *, source: str,
+        self,
+        examples: Sequence[Any],
+        cache: Any,
+        labels: Sequence[str],
+        *,
+        source: str,
         strict: bool = True,
     ) -> list[Any]:
         from segmix.re_model import encode_relations
@@ -106,9 +112,7 @@ class RelationTask(Task):
         if not strict:  # dev/test: a label the model cannot know only affects the eval loss
             label2id.update({ex.relation: 0 for ex in examples if ex.relation not in label2id})
         cache.add(w for ex in examples for w in ex.tokens)
-        return encode_relations(
-            examples, cache, label2id, typed=self.scheme.typed, source=source
-        )
+        return encode_relations(examples, cache, label2id, typed=self.scheme.typed, source=source)
 
     def augmenter(self, name: str, options: dict) -> Any | None:
         from segmix.re_augment import make_relation_augmenter

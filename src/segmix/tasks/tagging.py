@@ -64,7 +64,12 @@ class TaggingTask(Task):
         return None
 
     def encode(
-        self, examples: Sequence[Any], cache: Any, labels: Sequence[str], *, source: str,
+        self,
+        examples: Sequence[Any],
+        cache: Any,
+        labels: Sequence[str],
+        *,
+        source: str,
         strict: bool = True,
     ) -> list[Any]:
         label2id = {label: i for i, label in enumerate(labels)}
