@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from segmix.config import TrainConfig  # noqa: E402
-from segmix.runs import versions  # noqa: E402
+from segmix.runs import is_finished, versions  # noqa: E402
 
 Cell = tuple[int, str, int]  # (train size, method, seed)
 
@@ -37,9 +37,8 @@ def run_cells(
     started, fresh = time.perf_counter(), 0
     for n, (size, method, seed) in enumerate(cells, 1):
         run_dir = runs_dir / f"n{size}" / method / f"seed{seed}"
-        done = run_dir / "metrics.json"
-        if done.exists():
-            metrics = json.loads(done.read_text())
+        if is_finished(run_dir):
+            metrics = json.loads((run_dir / "metrics.json").read_text())
             state = "reused"
         else:
             # an interrupted cell continues from its last checkpoint

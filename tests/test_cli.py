@@ -188,3 +188,75 @@ def test_unknown_augmentation_is_a_clear_error(runner, tiny_data, tmp_path):
         ],
     )
     assert result.exit_code == 2 and "unknown augmentation 'mixup'" in result.output
+
+
+def test_predict_output_scores_as_the_run_did(runner, mmix_run, tiny_data, tmp_path):
+    """predict's file, scored, equals the run's own test score (no silent repair changes it)."""
+    from segmix.data import read_conll
+    from segmix.metrics import ner_scores
+
+    out, metrics = mmix_run
+    target = tmp_path / "pred.conll"
+    result = runner.invoke(
+        app, ["predict", str(out / "model"), "--input", tiny_data["test"], "--output", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [block.splitlines() for block in target.read_text().strip().split("\n\n")]
+    gold = [[line.split()[1] for line in block] for block in rows]
+    pred = [[line.split()[2] for line in block] for block in rows]
+    assert gold == [list(s.tags) for s in read_conll(tiny_data["test"])]
+    assert ner_scores(gold, pred)["f1"] == pytest.approx(metrics["test"]["f1"])
+
+
+def test_predict_empty_text_is_refused_before_loading(runner, tmp_path):
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()  # not even a model: the text is checked first
+    result = runner.invoke(app, ["predict", str(model_dir), "--text", "  "])
+    assert result.exit_code == 2 and "--text: the text is empty" in result.output
+
+
+def test_missing_model_folder_is_named(runner, tiny_data, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--train",
+            tiny_data["train"],
+            "--train-size",
+            "8",
+            "--model",
+            "./no-such-model",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 2 and "--model: no such folder: ./no-such-model" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_used_run_folder_is_refused(runner, tiny_data, tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    result = runner.invoke(
+        app, ["train", "--train", tiny_data["train"], "--train-size", "8", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "--overwrite" in result.output and "--resume" in result.output
+
+
+def test_short_k_option_as_readme_shows(runner, tiny_data, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--train",
+            tiny_data["train"],
+            "--train-size",
+            "8",
+            "-k",
+            "0",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 2 and "-k: 0 is not allowed" in result.output

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from segmix.config import TrainConfig
-from segmix.run import RunFolderError, carve_dev, load_data, train
+from segmix.run import carve_dev, load_data, train
+from segmix.runs import RunFolderError
 from segmix.tasks import get_task
 
 from .conftest import tiny_config
@@ -102,6 +103,7 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_data, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train(tiny_config(tiny_data, out, **kw), callbacks=[Interrupt()])
     assert (out / "checkpoints" / "checkpoint-4").is_dir() and not (out / "metrics.json").exists()
+    assert not (out / "finished.json").exists()
     with pytest.raises(RunFolderError, match="--resume"):
         train(tiny_config(tiny_data, out, **kw))
     with pytest.raises(RunFolderError, match="different run"):
@@ -112,6 +114,28 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_data, tmp_path):
         [h["train_loss"] for h in whole["history"]], rel=1e-5
     )
     assert resumed["test"]["f1"] == pytest.approx(whole["test"]["f1"])
+
+
+def test_a_second_process_on_the_same_folder_is_refused(tiny_data, tmp_path):
+    from segmix.runs import run_lock
+
+    out = tmp_path / "r"
+    with run_lock(out), pytest.raises(RunFolderError, match="another segmix process"):
+        train(tiny_config(tiny_data, out, max_steps=2, eval_every=2, save_model=False))
+
+
+def test_finished_marker_comes_last_and_a_finished_run_is_not_resumed(mmix_run, tiny_data):
+    from segmix.runs import is_finished
+
+    out, _ = mmix_run
+    assert is_finished(out)
+    marker = (out / "finished.json").stat().st_mtime_ns
+    assert all(
+        p.stat().st_mtime_ns <= marker for p in out.rglob("*") if p.is_file() and p.name != ".lock"
+    )
+    config = tiny_config(tiny_data, out, augment="mmix", rate=0.5, max_steps=36, eval_every=12)
+    with pytest.raises(RunFolderError, match="has finished"):
+        train(config, resume=True)
 
 
 def test_overwrite_starts_clean(tiny_data, tmp_path):

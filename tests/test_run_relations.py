@@ -112,3 +112,31 @@ def test_saved_model_is_a_pretrained_model(re_run):
 
 def test_re_runs_default_to_their_own_folder():
     assert TrainConfig(task="re").output_dir == "runs/re"
+
+
+def test_evaluate_on_a_label_set_that_is_not_semeval(re_run, tmp_path):
+    from click.testing import CliRunner
+
+    from segmix.cli import app
+
+    _root, out, _metrics = re_run
+    custom = tmp_path / "custom.tsv"
+    custom.write_text(
+        "Works-For\tThe <e1>engineer</e1> joined <e2>Acme</e2> .\n"
+        "Lives-In\t<e1>Ann</e1> lives in <e2>Paris</e2> .\n"
+    )
+    result = CliRunner().invoke(app, ["evaluate", str(out / "model"), "--data", str(custom)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output
+
+
+def test_misspelt_semeval_label_is_refused_with_file_and_line(tmp_path):
+    from segmix.tasks import get_task
+
+    lines = (SEMEVAL / "train.tsv").read_text().splitlines()[:5]
+    _relation, sentence = lines[3].split("\t", 1)
+    lines[3] = "Cause-Efect(e1,e2)\t" + sentence
+    bad = tmp_path / "train.tsv"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"train\.tsv:4: relation 'Cause-Efect\(e1,e2\)'"):
+        get_task("re").read(bad)

@@ -178,7 +178,7 @@ def _print_scores(console, metrics: dict, config) -> None:
 def evaluate(
     model_dir: str, data_file: str, scheme: str, out_file: str | None, batch_size: int
 ) -> None:
-    """Score a saved model on a labelled file (NER: seqeval strict; RE: SemEval official)."""
+    """Score a saved model on a labelled file (NER: conlleval F1; RE: the official score)."""
     from rich.console import Console
 
     from segmix.runs import write_json
@@ -228,7 +228,7 @@ def _is_relation_model(model_dir: str) -> bool:
     type=click.Path(exists=True, dir_okay=False),
     help="CoNLL or JSONL file (tags, if any, are ignored); SemEval/TACRED for RE.",
 )
-@click.option("--text", help="Raw text to tag (split into words on spaces and punctuation).")
+@click.option("--text", help="Raw text to tag (split into words by Unicode's word-boundary rules).")
 @click.option(
     "--output",
     "output_file",
@@ -256,6 +256,12 @@ def predict(
     """Tag a file or raw text with a saved model."""
     if (input_file is None) == (text is None):
         _fail(ValueError("give exactly one of --input FILE or --text TEXT"))
+    if text is not None:
+        from segmix.text import split_words
+
+        words = split_words(text)
+        if not words:
+            _fail(ValueError("--text: the text is empty; nothing to tag"))
     _quiet_transformers()
     try:
         if _is_relation_model(model_dir):
@@ -267,10 +273,9 @@ def predict(
         from segmix.data import read_ner, write_conll, write_jsonl
         from segmix.encoding import check_lengths
         from segmix.inference import Tagger
-        from segmix.re_data import tokenize
 
         if text is not None:
-            tokens = [tokenize(text)]
+            tokens = [words]
             gold = None
         else:
             sentences = read_ner(input_file, scheme="auto")

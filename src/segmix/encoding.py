@@ -30,10 +30,18 @@ def default_model_path() -> str:
 
 
 def resolve_model(model: str | None) -> str:
-    """``None`` or ``"default"``: the bundled encoder; anything else: a hub name or a path."""
+    """``None`` or ``"default"``: the bundled encoder; anything else: a hub name or a path.
+
+    A name that is written as a path (``/…``, ``./…``, ``../…``, ``~/…``) must be an existing
+    folder: it fails here with "no such folder" instead of a Hugging Face "repo id" message.
+    """
     if model is None or model == "default":
         return default_model_path()
-    return model
+    looks_like_path = model.startswith(("/", "./", "../", "~")) or model.endswith("/")
+    path = Path(model).expanduser()
+    if looks_like_path and not path.is_dir():
+        raise ValueError(f"--model: no such folder: {model}")
+    return str(path) if looks_like_path else model
 
 
 def load_tokenizer(model: str | None):
@@ -42,9 +50,16 @@ def load_tokenizer(model: str | None):
 
     name = resolve_model(model)
     try:
-        return AutoTokenizer.from_pretrained(name, add_prefix_space=True)
-    except (TypeError, ValueError):  # tokenizers without a prefix-space option
-        return AutoTokenizer.from_pretrained(name)
+        try:
+            return AutoTokenizer.from_pretrained(name, add_prefix_space=True)
+        except (TypeError, ValueError):  # tokenizers without a prefix-space option
+            return AutoTokenizer.from_pretrained(name)
+    except OSError as err:
+        where = "folder" if Path(name).exists() else "name"
+        raise ValueError(
+            f"--model: cannot load {model!r}: not a model folder, and no Hugging Face model of "
+            f"that {where} is in the local cache ({type(err).__name__})"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,16 @@ from typing import Any
 import numpy as np
 
 from segmix.config import TrainConfig
-from segmix.runs import read_json, versions, write_json
+from segmix.runs import (
+    LOCK_NAME,
+    RunFolderError,
+    is_finished,
+    mark_finished,
+    read_json,
+    run_lock,
+    versions,
+    write_json,
+)
 from segmix.tasks import Task, get_task
 
 logger = logging.getLogger(__name__)
@@ -31,10 +40,6 @@ logger = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
 #: fields that change where a run writes or how it reports, not what it computes
 _NOT_SHAPING = {"output_dir", "progress", "eval_batch_size", "num_workers"}
-
-
-class RunFolderError(ValueError):
-    """The run folder cannot be used as asked (not empty, or another run's)."""
 
 
 def carve_dev(examples: Sequence, fraction: float, seed: int) -> tuple[list, list]:
@@ -163,13 +168,19 @@ def _shaping(config_dict: dict) -> dict:
 
 
 def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
-    """A run folder holds one run: refuse a used one unless told to resume it or start over."""
-    if not out.exists() or not any(out.iterdir()):
+    """A run folder holds one run: refuse a used one unless told to resume it or start over.
+
+    Called with the folder's lock held (:func:`segmix.runs.run_lock`), whose file stays.
+    """
+    used = [p for p in out.iterdir() if p.name != LOCK_NAME] if out.exists() else []
+    if not used:
         return
     if resume:
         previous = out / "config.json"
         if not previous.exists():
             raise RunFolderError(f"--resume: {out} has no config.json; it is not a segmix run")
+        if is_finished(out):
+            raise RunFolderError(f"--resume: the run in {out} has finished; nothing to resume")
         before, now = _shaping(read_json(previous)), _shaping(dataclasses.asdict(config))
         changed = sorted(k for k in now if before.get(k) != now[k])
         if changed:
@@ -177,7 +188,8 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
             raise RunFolderError(f"--resume: {out} is a different run ({diffs})")
         return
     if overwrite:
-        shutil.rmtree(out)
+        for path in used:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         return
     raise RunFolderError(
         f"--out: {out} is not empty; give --resume to continue that run or --overwrite to "
@@ -241,9 +253,24 @@ def train(
     ``resume`` continues an interrupted run in ``config.output_dir`` from its last checkpoint
     (the folder's config must be this one); ``overwrite`` replaces whatever the folder holds.
     ``callbacks`` are extra ``TrainerCallback``s (logging, pruning, …) for the Trainer.
+
+    The folder is locked for the whole run (a second process writing it stops at once), and a
+    run is finished only when ``finished.json`` is written, last of all: an interrupted run's
+    folder never looks finished.
     """
     import torch
     from accelerate import PartialState
+
+    # without an accelerator, torchrun's processes must still join one (gloo) process group:
+    # accelerate only forms it when told the run is on CPU
+    state = PartialState(cpu=not torch.accelerator.is_available())
+    out = Path(config.output_dir)
+    lock = run_lock(out) if state.is_main_process else contextlib.nullcontext()
+    with lock:
+        return _train(config, state, resume=resume, overwrite=overwrite, callbacks=callbacks)
+
+
+def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbacks) -> dict:
     from accelerate.utils import set_seed
     from transformers import EarlyStoppingCallback, PrinterCallback
 
@@ -260,10 +287,6 @@ def train(
     )
 
     started = time.perf_counter()
-    # without an accelerator, torchrun's processes must still join one (gloo) process group:
-    # accelerate only forms it when told the run is on CPU
-    on_cpu = not torch.accelerator.is_available()
-    state = PartialState(cpu=on_cpu)
     task = get_task(config.task)
     out = Path(config.output_dir)
     if state.is_main_process:
@@ -414,8 +437,9 @@ def train(
     metrics["processes"] = state.num_processes
     state.wait_for_everyone()
     if state.is_main_process:
-        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # only a resume needs them
         write_json(out / "metrics.json", metrics)
+        mark_finished(out)
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # only a resume needs them
     state.wait_for_everyone()
     return metrics
 

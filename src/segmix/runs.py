@@ -8,6 +8,7 @@ The layout is the same for every task and method, so a grid and a report can be 
     OUT/metrics.json      dev (best) and test scores, training history and timings
     OUT/predictions/      test (and dev) predictions as JSON Lines
     OUT/model/            the best model in Hugging Face format
+    OUT/finished.json     written last: the run is complete (readers ignore a folder without it)
 """
 
 from __future__ import annotations
@@ -80,3 +81,54 @@ def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False, default=_jsonable) + "\n")
     os.replace(tmp, path)
+
+
+FINISHED_NAME = "finished.json"
+LOCK_NAME = ".lock"
+
+
+class RunFolderError(ValueError):
+    """The run folder cannot be used as asked (not empty, another run's, or in use)."""
+
+
+def is_finished(folder: str | Path) -> bool:
+    """Whether the run in ``folder`` completed: its completion marker exists."""
+    return (Path(folder) / FINISHED_NAME).exists()
+
+
+def mark_finished(folder: str | Path) -> None:
+    """Write the completion marker; call it after every other file of the run is in place."""
+    import datetime
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    write_json(Path(folder) / FINISHED_NAME, {"finished": stamp})
+
+
+def run_lock(folder: str | Path):
+    """An exclusive lock on a run folder, taken at once or refused.
+
+    ``filelock`` (a lock the operating system releases when the process dies, so a killed run
+    leaves no stale lock) rather than a hand-made pid file.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_NAME), timeout=0)
+
+    class _Held:
+        def __enter__(self):
+            try:
+                lock.acquire()
+            except Timeout:
+                raise RunFolderError(
+                    f"--out: {folder} is being written by another segmix process; wait for it "
+                    "or choose another folder"
+                ) from None
+            return lock
+
+        def __exit__(self, *exc):
+            lock.release()
+            return False
+
+    return _Held()

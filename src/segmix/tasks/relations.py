@@ -55,6 +55,31 @@ def relation_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[s
     return scores
 
 
+def check_semeval_labels(examples: Sequence[Any], path: Path) -> None:
+    """A file in SemEval-2010 Task 8's inventory may not hold a label outside it.
+
+    A misspelt ``Cause-Efect(e1,e2)`` would otherwise become a class of its own and silently
+    change the official metric (which is then no longer computable). A file counts as SemEval's
+    when at least two of its labels are SemEval labels; TACRED-style or custom label sets are
+    left alone.
+    """
+    from segmix.data import DataFormatError
+    from segmix.re_metrics import SEMEVAL_LABELS
+
+    official = set(SEMEVAL_LABELS)
+    labels = {ex.relation for ex in examples}
+    if len(labels & official) < 2:
+        return
+    for ex in examples:
+        if ex.relation not in official:
+            raise DataFormatError(
+                path,
+                getattr(ex, "line", None),
+                f"relation {ex.relation!r} is not one of the 19 SemEval-2010 Task 8 labels "
+                "(Type(e1,e2), Type(e2,e1) for the 9 types, and Other)",
+            )
+
+
 class RelationTask(Task):
     """Relation classification between a marked head and tail."""
 
@@ -70,7 +95,9 @@ class RelationTask(Task):
     def read(self, path: Path, *, scheme: str = "auto") -> list[Any]:
         from segmix.re_data import read_relations
 
-        return read_relations(path, id_start=id_start(path))
+        examples = read_relations(path, id_start=id_start(path))
+        check_semeval_labels(examples, path)
+        return examples
 
     def labels(self, train: Sequence[Any]) -> list[str]:
         from segmix.re_data import relation_labels

@@ -1,0 +1,132 @@
+"""Speed of segmix: run the chosen measurements, write one JSON file each, render speed.md.
+
+    python benchmarks/speed                          # everything, into benchmarks/results/speed/
+    python benchmarks/speed --quick --out /tmp/sq    # a smoke run with tiny sizes
+    python benchmarks/speed --only training --baseline-src /tmp/old/src
+    python benchmarks/speed --render --out DIR       # re-render DIR/speed.md from DIR/*.json
+
+speed.md reports exactly the measurements whose JSON files are in the folder. Run it on a quiet
+machine: other work on the cores moves every number here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# run as `python benchmarks/speed`: import this folder as the package `speed`, and the shared
+# benchmark helpers (benchmarks/common.py, which puts src/ on the path)
+BENCHMARKS = Path(__file__).resolve().parents[1]
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(BENCHMARKS)
+elif str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))
+
+from common import ROOT  # noqa: E402
+
+from speed import MEASUREMENTS  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=list(MEASUREMENTS))
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads for training and prediction (generation uses 1)",
+    )
+    parser.add_argument(
+        "--reps", type=int, default=None, help="training rounds (default 3, --quick: 1)"
+    )
+    parser.add_argument(
+        "--baseline-src",
+        default="/tmp/old/src",
+        help="src/ of the tree with the previous accelerate loop (segmix.training); its row "
+        "is skipped when absent",
+    )
+    parser.add_argument(
+        "--render", action="store_true", help="measure nothing; re-render OUT/speed.md"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import torch
+
+    from segmix.runs import versions, write_json
+
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    if not args.render:
+        for name in args.only:
+            module = importlib.import_module(f"speed.{name}")
+            print(f"{name} …", flush=True)
+            t0 = time.perf_counter()
+            result = module.measure(args)
+            doc = {
+                "measurement": name,
+                "title": module.TITLE,
+                "quick": args.quick,
+                "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                "wall_seconds": time.perf_counter() - t0,
+                "versions": versions(),
+                **result,
+            }
+            write_json(args.out / f"{name}.json", doc)
+            print(f"{name}: {doc['wall_seconds']:.0f} s → {args.out / f'{name}.json'}", flush=True)
+    markdown = render_report(args.out)
+    (args.out / "speed.md").write_text(markdown)
+    print(markdown)
+
+
+def render_report(folder: Path) -> str:
+    """speed.md from whatever measurement files ``folder`` holds, in the usual order."""
+    docs = {}
+    for name in MEASUREMENTS:
+        path = folder / f"{name}.json"
+        if path.exists():
+            docs[name] = json.loads(path.read_text())
+    lines = ["# Speed of segmix", ""]
+    if not docs:
+        return "\n".join([*lines, "No measurement files in this folder.", ""])
+    machines = {}
+    for name, doc in docs.items():
+        machines.setdefault(_machine(doc["versions"]), []).append(name)
+    for machine, names in machines.items():
+        which = "" if len(machines) == 1 else f" ({', '.join(names)})"
+        lines.append(f"Machine{which}: {machine}")
+        lines.append("")
+    quick = [n for n, d in docs.items() if d.get("quick")]
+    if quick:
+        lines += [
+            f"**Smoke run** (`--quick`, tiny sizes) for: {', '.join(quick)}. Not figures to cite.",
+            "",
+        ]
+    for name, doc in docs.items():
+        module = importlib.import_module(f"speed.{name}")
+        when = f"`{name}.json`, measured {doc['measured_at']} in {doc['wall_seconds']:.0f} s"
+        lines += [f"## {doc['title']}", "", f"*{when}.*", "", *module.render(doc), ""]
+    return "\n".join(lines)
+
+
+def _machine(v: dict) -> str:
+    p = v["packages"]
+    return (
+        f"{v['platform']}, {v['cpu_count']} CPUs, {v['device']}; python {v['python']}, torch "
+        f"{p['torch']}, transformers {p['transformers']}, accelerate {p['accelerate']}, numpy "
+        f"{p['numpy']}, segmix {p['segmix']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
