@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmix.augment import MentionMix, MixParams, SynonymMix, TokenMix, make_augmenter
+from segmix.augment import make_augmenter
+from segmix.augment.pools import LabelSpace, MentionPool, TokenPool, segment_of
+from segmix.augment.segments import MentionMix, MixParams, SynonymMix, TokenMix
 from segmix.encoding import IGNORE_INDEX
-from segmix.pools import LabelSpace, MentionPool, TokenPool, segment_of
 
 from .conftest import LABELS
 

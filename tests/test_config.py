@@ -76,12 +76,13 @@ def test_literal_types_and_help_on_every_field():
         assert f.metadata.get("help"), f"{f.name} has no help text"
 
 
-def test_methods_match_the_registries():
-    from segmix.augment import AUGMENTERS
-    from segmix.re_augment import RELATION_AUGMENTERS
+def test_methods_are_the_registry_and_every_entry_resolves():
+    from segmix.augment import REGISTRY, augmenter_class
 
-    assert set(METHODS["ner"]) == {"none", *AUGMENTERS}
-    assert set(METHODS["re"]) == {"none", *RELATION_AUGMENTERS}
+    for task, methods in REGISTRY.items():
+        assert METHODS[task] == ("none", *methods)
+        for name in methods:
+            assert augmenter_class(name, task).__name__ == REGISTRY[task][name].split(":")[1]
 
 
 @pytest.mark.parametrize("method", ["none", "rmix", "mmix"])

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoConfig, AutoModel, BertConfig
 
+from segmix.augment.relations import ArgumentMix, RelationMix, RelationMixParams
 from segmix.collate import MixCollator
 from segmix.encoding import SubwordCache, load_tokenizer, resolve_model
 from segmix.engine import segmix_loss
 from segmix.mixing import MixedExample
 from segmix.model import mixed_forward
-from segmix.re_augment import ArgumentMix, RelationMix, RelationMixParams
 from segmix.re_data import RelationExample, read_relations, relation_labels
 from segmix.re_model import (
     MarkerScheme,

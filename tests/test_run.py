@@ -138,6 +138,31 @@ def test_finished_marker_comes_last_and_a_finished_run_is_not_resumed(mmix_run, 
         train(config, resume=True)
 
 
+def test_early_stopping_on_dev(tiny_data, tmp_path):
+    """EarlyStoppingCallback: a dev score that stops improving ends the run."""
+    config = tiny_config(
+        tiny_data,
+        tmp_path / "r",
+        lr=1e-9,
+        max_steps=40,
+        eval_every=2,
+        patience=1,
+        save_model=False,
+    )
+    metrics = train(config)
+    assert metrics["stopped_early"] and metrics["steps"] == 4
+    assert metrics["best_step"] == 2
+
+
+def test_a_run_config_file_reproduces_the_run_config(mmix_run):
+    out, _ = mmix_run
+    import json as _json
+
+    written = _json.loads((out / "config.json").read_text())
+    again = TrainConfig.from_dict(written, base_dir=out)
+    assert again.to_dict() == {k: written[k] for k in again.to_dict()}
+
+
 def test_overwrite_starts_clean(tiny_data, tmp_path):
     out = tmp_path / "r"
     out.mkdir()

@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
                 "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
                 "wall_seconds": time.perf_counter() - t0,
                 "versions": versions(),
+                "source": _git_state(),
                 **result,
             }
             write_json(args.out / f"{name}.json", doc)
@@ -106,6 +107,14 @@ def render_report(folder: Path) -> str:
         which = "" if len(machines) == 1 else f" ({', '.join(names)})"
         lines.append(f"Machine{which}: {machine}")
         lines.append("")
+    sources = {_source(d.get("source")) for d in docs.values()} - {None}
+    if sources:
+        lines += [f"segmix source: {', '.join(sorted(sources))}.", ""]
+    lines += [
+        "Each section states its settings: sizes, torch threads (fixed for the measurement), "
+        "repetitions and warm-up; figures are medians over the repetitions.",
+        "",
+    ]
     quick = [n for n, d in docs.items() if d.get("quick")]
     if quick:
         lines += [
@@ -117,6 +126,27 @@ def render_report(folder: Path) -> str:
         when = f"`{name}.json`, measured {doc['measured_at']} in {doc['wall_seconds']:.0f} s"
         lines += [f"## {doc['title']}", "", f"*{when}.*", "", *module.render(doc), ""]
     return "\n".join(lines)
+
+
+def _git_state() -> dict | None:
+    """The checkout's commit and whether it has uncommitted changes (None outside git)."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *a], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _source(state: dict | None) -> str | None:
+    if not state:
+        return None
+    return f"commit {state['commit'][:7]}" + (" with uncommitted changes" if state["dirty"] else "")
 
 
 def _machine(v: dict) -> str:

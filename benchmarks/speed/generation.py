@@ -41,7 +41,7 @@ def measure(args) -> dict:
             batched = median_time(lambda a=aug, g=rng: a.generate(n, g), reps)
             m = max(n // 20, 1)  # the one-at-a-time path is ~20x slower: time fewer mixes
             single = median_time(
-                lambda a=aug, g=rng: [a.apply(a.sample_params(g)) for _ in range(m)], reps
+                lambda a=aug, g=rng, k=m: [a.apply(a.sample_params(g)) for _ in range(k)], reps
             )
             rows[name] = {
                 "per_second": n / batched,

@@ -178,8 +178,8 @@ def _plain(model_dir: Path):
 def render(r: dict) -> list[str]:
     lines = [
         f"{r['sentences']:,} CoNLL-2003 dev sentences ({r['words']:,} words), words to one tag "
-        f"per word; {r['threads']} torch threads; each path built once, one warm-up call, then "
-        f"median of {r['reps']} interleaved calls. Same saved model for every path.",
+        f"per word; on CPU, {r['threads']} torch threads; each path built once, one warm-up "
+        f"call, then median of {r['reps']} interleaved calls. Same saved model for every path.",
         "",
         "| path | batch | sentences / s | same tags as `Tagger` |",
         "|---|---|---|---|",

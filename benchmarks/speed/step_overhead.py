@@ -172,9 +172,10 @@ def _profile(model, cache, short, labels) -> dict:
 def render(r: dict) -> list[str]:
     lines = [
         f"Batch {r['batch']} × {r['width']} sub-words; forward, pair loss, backward and fused "
-        f"AdamW, model in training mode (dropout on); {r['threads']} torch threads; median of {r['reps']} interleaved steps after 3 "
-        "warm-up steps each. *Mixing ops alone*: the extra cost of the two-sided embedding "
-        "lookup, the pair loss and the collation, each timed alone (no gradient).",
+        f"AdamW, model in training mode (dropout on); on CPU, {r['threads']} torch threads; "
+        f"median of {r['reps']} interleaved steps after 3 warm-up steps each. *Mixing ops "
+        "alone*: the extra cost of the two-sided embedding lookup, the pair loss and the "
+        "collation, each timed alone (no gradient).",
         "",
         "| method | step, originals | step, mixed | measured overhead | mixing ops alone |",
         "|---|---|---|---|---|",

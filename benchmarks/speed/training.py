@@ -27,6 +27,7 @@ Run alone: ``python benchmarks/speed --only training``. A child run is
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -79,17 +80,23 @@ def measure(args) -> dict:
         )
     rows = [r for r in ROWS if r not in skipped]
     runs: dict[str, list[dict]] = {r: [] for r in rows}
-    for rep in range(reps):
-        for row in rows:  # interleaved: drift on the machine hits every row alike
-            src = baseline if row == "today" else new_src
-            run_settings = dict(settings, output_dir=str(work / f"{row}-{rep}"))
-            result = _child(row, src, run_settings, child_env(args.threads, src))
-            runs[row].append(result)
-            print(
-                f"  round {rep + 1}/{reps} {row}: {result['tokens_per_second']:,.0f} tokens/s "
-                f"({result['seconds']:.1f} s, {result['steps']} steps)",
-                flush=True,
-            )
+    try:
+        for rep in range(reps):
+            for row in rows:  # interleaved: drift on the machine hits every row alike
+                src = baseline if row == "today" else new_src
+                run_settings = dict(settings, output_dir=str(work / f"{row}-{rep}"))
+                result = _child(row, src, run_settings, child_env(args.threads, src))
+                if result["steps"] != steps:
+                    raise RuntimeError(f"{row} took {result['steps']} steps, not {steps}")
+                runs[row].append(result)
+                print(
+                    f"  round {rep + 1}/{reps} {row}: {result['tokens_per_second']:,.0f} "
+                    f"tokens/s ({result['seconds']:.1f} s)",
+                    flush=True,
+                )
+        token_counts = _token_counts(settings)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     summary = {}
     for row, results in runs.items():
         summary[row] = {
@@ -111,7 +118,7 @@ def measure(args) -> dict:
         "reps": reps,
         "settings": {k: v for k, v in settings.items() if k not in ("dev_file",)}
         | {"dev_sentences": 8, "baseline_src": str(baseline) if baseline else None},
-        "token_counts": _token_counts(settings),
+        "token_counts": token_counts,
         "skipped": skipped,
         "rows": summary,
         "ratios": ratios,
@@ -136,7 +143,9 @@ def _token_counts(settings: dict) -> dict:
     labels = label_list(full)
     sentences = sample_subset(full, settings["size"], settings["sample_seed"])
     tokenizer = load_tokenizer(None)
-    encoded = encode_tagged(sentences, SubwordCache(tokenizer), {lb: i for i, lb in enumerate(labels)})
+    encoded = encode_tagged(
+        sentences, SubwordCache(tokenizer), {lb: i for i, lb in enumerate(labels)}
+    )
     enc = tokenizer([list(s.tokens) for s in sentences], is_split_into_words=True, truncation=True)
     return {
         "segmix": int(sum(len(e.ids) for e in encoded)),
@@ -223,9 +232,12 @@ def _run_segmix(s: dict, augment: str) -> dict:
 
 
 def _run_today(s: dict) -> dict:
-    from segmix.config import TrainConfig
-    from segmix.training import train_ner
+    import importlib
 
+    from segmix.config import TrainConfig
+
+    # only the baseline tree (--baseline-src) has this module
+    train_ner = importlib.import_module("segmix.training").train_ner
     empty = Path(s["output_dir"]) / "no-data"  # a data folder without dev.txt or test.txt
     empty.mkdir(parents=True)
     config = TrainConfig(
@@ -282,11 +294,11 @@ def _run_plain(s: dict, grouped: bool) -> dict:
     class CountingTrainer(Trainer):
         """The stock Trainer, counting the real sub-words of the batches it trains on."""
 
-        tokens_seen = 0
+        tokens = 0  # a device tensor once training starts: counting never waits for the device
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if model.training:
-                self.tokens_seen += int(inputs["attention_mask"].sum())
+                self.tokens = self.tokens + inputs["attention_mask"].sum()
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     clock = _clock()
@@ -310,13 +322,14 @@ def _run_plain(s: dict, grouped: bool) -> dict:
         callbacks=[clock],
     )
     trainer.train()
+    tokens = int(trainer.tokens)
     return {
         "seconds": clock.seconds,
-        "tokens": trainer.tokens_seen,
-        "tokens_per_second": trainer.tokens_seen / clock.seconds,
+        "tokens": tokens,
+        "tokens_per_second": tokens / clock.seconds,
         "steps": trainer.state.global_step,
         "clock_seconds": clock.seconds,
-        "clock_tokens_per_second": trainer.tokens_seen / clock.seconds,
+        "clock_tokens_per_second": tokens / clock.seconds,
         "optimizer": str(args.optim),
         "train_sampling_strategy": args.train_sampling_strategy,
     }
@@ -372,7 +385,10 @@ def child_main(argv: list[str]) -> None:
         result = _run_segmix(s, "mmix" if a.child == "segmix_mmix" else "none")
     else:
         result = _run_plain(s, grouped=a.child == "plain_grouped")
-    result.update(segmix_source=where, torch_threads=torch.get_num_threads())
+    device = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
+    result.update(
+        segmix_source=where, torch_threads=torch.get_num_threads(), device=str(device or "cpu")
+    )
     print(MARK + json.dumps(result), flush=True)
 
 
@@ -383,12 +399,15 @@ def render(r: dict) -> list[str]:
     s = r["settings"]
     rows = r["rows"]
     tc = r["token_counts"]
+    devices = ", ".join(sorted({run["device"] for runs in r["runs"].values() for run in runs}))
     lines = [
         f"{s['size']} CoNLL-2003 training sentences (`sample_subset(train, {s['size']}, "
         f"seed={s['sample_seed']})`), batch {s['batch']}, {s['steps']} optimizer steps, lr "
-        f"{s['lr']:g}, no warm-up, no evaluation inside the timed span; {r['threads']} torch "
-        f"threads; every run a fresh process; rows interleaved, median of {r['reps']} "
-        f"round{'s' if r['reps'] != 1 else ''}. Tokens: the real (unpadded) sub-words of the "
+        f"{s['lr']:g} without learning-rate warm-up, no evaluation inside the timed span; "
+        f"device {devices}, {r['threads']} torch threads; every run a fresh process (its timed "
+        "span starts at its first step, so each row pays its own first-step costs); rows "
+        f"interleaved, median of {r['reps']} round{'s' if r['reps'] != 1 else ''}. Tokens: the "
+        "real (unpadded) sub-words of the "
         f"batches trained on ({tc['segmix']:,} in the 200 sentences as segmix encodes them, "
         f"{tc['run_ner']:,} as run_ner.py tokenizes them).",
         "",

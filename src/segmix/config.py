@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from segmix.augment import REGISTRY, method_names
+
 DEFAULT_CONLL_DIR = "../shared/data/conll2003"
 DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
 
-# The augmentation methods of each task. ``segmix.re_augment`` imports torch, so the names live
-# here as well; tests/test_config.py checks they equal the registries' keys plus "none".
-METHODS: dict[str, tuple[str, ...]] = {
-    "ner": ("none", "mmix", "tmix", "smix"),
-    "re": ("none", "rmix", "mmix"),
-}
+# The augmentation methods of each task, read from the registry (which imports no method).
+METHODS: dict[str, tuple[str, ...]] = {task: method_names(task) for task in REGISTRY}
 
 # The suffixes looked up, in this order, for DATA/train, DATA/dev and DATA/test.
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -336,14 +334,11 @@ class TrainConfig:
 
     def augmenter_options(self) -> dict:
         """The options the chosen augmenter accepts (each variant takes its own subset)."""
-        if self.task == "re":
-            from segmix.re_augment import RELATION_AUGMENTERS as AUGMENTERS
-        else:
-            from segmix.augment import AUGMENTERS
+        from segmix.augment import augmenter_class
 
-        cls = AUGMENTERS.get(self.augment)
-        if cls is None:
+        if self.augment == "none":
             return {}
+        cls = augmenter_class(self.augment, self.task)
         accepted = set()
         for klass in cls.__mro__:
             if "__init__" in klass.__dict__:

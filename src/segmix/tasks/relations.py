@@ -142,9 +142,9 @@ class RelationTask(Task):
         return encode_relations(examples, cache, label2id, typed=self.scheme.typed, source=source)
 
     def augmenter(self, name: str, options: dict) -> Any | None:
-        from segmix.re_augment import make_relation_augmenter
+        from segmix.augment import make_augmenter
 
-        return make_relation_augmenter(name, **options)
+        return make_augmenter(name, "re", **options)
 
     def build_model(self, model: str, labels: Sequence[str], tokenizer: Any) -> Any:
         from segmix.re_model import load_relation_classifier

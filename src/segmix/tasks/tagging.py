@@ -80,7 +80,7 @@ class TaggingTask(Task):
     def augmenter(self, name: str, options: dict) -> Any | None:
         from segmix.augment import make_augmenter
 
-        return make_augmenter(name, **options)
+        return make_augmenter(name, "ner", **options)
 
     def build_model(self, model: str, labels: Sequence[str], tokenizer: Any) -> Any:
         from segmix.model import load_token_classifier

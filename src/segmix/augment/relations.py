@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segmix.augment import Mixer
+from segmix.augment.segments import Mixer
 from segmix.encoding import SubwordCache
 from segmix.mixing import MixedExample, Segment, mix_segments, pair_widths, word_pieces
 from segmix.re_model import EncodedRelation
@@ -146,18 +146,3 @@ class ArgumentMix(RelationMix):
         own = ("head", "tail")[int(rng.integers(2))]
         theirs = ("head", "tail")[int(rng.integers(2))]
         return (own,), (theirs,)
-
-
-RELATION_AUGMENTERS: dict[str, type[RelationMix]] = {"rmix": RelationMix, "mmix": ArgumentMix}
-
-
-def make_relation_augmenter(name: str, **options) -> RelationMix | None:
-    if name in ("none", "", None):
-        return None
-    cls = RELATION_AUGMENTERS.get(name)
-    if cls is None:
-        raise ValueError(
-            f"unknown augmentation {name!r} for relations; choose from none, "
-            f"{', '.join(RELATION_AUGMENTERS)}"
-        )
-    return cls(**options)

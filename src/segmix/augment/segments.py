@@ -21,10 +21,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from segmix.augment.packed import PackedMixes, SegmentTable, pack_mixes, widen
+from segmix.augment.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
 from segmix.encoding import SubwordCache, TaggedExample
 from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments, pair_widths
-from segmix.packed import PackedMixes, SegmentTable, pack_mixes, widen
-from segmix.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class SegMixAugmenter(Mixer, ABC):
         """Flat arrays of the training set and its candidate segments, for :meth:`generate`.
 
         Every example's ids and labels back to back; every word's length, flat start and
-        label; every candidate segment as a :class:`~segmix.packed.SegmentTable` row.
+        label; every candidate segment as a :class:`~segmix.augment.packed.SegmentTable` row.
         """
         ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=len(examples))
         self._ex_offset = np.concatenate(([0], np.cumsum(ex_len)[:-1])).astype(np.int64)
@@ -269,7 +269,7 @@ class SegMixAugmenter(Mixer, ABC):
         )
 
     def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
-        """``n`` mixed examples; with ``k == 1`` all are made at once (:mod:`segmix.packed`)."""
+        """``n`` mixed examples; with ``k == 1`` all are made at once (see ``packed``)."""
         if self.k != 1:
             return super().generate(n, rng)
         if not self.n_eligible or n <= 0:
@@ -479,11 +479,6 @@ class SynonymMix(SegMixAugmenter):
         )
 
 
-AUGMENTERS: dict[str, type[SegMixAugmenter]] = {
-    cls.name: cls for cls in (MentionMix, TokenMix, SynonymMix)
-}
-
-
 def _draw_grouped(rng: np.random.Generator, keys: np.ndarray, groups: dict) -> np.ndarray:
     """For each key, a random member of ``groups[key]`` (-1 where the group is empty)."""
     out = np.full(len(keys), -1, dtype=np.int64)
@@ -494,16 +489,3 @@ def _draw_grouped(rng: np.random.Generator, keys: np.ndarray, groups: dict) -> n
         rows = np.flatnonzero(keys == key)
         out[rows] = members[rng.integers(len(members), size=len(rows))]
     return out
-
-
-def make_augmenter(name: str, **options) -> SegMixAugmenter | None:
-    """An augmenter by its CLI name (``none`` gives ``None``); unknown options are an error."""
-    if name in ("none", "", None):
-        return None
-    try:
-        cls = AUGMENTERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown augmentation {name!r}; choose from none, {', '.join(AUGMENTERS)}"
-        ) from None
-    return cls(**options)

@@ -1,0 +1,80 @@
+"""Augmentations: every method yields :class:`segmix.mixing.MixedExample`, by one registry.
+
+Modules by family:
+
+- :mod:`segmix.augment.segments`: SegMix for tagging — MMix (mentions), TMix (tokens), SMix
+  (synonyms) — and the shared base classes;
+- :mod:`segmix.augment.relations`: SegMix for relations — RMix, single-argument MMix;
+- :mod:`segmix.augment.pools`, :mod:`segmix.augment.packed`: segment pools and the vectorised
+  one-segment path.
+
+A new method is one class in its family's module and one line in :data:`REGISTRY`. The registry
+names modules rather than importing them, so that reading it (the CLI's option checks, the
+config) never imports torch or WordNet.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: task -> method name -> "module:Class"
+REGISTRY: dict[str, dict[str, str]] = {
+    "ner": {
+        "mmix": "segmix.augment.segments:MentionMix",
+        "tmix": "segmix.augment.segments:TokenMix",
+        "smix": "segmix.augment.segments:SynonymMix",
+    },
+    "re": {
+        "rmix": "segmix.augment.relations:RelationMix",
+        "mmix": "segmix.augment.relations:ArgumentMix",
+    },
+}
+
+
+def method_names(task: str) -> tuple[str, ...]:
+    """Every ``--augment`` value of a task, ``none`` first."""
+    return ("none", *REGISTRY[task])
+
+
+def augmenter_class(name: str, task: str = "ner") -> type:
+    """The class registered as ``name`` for ``task``."""
+    target = REGISTRY.get(task, {}).get(name)
+    if target is None:
+        raise ValueError(
+            f"--augment: unknown augmentation {name!r} for --task {task}; choose "
+            f"{', '.join(method_names(task))}"
+        )
+    module, cls = target.split(":")
+    return getattr(import_module(module), cls)
+
+
+def make_augmenter(name: str | None, task: str = "ner", **options: Any) -> Any | None:
+    """An (unfitted) augmenter by its CLI name; ``none`` gives ``None``."""
+    if name in ("none", "", None):
+        return None
+    return augmenter_class(name, task)(**options)
+
+
+_EXPORTS = {
+    "Mixer": "segmix.augment.segments",
+    "SegMixAugmenter": "segmix.augment.segments",
+    "MixParams": "segmix.augment.segments",
+    "MentionMix": "segmix.augment.segments",
+    "TokenMix": "segmix.augment.segments",
+    "SynonymMix": "segmix.augment.segments",
+    "RelationMix": "segmix.augment.relations",
+    "ArgumentMix": "segmix.augment.relations",
+    "RelationMixParams": "segmix.augment.relations",
+    "PackedMixes": "segmix.augment.packed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmix.augment' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+__all__ = [*sorted(_EXPORTS), "REGISTRY", "augmenter_class", "make_augmenter", "method_names"]
