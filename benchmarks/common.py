@@ -136,7 +136,6 @@ def summarise(
         test = {s: headline(m["test"]) * 100 for s, m in by_seed.items()}
         dev = {s: headline(m["dev"]) * 100 for s, m in by_seed.items()}
         gains = {s: test[s] - headline(base[s]["test"]) * 100 for s in test if s in base}
-        epochs = [statistics.median(m["timing"]["epoch_seconds"]) for m in by_seed.values()]
         steps = [m["timing"]["train_seconds"] / m["steps"] for m in by_seed.values()]
         rows.append(
             {
@@ -155,7 +154,6 @@ def summarise(
                 if len(gains) > 1 and method != "none"
                 else None,
                 "gain_p": paired_p(list(gains.values())) if method != "none" else None,
-                "epoch_seconds_median": statistics.median(epochs),
                 "step_seconds_mean": statistics.mean(steps),
                 "mixes_per_epoch": next(iter(by_seed.values()))["mixes_per_epoch"],
                 "best_step": {s: m["best_step"] for s, m in by_seed.items()},
@@ -188,8 +186,9 @@ def render(summary: dict, title: str, preamble: str, metric: str) -> str:
     v = summary["versions"]
     lines += [
         "",
-        "Each run's metrics.json keeps its timings, but they were taken with other work on "
-        "the machine; clean epoch and step timings are in speed.md.",
+        "Each run's metrics.json keeps where its time went (training steps, selection, "
+        "checkpoints, test), taken with other work on the machine; clean timings are in "
+        "speed/speed.md.",
         "",
         f"Machine: {v['platform']}, {v['cpu_count']} CPUs, {v['torch_threads']} torch "
         f"threads, {v['device']}; torch {v['packages']['torch']}, transformers "

@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     from segmix.runs import versions, write_json
 
     args = parse_args(argv)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # weight-loading bars between the measurements' lines
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
     if not args.render:

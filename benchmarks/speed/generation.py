@@ -66,8 +66,8 @@ def measure(args) -> dict:
 
 def _relations(args, n: int, reps: int) -> dict | None:
     """RMix on SemEval-2010 Task 8 train (with argument markers), if the data is there."""
+    from segmix.augment import RelationMix
     from segmix.encoding import SubwordCache, load_tokenizer
-    from segmix.re_augment import RelationMix
     from segmix.re_data import read_relations, relation_labels
     from segmix.re_model import all_markers, encode_relations, register_markers
 

@@ -2,7 +2,7 @@
 (and generation rate) as the training set grows.
 
 - Runs: ``python -m segmix.cli train`` on 200 CoNLL-2003 sentences, without augmentation and
-  with MMix, each in a fresh process whose own peak RSS is read with ``os.wait4``; a seeded dev
+  with MMix, each in a fresh process that reports its own peak RSS (VmHWM); a seeded dev
   sample is scored at the end (``--dev-size``), no test file, no saved model.
 - Pools: ``MentionMix``/``TokenMix`` fitted on the training set repeated 1×, 4×, 16×; memory
   allocated by ``fit`` (tracemalloc) and mixes per second on one thread.
@@ -43,42 +43,72 @@ def measure(args) -> dict:
     }
 
 
+# ``python -c CHILD REPORT train …``: the CLI, then the process's own high-water mark written to
+# REPORT. VmHWM belongs to the process's own address space; ru_maxrss (getrusage, wait4) would
+# start from the RSS of the parent it was forked from.
+CHILD = """
+import atexit, sys
+
+report_to = sys.argv.pop(1)
+
+
+def report():
+    peak, kind = None, "VmHWM"
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    except OSError:
+        import resource
+
+        peak, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "ru_maxrss"
+    open(report_to, "w").write(f"{peak} {kind}")
+
+
+atexit.register(report)
+from segmix.cli import app
+
+app()
+"""
+
+
 def _peak_rss_of_run(args, src, method: str, steps: int, dev_size: int) -> dict:
+    """Peak RSS of ``segmix train …`` (the CLI), as the process itself measured it."""
+    train_args = [
+        "train",
+        "--train",
+        str(conll_file(args.data, "train")),
+        "--dev",
+        str(conll_file(args.data, "dev")),
+        "--dev-size",
+        str(dev_size),
+        "--train-size",
+        "200",
+        "--augment",
+        method,
+        "--max-steps",
+        str(steps),
+        "--no-save-model",
+        "--no-progress",
+    ]
     with tempfile.TemporaryDirectory(prefix="segmix-speed-rss-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "segmix.cli",
-            "train",
-            "--train",
-            str(conll_file(args.data, "train")),
-            "--dev",
-            str(conll_file(args.data, "dev")),
-            "--dev-size",
-            str(dev_size),
-            "--train-size",
-            "200",
-            "--augment",
-            method,
-            "--max-steps",
-            str(steps),
-            "--no-save-model",
-            "--no-progress",
-            "--out",
-            f"{tmp}/run",
-        ]
-        with open(f"{tmp}/log", "w") as log:
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, env=child_env(args.threads, src), stdout=log, stderr=subprocess.STDOUT
+        report = f"{tmp}/peak"
+        cmd = [sys.executable, "-c", CHILD, report, *train_args, "--out", f"{tmp}/run"]
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, env=child_env(args.threads, src), capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        if done.returncode != 0 or not os.path.exists(report):
+            raise RuntimeError(
+                f"segmix train --augment {method} failed:\n{(done.stdout + done.stderr)[-3000:]}"
             )
-            _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not all children's
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            seconds = time.perf_counter() - t0
-        if proc.returncode != 0:
-            with open(f"{tmp}/log") as log:
-                raise RuntimeError(f"segmix train --augment {method} failed:\n{log.read()[-3000:]}")
-    return {"peak_rss_mib": usage.ru_maxrss / 1024, "wall_seconds": seconds, "command": cmd[2:]}
+        with open(report) as fh:
+            peak, kind = fh.read().split()
+    return {
+        "peak_rss_mib": float(peak),
+        "measured_with": kind,
+        "wall_seconds": seconds,
+        "command": ["segmix", *train_args],
+    }
 
 
 def _pools(args) -> dict:
@@ -111,8 +141,10 @@ def _pools(args) -> dict:
 
 def render(r: dict) -> list[str]:
     s = r["run_settings"]
+    kinds = ", ".join(sorted({row["measured_with"] for row in r["runs"].values()}))
     lines = [
-        f"Peak RSS of `segmix train` runs, each a fresh process: {s['train_size']} CoNLL-2003 "
+        f"Peak RSS of `segmix train` runs (each a fresh process; its own {kinds}): "
+        f"{s['train_size']} CoNLL-2003 "
         f"sentences, {s['max_steps']} steps, a {s['dev_size']}-sentence dev sample scored at the "
         f"end, no test file, no saved model; {r['threads']} torch threads.",
         "",

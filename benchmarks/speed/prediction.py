@@ -44,35 +44,25 @@ def measure(args) -> dict:
     dev = read_conll(conll_file(args.data, "dev"))
     if args.quick:
         dev = dev[:300]
-    model_dir = Path(tempfile.mkdtemp(prefix="segmix-speed-model-")) / "model"
-    torch.manual_seed(0)
-    load_token_classifier(None, labels).save_pretrained(model_dir)
-    load_tokenizer(None).save_pretrained(model_dir)
-
-    paths = {
-        "tagger": _tagger(model_dir),
-        "run": _run_path(model_dir, labels),
-        "plain": _plain(model_dir),
-    }
-    seconds: dict[str, list[float]] = {name: [] for name in paths}
-    agree = {}
-    reference = paths["tagger"](dev)
-    for name, predict in paths.items():
-        tags = predict(dev)  # warm-up, and a check that every path predicts the same
-        agree[name] = sum(a == b for a, b in zip(tags, reference, strict=True)) / len(dev)
-    for _ in range(reps):
-        for name, predict in paths.items():
-            t0 = time.perf_counter()
-            predict(dev)
-            seconds[name].append(time.perf_counter() - t0)
+    with tempfile.TemporaryDirectory(prefix="segmix-speed-prediction-") as tmp:
+        model_dir = Path(tmp) / "model"
+        torch.manual_seed(0)
+        load_token_classifier(None, labels).save_pretrained(model_dir)
+        load_tokenizer(None).save_pretrained(model_dir)
+        paths = {
+            "tagger": _tagger(model_dir),
+            "run": _run_path(model_dir, labels, Path(tmp) / "run"),
+            "plain": _plain(model_dir, Path(tmp) / "plain"),
+        }
+        timed = _time_paths(paths, dev, reps)
     rows = {
         name: {
             "sentences_per_second": len(dev) / statistics.median(times),
             "seconds": times,
-            "same_tags_as_tagger": agree[name],
+            "same_tags_as_tagger": timed["agree"][name],
             "batch_size": {"tagger": 64, "run": 64, "plain": 8}[name],
         }
-        for name, times in seconds.items()
+        for name, times in timed["times"].items()
     }
     return {
         "threads": torch.get_num_threads(),
@@ -81,6 +71,23 @@ def measure(args) -> dict:
         "words": sum(len(s.tokens) for s in dev),
         "rows": rows,
     }
+
+
+def _time_paths(paths: dict, dev: list, reps: int) -> dict:
+    """One warm-up call per path (its tags checked against the Tagger's), then ``reps``
+    interleaved timed calls."""
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    reference = paths["tagger"](dev)
+    agree = {}
+    for name, predict in paths.items():
+        tags = predict(dev)
+        agree[name] = sum(a == b for a, b in zip(tags, reference, strict=True)) / len(dev)
+    for _ in range(reps):
+        for name, predict in paths.items():
+            t0 = time.perf_counter()
+            predict(dev)
+            times[name].append(time.perf_counter() - t0)
+    return {"times": times, "agree": agree}
 
 
 def _tagger(model_dir: Path):
@@ -94,7 +101,7 @@ def _tagger(model_dir: Path):
     return predict
 
 
-def _run_path(model_dir: Path, labels: list[str]):
+def _run_path(model_dir: Path, labels: list[str], work: Path):
     from transformers import AutoModelForTokenClassification, TrainingArguments
 
     from segmix.collate import MixCollator
@@ -109,7 +116,7 @@ def _run_path(model_dir: Path, labels: list[str]):
     trainer = SegMixTrainer(
         model=model,
         args=TrainingArguments(
-            tempfile.mkdtemp(prefix="segmix-speed-eval-"),
+            str(work),
             per_device_eval_batch_size=64,
             report_to="none",
             disable_tqdm=True,
@@ -129,7 +136,7 @@ def _run_path(model_dir: Path, labels: list[str]):
     return predict
 
 
-def _plain(model_dir: Path):
+def _plain(model_dir: Path, work: Path):
     from transformers import (
         AutoModelForTokenClassification,
         AutoTokenizer,
@@ -144,7 +151,7 @@ def _plain(model_dir: Path):
     trainer = Trainer(
         model=model,
         args=TrainingArguments(
-            tempfile.mkdtemp(prefix="segmix-speed-eval-"),
+            str(work),
             report_to="none",
             disable_tqdm=True,
             use_cpu=True,

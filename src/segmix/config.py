@@ -152,6 +152,13 @@ class TrainConfig:
     lambda_max: bool = field(
         default=False, metadata={"help": "Use max(λ, 1-λ) so the original side dominates."}
     )
+    p: float = field(
+        default=0.3,
+        metadata={
+            "help": "Rule-based augmentation: probability of changing each word or mention "
+            "(Dai & Adel 2020)."
+        },
+    )
     resample: Literal["epoch", "once"] = field(
         default="epoch", metadata={"help": "Draw new mixes every epoch, or once."}
     )
@@ -351,6 +358,7 @@ class TrainConfig:
 LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rate": (lambda v: v >= 0, "≥ 0"),
     "alpha": (lambda v: v > 0, "> 0"),
+    "p": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
     "k": (lambda v: v >= 1, "≥ 1"),
     "train_size": (lambda v: v >= 1, "≥ 1"),
     "dev_size": (lambda v: v >= 1, "≥ 1"),

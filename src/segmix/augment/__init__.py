@@ -24,6 +24,11 @@ REGISTRY: dict[str, dict[str, str]] = {
         "mmix": "segmix.augment.segments:MentionMix",
         "tmix": "segmix.augment.segments:TokenMix",
         "smix": "segmix.augment.segments:SynonymMix",
+        "lwtr": "segmix.augment.rules:LabelwiseTokenReplacement",
+        "sr": "segmix.augment.rules:SynonymReplacement",
+        "mr": "segmix.augment.rules:MentionReplacement",
+        "sis": "segmix.augment.rules:ShuffleWithinSegments",
+        "rules": "segmix.augment.rules:RuleUnion",
     },
     "re": {
         "rmix": "segmix.augment.relations:RelationMix",
