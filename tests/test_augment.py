@@ -168,3 +168,178 @@ def test_length_guard_never_truncates(small_examples, cache):
         ],
     ):
         assert all(len(m) <= aug.max_length for m in mixes)
+
+
+# ------------------------------------------------------------- fixes of the SegMix variants
+
+
+@pytest.fixture
+def short_limit(train_sentences, cache):
+    """200 real CoNLL sentences under a 24-sub-word limit (about 30 % of them are longer)."""
+    from segmix.data import sample_subset
+    from segmix.encoding import encode_tagged
+
+    sents = sample_subset(train_sentences, 200, seed=4)
+    examples = encode_tagged(sents, cache, {lb: i for i, lb in enumerate(LABELS)})
+    cache.max_length = 24
+    return examples, cache
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("cls", [MentionMix, TokenMix])
+def test_generate_gives_n_mixes_under_a_short_length_limit(cls, k, short_limit):
+    """A mix still too long after max_tries partners takes another original (never dropped)."""
+    examples, cache = short_limit
+    aug = cls(k=k).fit(examples, LABELS, cache)
+    mixes = aug.generate(400, np.random.default_rng(0))
+    assert len(mixes) == 400
+    assert all(len(m) <= 24 for m in mixes)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_per_mix_and_vectorised_paths_draw_the_same_mixes(k, small_examples, cache):
+    """One sampler: the per-mix path takes rows of the batch the vectorised path packs."""
+    for aug in (MentionMix(k=k), TokenMix(k=k, same_label=True)):
+        aug.fit(small_examples, LABELS, cache)
+        fast = aug.generate(150, np.random.default_rng(7))
+        each = aug.generate_each(150, np.random.default_rng(7))
+        assert len(fast) == len(each) == 150
+        for a, b in zip(fast, each, strict=True):
+            for name in ("ids_a", "ids_b", "labels_a", "labels_b", "weight", "label_weight"):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+            assert a.mixes == b.mixes and a.source == b.source
+
+
+def test_sample_params_is_a_row_of_the_batch_sampler(small_examples, cache):
+    aug = MentionMix().fit(small_examples, LABELS, cache)
+    one = aug.sample_params(np.random.default_rng(3))
+    row = aug.batch_params(aug.sample_batch(np.random.default_rng(3), 1))[0]
+    assert one == row
+
+
+@pytest.mark.parametrize(
+    "cls, options",
+    [
+        (MentionMix, {}),
+        (MentionMix, {"same_type": True}),
+        (TokenMix, {}),
+        (TokenMix, {"same_label": True}),
+        (TokenMix, {"same_label": True, "entities_only": True}),
+    ],
+)
+def test_a_segment_is_never_mixed_with_its_own_surface_form(cls, options, small_examples, cache):
+    """Neither the segment itself nor another occurrence of the same words is a partner."""
+    aug = cls(**options).fit(small_examples, LABELS, cache)
+    for path in (aug.generate, aug.generate_each):
+        for m in path(1500, np.random.default_rng(5)):
+            rec = m.mixes[0]
+            assert rec.words_a != rec.words_b
+            assert m.ids_a.tolist() != m.ids_b.tolist()
+
+
+def test_a_mention_without_a_partner_of_another_form_is_not_a_candidate(small_examples, cache):
+    """The only form of its type (here: one sentence, twice) has no partner: not a candidate."""
+    space = LabelSpace(LABELS)
+    ex = next(e for e in small_examples if len(e.mentions) == 1)
+    typ = space.type_of[int(ex.word_labels[ex.mentions[0][0]])]
+    others = [
+        e
+        for e in small_examples
+        if e.mentions and all(space.type_of[int(e.word_labels[s])] != typ for s, _ in e.mentions)
+    ]
+    aug = MentionMix(same_type=True).fit([ex, ex, *others], LABELS, cache)
+    assert aug._candidates[0] == aug._candidates[1] == []
+    assert 0 not in aug._eligible and 1 not in aug._eligible
+    assert all(m.source > 1 for m in aug.generate(200, np.random.default_rng(0)))
+    # without same_type any other mention will do
+    assert MentionMix().fit([ex, ex, *others], LABELS, cache)._candidates[0] == list(ex.mentions)
+
+
+@pytest.mark.parametrize("pad_label", ["inside", "o", "ignore"])
+@pytest.mark.parametrize("k", [1, 2])
+def test_smix_sides_agree_on_the_label_whatever_pad_label(pad_label, k, small_examples, cache):
+    """A multi-word synonym takes B-X I-X … and the original's pad words I-X (or O, O …)."""
+
+    class Lexicon(dict):
+        def words(self):
+            return list(self)
+
+    lexicon = Lexicon(
+        {
+            "said": (("made", "a", "statement"), ("stated",)),
+            "Germany": (("Federal", "Republic", "of", "Germany"),),
+            "the": (("a", "certain"),),
+        }
+    )
+    aug = SynonymMix(lexicon=lexicon, pad_label=pad_label, k=k).fit(small_examples, LABELS, cache)
+    mixes = aug.generate(200, np.random.default_rng(0))
+    assert len(mixes) == 200
+    grown = 0
+    for m in mixes:
+        for rec in m.mixes:
+            assert rec.labels_a == rec.labels_b, (rec, pad_label)
+            grown += len(rec.words_b) > 1
+        first = m.labels_a != IGNORE_INDEX
+        np.testing.assert_array_equal(m.labels_a[first], m.labels_b[first])
+    assert grown > 0
+    assert aug.describe()["pad_label"] == "inside"
+
+
+def test_base_classes_declare_what_a_variant_must_supply():
+    from segmix.augment.relations import RelationMix
+    from segmix.augment.segments import Mixer, SegMixAugmenter
+
+    assert {"draw_batch", "batch_params", "apply"} <= Mixer.__abstractmethods__
+    # SegMixAugmenter draws and builds; a variant supplies its pools, candidates and partners
+    assert SegMixAugmenter.__abstractmethods__ == {
+        "_build_pools",
+        "candidate_spans",
+        "partner_pool",
+    }
+    with pytest.raises(TypeError):
+        Mixer()
+
+    class Half(SegMixAugmenter):
+        def _build_pools(self, examples, cache):
+            pass
+
+        def candidate_spans(self, example):
+            return []
+
+    with pytest.raises(TypeError, match="partner_pool"):
+        Half()
+    for cls in (MentionMix, TokenMix, SynonymMix, RelationMix):
+        cls()  # the real variants are complete
+
+
+def test_tagging_mix_record_names_its_label_arrays(small_examples, cache):
+    from segmix.tasks.tagging import TaggingTask
+
+    aug = MentionMix().fit(small_examples, LABELS, cache)
+    m = aug.generate(1, np.random.default_rng(0))[0]
+    record = TaggingTask().mix_record(small_examples[m.source], m, LABELS)
+    for side in ("a", "b"):
+        ids, names = record[f"labels_{side}"], record[f"labels_{side}_names"]
+        assert len(ids) == len(names)
+        assert all((n is None) == (i == IGNORE_INDEX) for i, n in zip(ids, names, strict=True))
+        assert all(n == LABELS[i] for i, n in zip(ids, names, strict=True) if n is not None)
+
+
+def test_k_segments_are_distinct_sorted_and_as_many_as_there_are(small_examples, cache):
+    aug = TokenMix(k=3, entities_only=True).fit(small_examples, LABELS, cache)
+    rows = aug.batch_params(aug.sample_batch(np.random.default_rng(8), 300))
+    assert len(rows) == 300
+    for p in rows:
+        starts = [s for s, _ in p.spans]
+        assert starts == sorted(set(starts))
+        assert len(p.spans) == min(3, len(aug._candidates[p.source]))
+
+
+def test_nothing_to_mix_gives_no_mixes(small_examples, cache):
+    bare = [ex for ex in small_examples if not ex.mentions]
+    assert bare
+    for aug in (MentionMix(), TokenMix(entities_only=True, k=2)):
+        aug.fit(bare, LABELS, cache)
+        assert aug.n_eligible == 0
+        assert len(aug.generate(10, np.random.default_rng(0))) == 0
+        assert aug.sample_params(np.random.default_rng(0)) is None

@@ -59,7 +59,9 @@ def test_torchrun_two_processes_train_one_run(tiny_data, tmp_path):
     assert [h["step"] for h in metrics["history"]] == [3, 6]
     assert (out / "model" / "model.safetensors").exists()
     assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",
         "config.json",
+        "finished.json",
         "metrics.json",
         "model",
         "predictions",

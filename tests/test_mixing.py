@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from segmix.encoding import IGNORE_INDEX as IG
-from segmix.mixing import MixedExample, Segment, align_segments, mix_segments, render_mix
+from segmix.mixing import (
+    MixedExample,
+    Segment,
+    align_segments,
+    mix_segments,
+    mix_to_json,
+    render_mix,
+)
 
 # label ids of the worked example
 O, B_LOC, I_LOC, B_PER, I_PER = 0, 1, 2, 3, 4  # noqa: E741
@@ -176,3 +183,16 @@ def test_render_shows_both_sides_lambda_and_soft_labels():
 def test_unknown_pad_label_is_rejected():
     with pytest.raises(ValueError, match="pad_label"):
         worked_example("outside")
+
+
+def test_mix_to_json_names_every_label_array():
+    words = ["He", "visited", "New", "York", "City", "."]
+    record = mix_to_json(words, worked_example("o"), LABELS)
+    assert record["labels_a_names"] == [
+        None, "O", "O", "B-LOC", None, "I-LOC", "I-LOC", "O", None,
+    ]  # fmt: skip
+    assert record["labels_b_names"] == [None, "O", "O", "B-PER", None, "O", "O", "O", None]
+    assert record["mixes"][0]["labels_b"] == ["B-PER", "O", "O"]
+    # without the label list there is nothing to name them with
+    bare = mix_to_json(words, worked_example("o"))
+    assert "labels_a_names" not in bare and bare["labels_a"] == record["labels_a"]

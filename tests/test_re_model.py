@@ -225,6 +225,52 @@ def test_argument_mix_mixes_one_argument(marked):
     assert len(mixes) == 20 and all(len(m.mixes) == 1 for m in mixes)
 
 
+def test_argument_mix_mixes_slot_with_slot(marked):
+    """A head is mixed with a partner's head, a tail with a partner's tail, so the partner's
+    directed relation still names the roles of the mixed arguments."""
+    _, cache, labels, enc = marked
+    aug = ArgumentMix().fit(enc, labels, cache)
+    batch = aug.sample_batch(np.random.default_rng(0), 300)
+    rows = aug.batch_params(batch)
+    assert len(rows) == 300
+    assert all(p.arguments == p.partner_arguments and len(p.arguments) == 1 for p in rows)
+    assert {p.arguments[0] for p in rows} == {"head", "tail"}  # the slot is drawn at random
+    for p in rows[:40]:
+        mix = aug.apply(p)
+        partner = enc[p.partner]
+        assert mix.mixes[0].words_b == partner.words[slice(*getattr(partner, p.arguments[0]))]
+        assert mix.labels_b.tolist() == [partner.label]
+
+
+@pytest.mark.parametrize("same_relation", [False, True])
+@pytest.mark.parametrize("cls", [RelationMix, ArgumentMix])
+def test_relation_partner_is_never_the_example_itself(cls, same_relation, marked):
+    _, cache, labels, enc = marked
+    aug = cls(same_relation=same_relation).fit(enc, labels, cache)
+    rows = aug.batch_params(aug.sample_batch(np.random.default_rng(1), 2000))
+    assert rows and all(p.partner != p.source for p in rows)
+    if same_relation:
+        assert all(enc[p.partner].label == enc[p.source].label for p in rows)
+
+
+def test_relation_paths_agree_and_fill_n_under_a_short_limit(marked):
+    _, cache, labels, enc = marked
+    cache.max_length = int(np.median([len(e.ids) for e in enc]))
+    aug = RelationMix().fit(enc, labels, cache)
+    mixes = aug.generate(200, np.random.default_rng(2))
+    assert len(mixes) == 200 and all(len(m) <= cache.max_length for m in mixes)
+
+
+def test_relation_mix_record_names_its_relations(marked):
+    from segmix.tasks.relations import RelationTask
+
+    _, cache, labels, enc = marked
+    mix = RelationMix().fit(enc, labels, cache).generate(1, np.random.default_rng(0))[0]
+    record = RelationTask().mix_record(enc[mix.source], mix, labels)
+    assert record["labels_a_names"] == [labels[int(mix.labels_a[0])]] == [record["relation_a"]]
+    assert record["labels_b_names"] == [labels[int(mix.labels_b[0])]] == [record["relation_b"]]
+
+
 # ---------------------------------------------------------------- the config
 
 

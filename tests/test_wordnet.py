@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("nltk", reason="NLTK is the optional extra segmix[wordnet]")
@@ -121,11 +122,13 @@ def test_env_var_overrides_default(monkeypatch, tmp_path):
 def test_lexicon_basics():
     vocab = ["car", "Car", "cars", ",", "1996", "quickly", "the", "xqzzv", "car"]
     lex = SynonymLexicon(vocab, max_synonyms=3)
-    assert lex.words() == ["car", "Car", "cars", "quickly"]
-    assert len(lex) == 4
+    assert lex.words() == ["car", "cars", "quickly"]
+    assert len(lex) == 3
     assert lex["car"] == (("auto",), ("automobile",), ("machine",))
-    assert lex["CAR"] == lex["car"]
-    assert "car" in lex and "quickly" in lex
+    # lookups respect case: 'Car' mid-sentence would be a proper noun, and WordNet has none
+    assert lex["Car"] == () and lex["CAR"] == ()
+    assert lex.lookup("Car", initial=True) == (("Auto",), ("Automobile",), ("Machine",))
+    assert "car" in lex and "quickly" in lex and "Car" not in lex
     assert "," not in lex and "the" not in lex and "xqzzv" not in lex and 3 not in lex
     assert lex[","] == () and lex["xqzzv"] == ()
     # words outside the vocabulary are not looked up
@@ -155,3 +158,75 @@ def test_lexicon_over_conll_tokens():
             lex[tok]
             tok in lex  # noqa: B015
     assert time.perf_counter() - start < 1.0
+
+
+# ------------------------------------------------------------- content words only, case kept
+
+
+def test_function_words_get_no_synonyms():
+    from segmix.wordnet import STOP_WORDS
+
+    # WordNet's entries for these spellings are homographs: astatine, helium, WHO, Indiana …
+    for word in ["at", "he", "who", "in", "the", "and", "is", "can", "will", "He", "At", "US"]:
+        assert synonyms(word) == [], word
+    assert {"at", "he", "who", "the", "of", "and", "is", "can", "not", "n't"} <= STOP_WORDS
+    assert all(w == w.lower() for w in STOP_WORDS)
+
+
+def test_a_lower_case_word_never_gets_a_capitalised_synonym():
+    for word in ["prices", "price", "bush", "bank", "march", "car", "turkey", "china"]:
+        for syn in synonyms(word):
+            assert not any(ch.isupper() for part in syn for ch in part), (word, syn)
+    assert ("Leontyne", "Price") not in synonyms("prices")
+    assert ("terms",) in synonyms("prices")  # the common senses stay
+
+
+def test_a_capitalised_word_takes_its_proper_noun_senses_only():
+    assert ("Deutschland",) in synonyms("Germany")
+    assert ("Leontyne", "Price") in synonyms("Price")
+    assert ("terms",) not in synonyms("Price")
+    assert synonyms("Prices") == []  # proper nouns do not inflect: no sense matches
+    assert synonyms("GERMANY") == []  # an all-caps headline word matches no lemma's case
+
+
+def test_sentence_initial_word_falls_back_to_its_lower_case_senses():
+    lex = SynonymLexicon(["Prices", "He", "Germany", "rose"])
+    assert lex["Prices"] == () and "Prices" not in lex
+    initial = lex.lookup("Prices", initial=True)
+    assert initial and initial == tuple(
+        (syn[0][:1].upper() + syn[0][1:], *syn[1:]) for syn in lex["prices"]
+    )
+    assert lex.lookup("He", initial=True) == ()  # a function word, whatever its case
+    assert lex.lookup("Germany", initial=True) == lex["Germany"] != ()  # proper senses first
+    assert lex.lookup("Prices") == ()
+
+
+def _stop_or_case_noise(mixes):
+    from segmix.wordnet import STOP_WORDS
+
+    stop = case = 0
+    for m in mixes:
+        rec = m.mixes[0]
+        word = rec.words_a[0]
+        stop += word.lower() in STOP_WORDS
+        case += word == word.lower() and any(ch.isupper() for w in rec.words_b for ch in w)
+    return stop, case
+
+
+def test_smix_on_conll_replaces_content_words_and_keeps_case(train_sentences, cache):
+    from segmix.augment.segments import SynonymMix
+    from segmix.data import sample_subset
+    from segmix.encoding import encode_tagged
+
+    from .conftest import LABELS
+
+    sents = sample_subset(train_sentences, 200, seed=1)
+    examples = encode_tagged(sents, cache, {lb: i for i, lb in enumerate(LABELS)})
+    aug = SynonymMix().fit(examples, LABELS, cache)
+    mixes = aug.generate(3000, np.random.default_rng(0))
+    assert len(mixes) == 3000
+    assert _stop_or_case_noise(mixes) == (0, 0)
+    # sentence-initial common words mix with their lower-case senses, re-capitalised
+    fallback = [m.mixes[0] for m in mixes if m.mixes[0].start == 0]
+    fallback = [r for r in fallback if r.words_a[0] not in aug.lexicon]
+    assert fallback and all(r.words_b[0][:1].isupper() for r in fallback)

@@ -305,14 +305,25 @@ def render_mix(words: Sequence[str], mixed: MixedExample, labels: Sequence[str])
 
 
 def mix_to_json(
-    words: Sequence[str], mixed: MixedExample, labels: Sequence[str] | None = None
+    words: Sequence[str],
+    mixed: MixedExample,
+    labels: Sequence[str] | None = None,
+    *,
+    name_segments: bool = True,
 ) -> dict:
-    """A mixed example as JSON: its segments in words and its six arrays in ids."""
+    """A mixed example as JSON: its segments in words and its six arrays in ids.
+
+    Given the label list, the record names its labels too: ``labels_a_names`` and
+    ``labels_b_names`` beside the id arrays (``null`` where the id is ``-100``, a position
+    without a label), and each segment's ``labels_a``/``labels_b`` by name. ``name_segments``
+    off leaves the segments' label ids as they are (relations, whose labels are one per
+    example, not per word).
+    """
 
     def name(i: int) -> str | int:
-        return labels[i] if labels is not None and i >= 0 else i
+        return labels[i] if labels is not None and name_segments and i >= 0 else i
 
-    return {
+    record = {
         "source": mixed.source,
         "tokens": list(words),
         "mixes": [
@@ -334,3 +345,7 @@ def mix_to_json(
         "labels_b": mixed.labels_b.tolist(),
         "label_weight": [round(float(w), 6) for w in mixed.label_weight],
     }
+    if labels is not None:
+        for side in ("labels_a", "labels_b"):
+            record[f"{side}_names"] = [labels[i] if i >= 0 else None for i in record[side]]
+    return record

@@ -23,6 +23,13 @@ Usage::
 
     lexicon = SynonymLexicon(train_words)
     lexicon["car"]        # (('auto',), ('automobile',), ('machine',), ('motorcar',), …)
+    lexicon["the"]        # () — a function word
+    lexicon.lookup("Prices", initial=True)   # (('Terms',), ('Damage',), …)
+
+Only content words get synonyms, and case is respected (see :class:`SynonymLexicon`): WordNet
+covers nouns, verbs, adjectives and adverbs, and its entries for the spellings of function words
+are homographs (``at`` → astatine, ``he`` → helium, ``who`` → World Health Organization), while
+a case-blind lookup maps common words onto proper nouns (``prices`` → Leontyne Price).
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WORDNET_DIR",
+    "FUNCTION_WORDS",
     "LEXNAMES",
+    "STOP_WORDS",
     "WORDNET_DIR_ENV",
     "SynonymLexicon",
     "WordNetUnavailable",
@@ -112,6 +121,45 @@ LEXNAMES_TEXT = "".join(
 REQUIRED_FILES = tuple(
     f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")
 ) + tuple(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv"))
+
+#: Closed-class English function words by class (lower case); :data:`STOP_WORDS` joins them.
+FUNCTION_WORDS: dict[str, str] = {
+    "determiners and quantifiers": """
+        a an the this that these those some any no every each all both either neither much
+        many more most few fewer fewest little less least several such what which whatever
+        whichever another other others own enough""",
+    "pronouns": """
+        i me my mine myself you your yours yourself yourselves he him his himself she her hers
+        herself it its itself we us our ours ourselves they them their theirs themselves who
+        whom whose whoever whomever one ones oneself someone somebody something anyone anybody
+        anything everyone everybody everything nobody nothing none""",
+    "prepositions": """
+        about above across after against along alongside amid amidst among amongst around as
+        at atop before behind below beneath beside besides between beyond by despite down
+        during except for from in inside into like near of off on onto out outside over past
+        per since than through throughout till to toward towards under underneath unlike until
+        unto up upon versus via with within without""",
+    "conjunctions and subordinators": """
+        and but or nor so yet if because although though while whilst whereas unless whether
+        lest once""",
+    "auxiliaries, modals and their clitics": """
+        be am is are was were been being have has had having do does did doing will would
+        shall should can could may might must ought 's 're 've 'll 'd 'm""",
+    "negation, particles, degree and focus adverbs": """
+        not n't there here then also too very only just even ever never again still else thus
+        hence however therefore instead rather quite""",
+    "wh-adverbs": "where when why how wherever whenever",
+    "cardinal number words": """
+        zero two three four five six seven eight nine ten eleven twelve twenty thirty forty
+        fifty sixty seventy eighty ninety hundred thousand million billion trillion""",
+}
+#: Words that never get synonyms, whatever their case (``The``, ``AT`` and ``US`` too):
+#: WordNet's four parts of speech are the open classes, and its entries under these spellings
+#: are homographs (``at`` → astatine, ``he`` → helium, ``in`` → Indiana, ``can`` → toilet).
+#: A fixed list, shipped here: NLTK's stop-word corpus is a separate download.
+STOP_WORDS: frozenset[str] = frozenset(
+    w for group in FUNCTION_WORDS.values() for w in group.split()
+)
 
 _APT_COMMAND = "apt-get install --no-install-recommends wordnet-base"
 _PIP_COMMAND = "pip install 'segmix[wordnet]'"
@@ -210,22 +258,42 @@ def _has_letter(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
 
+def _is_title(word: str) -> bool:
+    """``Prices``, ``Germany``: a capital, then no capitals."""
+    return word[:1].isupper() and word[1:] == word[1:].lower()
+
+
 def _lookup(
     reader: WordNetCorpusReader, word: str, max_synonyms: int
 ) -> tuple[tuple[str, ...], ...]:
-    """Synonyms of ``word``: lemma names of all its synsets (all parts of speech, WordNet order),
-    multi-word lemmas split on ``_``, without the word itself, its base forms or duplicates
-    (case-insensitive), in WordNet's own case; at most ``max_synonyms``."""
-    if max_synonyms <= 0 or not _has_letter(word):
+    """Synonyms of ``word`` as it stands mid-sentence (the rules: :class:`SynonymLexicon`)."""
+    if max_synonyms <= 0 or not _has_letter(word) or word.lower() in STOP_WORDS:
         return ()
     lower = word.lower()
+    if word == lower:
+        # a common word: the senses in which WordNet spells it (or its base form) lower case
+        forms = {lower}
+        for pos in ("n", "v", "a", "r"):
+            forms.update(reader._morphy(lower, pos))
+        if forms & STOP_WORDS:
+            return ()  # the inflection of a function word: ``hundreds``, ``others``
+        proper = False
+    else:
+        # a capitalised word: a proper noun, so the senses spelt exactly so (no inflection)
+        forms = {word.replace(" ", "_")}
+        proper = True
     # The word and its base forms (``cars`` -> ``car``) are not synonyms of it.
-    seen = {lower.replace("_", " ")}
+    seen = {lower.replace("_", " ")} | {f.lower().replace("_", " ") for f in forms}
     for pos in ("n", "v", "a", "r"):
         seen.update(base.lower().replace("_", " ") for base in reader._morphy(lower, pos))
     found: list[tuple[str, ...]] = []
     for synset in reader.synsets(lower):
-        for name in synset.lemma_names():
+        names = synset.lemma_names()
+        if not any(name in forms for name in names):
+            continue  # a sense of another spelling: ``Price`` (a surname) for ``prices``
+        for name in names:
+            if not proper and any(ch.isupper() for ch in name):
+                continue  # a proper noun is no synonym of a common word
             key = name.lower().replace("_", " ")
             if key in seen:
                 continue
@@ -238,10 +306,15 @@ def _lookup(
     return tuple(found)
 
 
+def _capitalise(syn: tuple[str, ...]) -> tuple[str, ...]:
+    return (syn[0][:1].upper() + syn[0][1:], *syn[1:])
+
+
 def synonyms(
     word: str, root: str | Path | None = None, *, max_synonyms: int = 10
 ) -> list[tuple[str, ...]]:
-    """Synonyms of one word, looked up in WordNet now (see :class:`SynonymLexicon`)."""
+    """Synonyms of one word as it stands mid-sentence, looked up in WordNet now (see
+    :class:`SynonymLexicon` for the rules)."""
     return list(_lookup(load_wordnet(root), word, max_synonyms))
 
 
@@ -249,17 +322,30 @@ class SynonymLexicon:
     """Synonyms for the words of a vocabulary, looked up once (WordNet lookups are slow; mixing
     must never call WordNet).
 
-    For each distinct word that contains a letter (punctuation and numbers are skipped), WordNet
-    is asked for the lowercased word (NLTK also reduces it to its base forms): the lemma names of
-    all its synsets, every part of speech, in WordNet order, each split on ``_`` into a tuple of
-    words (``'railway_car'`` -> ``('railway', 'car')``; hyphens stay inside words). The word
-    itself, its base forms and repeats are dropped (case-insensitively); synonyms keep WordNet's
-    case (``'Germany'`` -> ``('Federal', 'Republic', 'of', 'Germany')``); the first
-    ``max_synonyms`` are kept.
+    Only content words get synonyms, and case is respected:
 
-    Lookups are case-insensitive (``'The'`` and ``'the'`` share synonyms) and never touch WordNet;
-    a word outside the vocabulary has none. :meth:`words` lists the vocabulary's words (as given)
-    that have synonyms.
+    * a word with no letter (punctuation, numbers) or a function word of :data:`STOP_WORDS`
+      (in any case: ``The``, ``AT``, ``US``; or inflected: ``hundreds``) has none;
+    * a lower-case word takes the senses in which WordNet spells it (or its base form: NLTK
+      reduces ``prices`` to ``price``) in lower case, and only synonyms without a capital:
+      ``prices`` → ``terms``, never the surname sense ``Price`` → ``Leontyne Price``, nor a
+      brand or Latin name;
+    * a word with a capital (``Germany``, ``EU``) is read as a proper noun: the senses with a
+      lemma spelt exactly like it (proper nouns do not inflect, so ``Prices`` has none and an
+      all-caps headline word like ``GERMANY`` none either), their synonyms in WordNet's case
+      (``('Federal', 'Republic', 'of', 'Germany')``).
+
+    Synonyms are the lemma names of those senses, all four parts of speech in WordNet order,
+    each split on ``_`` into a tuple of words (``'railway_car'`` -> ``('railway', 'car')``;
+    hyphens stay inside words), without the word itself, its base forms or repeats
+    (case-insensitively); the first ``max_synonyms`` are kept.
+
+    ``lexicon[word]`` gives a word's synonyms where it stands mid-sentence. A capitalised word
+    at the start of a sentence may be a common word: :meth:`lookup` with ``initial=True`` gives
+    its proper-noun synonyms if it has any, else its lower-case form's synonyms, re-capitalised
+    (``Prices`` → ``Terms``). So the lower-case form of every capitalised vocabulary word is
+    looked up too. :meth:`words` lists the vocabulary's words (as given) that have synonyms
+    mid-sentence. Lookups never touch WordNet; a word not looked up has none.
     """
 
     def __init__(
@@ -271,31 +357,43 @@ class SynonymLexicon:
     ) -> None:
         reader = load_wordnet(root)
         self.max_synonyms = int(max_synonyms)
-        self._by_lower: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._by_word: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._words: list[str] = []
         looked_up: set[str] = set()
+
+        def look(word: str) -> None:
+            if word not in looked_up:
+                looked_up.add(word)
+                found = _lookup(reader, word, self.max_synonyms)
+                if found:
+                    self._by_word[word] = found
+
         seen_words: set[str] = set()
         for word in vocabulary:
             if word in seen_words or not _has_letter(word):
                 continue
             seen_words.add(word)
-            lower = word.lower()
-            if lower not in looked_up:
-                looked_up.add(lower)
-                found = _lookup(reader, word, self.max_synonyms)
-                if found:
-                    self._by_lower[lower] = found
-            if lower in self._by_lower:
+            look(word)
+            if _is_title(word):
+                look(word.lower())  # for the word at the start of a sentence
+            if word in self._by_word:
                 self._words.append(word)
 
     def __getitem__(self, word: str) -> tuple[tuple[str, ...], ...]:
-        return self._by_lower.get(word.lower(), ())
+        return self._by_word.get(word, ())
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word.lower() in self._by_lower
+        return isinstance(word, str) and word in self._by_word
 
     def __len__(self) -> int:
         return len(self._words)
+
+    def lookup(self, word: str, *, initial: bool = False) -> tuple[tuple[str, ...], ...]:
+        """The word's synonyms; ``initial``: it starts a sentence (see the class)."""
+        found = self._by_word.get(word, ())
+        if found or not initial or not _is_title(word):
+            return found
+        return tuple(_capitalise(syn) for syn in self._by_word.get(word.lower(), ()))
 
     def words(self) -> list[str]:
         """The vocabulary's words that have synonyms, in first-seen order."""

@@ -129,20 +129,41 @@ class SynonymPool:
 
     A multi-word synonym of a word tagged ``B-X`` is tagged ``B-X I-X …``; of an ``O`` word,
     ``O O …`` — both sides of an SMix agree on the label, as SEGMIX.md specifies.
+
+    ``initial`` asks for a sentence-initial word's synonyms: the lexicon's
+    :meth:`~segmix.wordnet.SynonymLexicon.lookup` with ``initial=True`` where it has one (a
+    capitalised word without proper-noun senses then takes its lower-case senses,
+    re-capitalised); a plain mapping is read as it is.
     """
 
     def __init__(self, lexicon, cache: SubwordCache, space: LabelSpace) -> None:
         self.lexicon = lexicon
         self.cache = cache
         self.space = space
-        self._segments: dict[tuple[str, int], tuple[Segment, ...]] = {}
+        self._segments: dict[tuple[str, int, bool], tuple[Segment, ...]] = {}
         cache.add(w for word in lexicon.words() for syn in lexicon[word] for w in syn)
 
     def __contains__(self, word: str) -> bool:
         return word in self.lexicon
 
-    def options(self, word: str, label: int) -> tuple[Segment, ...]:
-        key = (word, int(label))
+    def synonyms(self, word: str, initial: bool = False) -> tuple[tuple[str, ...], ...]:
+        """The word's synonyms, each a tuple of words (none for a word the lexicon lacks)."""
+        lookup = getattr(self.lexicon, "lookup", None)
+        if lookup is not None:
+            return tuple(lookup(word, initial=initial))
+        return tuple(self.lexicon[word]) if word in self.lexicon else ()
+
+    def prepare(self, keys) -> None:
+        """Tokenise, in one call, the synonyms of every ``(word, label, initial)`` key."""
+        self.cache.add(
+            w
+            for word, initial in {(k[0], bool(k[2])) for k in keys}
+            for syn in self.synonyms(word, initial)
+            for w in syn
+        )
+
+    def options(self, word: str, label: int, initial: bool = False) -> tuple[Segment, ...]:
+        key = (word, int(label), bool(initial))
         found = self._segments.get(key)
         if found is None:
             inside = int(self.space.inside[label])
@@ -153,11 +174,13 @@ class SynonymPool:
                     inside=inside,
                     words=tuple(syn),
                 )
-                for syn in self.lexicon[word]
+                for syn in self.synonyms(word, initial)
             )
             self._segments[key] = found
         return found
 
-    def sample(self, rng: np.random.Generator, word: str, label: int) -> Segment | None:
-        options = self.options(word, label)
+    def sample(
+        self, rng: np.random.Generator, word: str, label: int, initial: bool = False
+    ) -> Segment | None:
+        options = self.options(word, label, initial)
         return options[int(rng.integers(len(options)))] if options else None

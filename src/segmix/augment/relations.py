@@ -1,9 +1,14 @@
 """SegMix for relations: RMix (both arguments) and MMix on a single argument.
 
 RMix mixes the head and the tail mention of one example with the head and tail of another, with
-one λ for both and for the relation label: the soft target is ``λ·r_a + (1 − λ)·r_b``. The
-markers around the arguments are words outside the mixed spans, so they stay unmixed and the
-classifier's anchors (the start markers) move with the text.
+one λ for both and for the relation label: the soft target is ``λ·r_a + (1 − λ)·r_b``. MMix mixes
+one argument, head or tail at random, with the *same* argument of another example, so that the
+partner's directed relation still names the role its argument plays. The markers around the
+arguments are words outside the mixed spans, so they stay unmixed and the classifier's anchors
+(the start markers) move with the text. An example is never its own partner.
+
+Both draw a whole batch of mixes at once (:meth:`segmix.augment.segments.Mixer.sample_batch`);
+the length guard redraws partners, then originals, as for tagging.
 
 Relations have no per-word labels, so ``pad_label`` has nothing to act on here; pad words of the
 shorter argument are filled with the tokenizer's pad id, as in tagging.
@@ -16,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segmix.augment.segments import Mixer
+from segmix.augment.segments import Mixer, ParamBatch
 from segmix.encoding import SubwordCache
-from segmix.mixing import MixedExample, Segment, mix_segments, pair_widths, word_pieces
+from segmix.mixing import MixedExample, Segment, mix_segments, word_pieces
 from segmix.re_model import EncodedRelation
 
 
@@ -39,8 +44,21 @@ class RelationMixParams:
     source: int
     partner: int
     arguments: tuple[str, ...]  # ("head", "tail") for RMix; one of them for MMix
-    partner_arguments: tuple[str, ...]
+    partner_arguments: tuple[str, ...]  # the same slots (head with head, tail with tail)
     lam: float
+
+
+@dataclass
+class RelationMixBatch(ParamBatch):
+    """Relation mixes, one row each; ``slot``: ``-1`` both arguments, ``0`` head, ``1`` tail."""
+
+    source: np.ndarray
+    partner: np.ndarray
+    slot: np.ndarray
+    lam: np.ndarray
+
+
+_SLOTS = {-1: ("head", "tail"), 0: ("head",), 1: ("tail",)}
 
 
 class RelationMix(Mixer):
@@ -74,40 +92,78 @@ class RelationMix(Mixer):
         self.labels = list(labels)
         self.pad_id = cache.pad_id
         self.max_length = cache.max_length
-        self._eligible = np.arange(len(examples), dtype=np.int64)
+        n = len(examples)
         # each example's two argument segments, cut once (a mix only looks them up)
         self._args = [
             {"head": argument_segment(ex, ex.head), "tail": argument_segment(ex, ex.tail)}
             for ex in examples
         ]
-        relations = np.asarray([ex.label for ex in examples], dtype=np.int64)
-        self._by_relation = {int(r): np.flatnonzero(relations == r) for r in np.unique(relations)}
+        self._ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=n)
+        self._arg_lens = [
+            _lens_table([ex.word_lens[slice(*getattr(ex, arg))] for ex in examples])
+            for arg in ("head", "tail")
+        ]
+        # partners: the examples of a group (one group, or one per relation), but the example
+        # itself; the group is one range of ``_order``, the example at ``_own_pos`` in it
+        relations = np.fromiter((ex.label for ex in examples), dtype=np.int64, count=n)
+        group = relations if self.same_relation else np.zeros(n, dtype=np.int64)
+        self._order = np.argsort(group, kind="stable")
+        first = np.searchsorted(group[self._order], group, "left")
+        self._grp_start = first
+        self._grp_size = np.searchsorted(group[self._order], group, "right") - first
+        self._own_pos = np.empty(n, dtype=np.int64)
+        self._own_pos[self._order] = np.arange(n) - first[self._order]
+        self._eligible = np.flatnonzero(self._grp_size > 1).astype(np.int64)
         return self
 
-    def _arguments(self, rng: np.random.Generator) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return ("head", "tail"), ("head", "tail")
+    def _draw_slots(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Which arguments each mix replaces: both, for RMix."""
+        return np.full(n, -1, dtype=np.int64)
 
-    def sample_params(self, rng: np.random.Generator, source: int | None = None):
-        if source is None:
-            source = int(rng.integers(len(self.examples)))
-        pool = (
-            self._by_relation[self.examples[source].label] if self.same_relation else self._eligible
-        )
-        for _ in range(self.max_tries):
-            partner = int(pool[rng.integers(len(pool))])
-            own, theirs = self._arguments(rng)
-            params = RelationMixParams(source, partner, own, theirs, self.draw_lambda(rng))
-            if self._length(params) <= self.max_length:
-                return params
-        return None
+    def _draw_partners(self, rng: np.random.Generator, sources: np.ndarray) -> np.ndarray:
+        u = (rng.random(len(sources)) * (self._grp_size[sources] - 1)).astype(np.int64)
+        u += u >= self._own_pos[sources]  # step over the example itself
+        return self._order[self._grp_start[sources] + u]
 
-    def _length(self, params: RelationMixParams) -> int:
-        total = len(self.examples[params.source].ids)
-        for own, theirs in zip(params.arguments, params.partner_arguments, strict=True):
-            sa, sb = self._args[params.source][own], self._args[params.partner][theirs]
-            lens_a = [len(p) for p in sa.pieces]
-            total += sum(pair_widths(lens_a, [len(p) for p in sb.pieces])) - sum(lens_a)
+    def _length(self, source: np.ndarray, partner: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        total = self._ex_len[source].copy()
+        for j, lens in enumerate(self._arg_lens):
+            a, b = lens[source], lens[partner]
+            growth = np.maximum(a, b).sum(1) - a.sum(1)
+            total += np.where((slot == -1) | (slot == j), growth, 0)
         return total
+
+    def draw_batch(
+        self, rng: np.random.Generator, sources: np.ndarray
+    ) -> tuple[RelationMixBatch, np.ndarray]:
+        n = len(sources)
+        ok = self._grp_size[sources] > 1
+        slot = self._draw_slots(rng, n)
+        partner = np.where(ok, 0, -1)
+        partner[ok] = self._draw_partners(rng, sources[ok])
+        length = self._length(sources, np.maximum(partner, 0), slot)
+        for _ in range(self.max_tries - 1):
+            too_long = ok & (length > self.max_length)
+            if not too_long.any():
+                break
+            slot[too_long] = self._draw_slots(rng, int(too_long.sum()))
+            partner[too_long] = self._draw_partners(rng, sources[too_long])
+            length[too_long] = self._length(sources[too_long], partner[too_long], slot[too_long])
+        ok &= length <= self.max_length
+        lam = self.draw_lambdas(rng, n)
+        return RelationMixBatch(source=sources, partner=partner, slot=slot, lam=lam), ok
+
+    def batch_params(self, batch: RelationMixBatch) -> list[RelationMixParams]:
+        return [
+            RelationMixParams(s, p, _SLOTS[slot], _SLOTS[slot], lam)
+            for s, p, slot, lam in zip(
+                batch.source.tolist(),
+                batch.partner.tolist(),
+                batch.slot.tolist(),
+                batch.lam.tolist(),
+                strict=True,
+            )
+        ]
 
     def apply(self, params: RelationMixParams) -> MixedExample:
         a, b = self.examples[params.source], self.examples[params.partner]
@@ -135,14 +191,21 @@ class RelationMix(Mixer):
 
 
 class ArgumentMix(RelationMix):
-    """MMix for relations: one argument (head or tail, at random) mixed with an argument of
-    another example (its head or tail, at random); the relation labels are interpolated with
-    the same λ, as for RMix.
+    """MMix for relations: one argument (head or tail, at random) mixed with the same argument
+    of another example — a head with a head, a tail with a tail, so that the partner's directed
+    relation, interpolated with the same λ as in RMix, still names the role of its argument.
     """
 
     name = "mmix"
 
-    def _arguments(self, rng: np.random.Generator) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        own = ("head", "tail")[int(rng.integers(2))]
-        theirs = ("head", "tail")[int(rng.integers(2))]
-        return (own,), (theirs,)
+    def _draw_slots(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(2, size=n).astype(np.int64)
+
+
+def _lens_table(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Word lengths of the arguments, one row each, zero-padded to the longest."""
+    width = max((len(r) for r in rows), default=1) or 1
+    out = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out

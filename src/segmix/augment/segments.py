@@ -1,10 +1,14 @@
 """SegMix augmenters for tagging: MMix (mentions), TMix (tokens), SMix (synonyms).
 
-Each augmenter follows torchvision's split between drawing and applying:
-:meth:`SegMixAugmenter.sample_params` draws the original, its segments, their partners and λ from
-a ``numpy.random.Generator``; :meth:`SegMixAugmenter.apply` builds the
-:class:`~segmix.mixing.MixedExample` from them deterministically. A logged :class:`MixParams`
-reproduces a mix exactly, and no global random state is touched.
+Each augmenter follows torchvision's split between drawing and applying, with one sampler for a
+whole batch of mixes (timm's ``_params_per_elem``): :meth:`Mixer.sample_batch` draws the
+originals, their segments, partners and λ of *n* mixes at once from a
+``numpy.random.Generator``; :meth:`Mixer.batch_params` cuts it into one parameter record per
+mix, and :meth:`Mixer.apply` builds a :class:`~segmix.mixing.MixedExample` from a record
+deterministically. The per-mix path (:meth:`Mixer.generate_each`) and the vectorised path
+(``generate`` with ``k == 1``, :mod:`segmix.augment.packed`) consume the same batch, so they
+give the same mixes for the same generator. A logged :class:`MixParams` reproduces a mix
+exactly, and no global random state is touched.
 
 Usage::
 
@@ -16,15 +20,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import numpy as np
 
 from segmix.augment.packed import PackedMixes, SegmentTable, pack_mixes, widen
 from segmix.augment.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
 from segmix.encoding import SubwordCache, TaggedExample
-from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments, pair_widths
+from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments
+
+#: Rounds of fresh originals drawn for the mixes of a batch that failed the length guard; a mix
+#: still missing after them is given up (only when almost no original fits the limit).
+ORIGINAL_ROUNDS = 100
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,43 @@ class MixParams:
     lams: tuple[float, ...]
 
 
-class Mixer:
+@dataclass
+class ParamBatch:
+    """The drawn parameters of *n* mixes, one row each: every field is an array of *n* rows."""
+
+    def __len__(self) -> int:
+        return len(getattr(self, fields(self)[0].name))
+
+    def take(self, rows: np.ndarray) -> ParamBatch:
+        """The batch of the given rows (a boolean mask or indices)."""
+        return type(self)(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: Sequence[ParamBatch]) -> ParamBatch:
+        return cls(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        )
+
+
+@dataclass
+class MixBatch(ParamBatch):
+    """Mixes of tagged examples: ``k`` slots a row, ``-1`` in ``cand``/``partner`` for a slot
+    left empty (an original with fewer than ``k`` segments). Slots are in sentence order."""
+
+    source: np.ndarray  # [n]  the original
+    cand: np.ndarray  # [n, k]  its candidate segment (a row of the augmenter's table)
+    partner: np.ndarray  # [n, k]  the partner (a row of the partner table)
+    lam: np.ndarray  # [n, k]
+
+
+class Mixer(ABC):
     """What every interpolating augmenter shares: λ ~ Beta(alpha, alpha), ``lambda_max``, and
-    ``generate`` on top of a subclass's ``sample_params``/``apply``.
+    one sampler of whole batches on top of a subclass's :meth:`draw_batch`.
+
+    A subclass supplies :meth:`draw_batch` (the parameters of a batch of mixes for given
+    originals, and which of them pass the length guard), :meth:`batch_params` (one record per
+    mix) and :meth:`apply` (a record to a :class:`MixedExample`). Everything else —
+    redrawing originals until *n* mixes are made, ``sample_params``, ``generate`` — is here.
     """
 
     name: ClassVar[str] = ""
@@ -47,6 +89,8 @@ class Mixer:
     def __init__(self, *, alpha: float = 8.0, lambda_max: bool = False, max_tries: int = 10):
         if alpha <= 0:
             raise ValueError(f"alpha must be positive, got {alpha}")
+        if max_tries < 1:
+            raise ValueError(f"max_tries must be at least 1, got {max_tries}")
         self.alpha = float(alpha)
         self.lambda_max = bool(lambda_max)
         self.max_tries = int(max_tries)
@@ -57,34 +101,97 @@ class Mixer:
         """Training examples that have a segment of this variant's kind."""
         return len(self._eligible)
 
-    def draw_lambda(self, rng: np.random.Generator) -> float:
-        lam = float(rng.beta(self.alpha, self.alpha))
-        return max(lam, 1.0 - lam) if self.lambda_max else lam
+    def draw_lambdas(self, rng: np.random.Generator, shape) -> np.ndarray:
+        """λ ~ Beta(alpha, alpha) of the given shape (``max(λ, 1 − λ)`` with ``lambda_max``)."""
+        lam = rng.beta(self.alpha, self.alpha, size=shape)
+        return np.maximum(lam, 1.0 - lam) if self.lambda_max else lam
+
+    # -- what a variant supplies ---------------------------------------------------------------
+    @abstractmethod
+    def draw_batch(
+        self, rng: np.random.Generator, sources: np.ndarray
+    ) -> tuple[ParamBatch, np.ndarray]:
+        """One mix for each original in ``sources``, partners redrawn up to ``max_tries`` times
+        by the length guard; and a boolean mask of the mixes that are well formed."""
+
+    @abstractmethod
+    def batch_params(self, batch: ParamBatch) -> list:
+        """The batch as one parameter record per mix (what :meth:`apply` takes)."""
+
+    @abstractmethod
+    def apply(self, params) -> MixedExample:
+        """Build the mixed example from drawn parameters (deterministic)."""
+
+    # -- the one sampler -----------------------------------------------------------------------
+    def sample_batch(
+        self, rng: np.random.Generator, n: int, sources: Sequence[int] | None = None
+    ) -> ParamBatch:
+        """The parameters of ``n`` mixes, drawn at once.
+
+        Originals are drawn uniformly among the eligible ones; a mix that fails the length guard
+        is dropped and a fresh original drawn in its place, for up to :data:`ORIGINAL_ROUNDS`
+        rounds, so the batch has ``n`` rows whenever some original can be mixed. ``sources``
+        pins the originals instead (one mix each, none redrawn; failures are left out).
+        """
+        if sources is not None:
+            batch, ok = self.draw_batch(rng, np.asarray(sources, dtype=np.int64))
+            return batch.take(ok)
+        if n <= 0 or not self.n_eligible:
+            batch, _ = self.draw_batch(rng, np.zeros(0, dtype=np.int64))
+            return batch
+        parts: list[ParamBatch] = []
+        missing = int(n)
+        for _ in range(ORIGINAL_ROUNDS):
+            drawn = self._eligible[rng.integers(len(self._eligible), size=missing)]
+            batch, ok = self.draw_batch(rng, drawn)
+            parts.append(batch.take(ok))
+            missing -= int(ok.sum())
+            if missing == 0:
+                break
+        return parts[0] if len(parts) == 1 else type(parts[0]).concat(parts)
 
     def sample_params(self, rng: np.random.Generator, source: int | None = None):
-        raise NotImplementedError
+        """One mix's parameters: row 0 of a batch of one (``None`` when it cannot be made)."""
+        batch = self.sample_batch(rng, 1, None if source is None else [source])
+        rows = self.batch_params(batch)
+        return rows[0] if rows else None
 
-    def apply(self, params) -> MixedExample:
-        raise NotImplementedError
+    def generate_each(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
+        """The per-mix path: ``apply`` on each row of one :meth:`sample_batch`."""
+        return [self.apply(p) for p in self.batch_params(self.sample_batch(rng, n))]
 
-    def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
-        """``n`` mixed examples (fewer only if the training set has no eligible example)."""
-        out: list[MixedExample] = []
-        attempts = 0
-        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
-            attempts += 1
-            params = self.sample_params(rng)
-            if params is not None:
-                out.append(self.apply(params))
-        return out
+    def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
+        """``n`` mixed examples (fewer only if no training example can be mixed)."""
+        return self.generate_each(n, rng)
 
     def describe(self) -> dict:
         """The settings, for the run's config.json."""
         return {"name": self.name, "alpha": self.alpha, "lambda_max": self.lambda_max}
 
 
-class SegMixAugmenter(Mixer, ABC):
+@dataclass
+class PartnerPool:
+    """Whom each candidate segment may be mixed with.
+
+    ``segments`` are the partner rows; ``tickets`` lists partner rows, one entry per chance to
+    be drawn (a row listed twice is drawn twice as often); ``ticket_group`` is each ticket's
+    group and ``cand_group`` each candidate's (``-1``: none). A candidate draws uniformly among
+    the tickets of its group, except those whose sub-word ids equal its own (the segment itself
+    and every other occurrence of the same surface form). A candidate left with no ticket is not
+    a candidate.
+    """
+
+    segments: list[Segment]
+    tickets: np.ndarray
+    ticket_group: np.ndarray
+    cand_group: np.ndarray
+
+
+class SegMixAugmenter(Mixer):
     """Base of the SegMix variants: pools, λ, segment choice, length guard.
+
+    A variant supplies :meth:`_build_pools`, :meth:`candidate_spans` and :meth:`partner_pool`;
+    drawing (originals, ``k`` segments, partners, λ) and building the mixes are shared.
 
     Args:
         alpha: λ ~ Beta(alpha, alpha), drawn per mixed segment (default 8: mean 0.5, most mass
@@ -117,28 +224,112 @@ class SegMixAugmenter(Mixer, ABC):
         self.examples: Sequence[TaggedExample] = ()
         self._candidates: list[list[tuple[int, int]]] = []
 
+    @property
+    def mix_pad_label(self) -> str:
+        """The ``pad_label`` the mixes are built with."""
+        return self.pad_label
+
+    # -- what a variant supplies ---------------------------------------------------------------
+    @abstractmethod
+    def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None:
+        """Build the variant's pools from the training examples (``self.space`` is set)."""
+
+    @abstractmethod
+    def candidate_spans(self, example: TaggedExample) -> list[tuple[int, int]]:
+        """Word spans of the example this variant can mix (non-overlapping)."""
+
+    @abstractmethod
+    def partner_pool(self) -> PartnerPool:
+        """The partners of the candidate segments ``self._cand_ex``/``_cand_w0``/``_cand_w1``."""
+
     # -- fitting ---------------------------------------------------------------------------
     def fit(
         self, examples: Sequence[TaggedExample], labels: Sequence[str], cache: SubwordCache
     ) -> SegMixAugmenter:
-        """Build the pools from the training examples; return ``self``."""
+        """Build the pools and the tables the sampler reads; return ``self``."""
         self.examples = examples
         self.space = LabelSpace(labels)
         self.pad_id = cache.pad_id
         self.max_length = cache.max_length
         self._build_pools(examples, cache)
-        self._candidates = [self.candidate_spans(ex) for ex in examples]
-        self._eligible = np.asarray(
-            [i for i, c in enumerate(self._candidates) if c], dtype=np.int64
-        )
-        self._build_tables(examples)
+        spans = [sorted(self.candidate_spans(ex)) for ex in examples]
+        self._set_candidates(spans)
+        pool = self.partner_pool()
+        free = self._build_groups(pool)
+        if not free.all():  # candidates with no partner of another form are not candidates
+            spans = _split_rows(spans, free)
+            self._set_candidates(spans)
+            pool = self.partner_pool()
+            self._build_groups(pool)
+        self._candidates = spans
+        self._eligible = np.flatnonzero(self._cand_count > 0).astype(np.int64)
+        self._partners = pool.segments
+        self._build_tables(examples, pool.segments)
         return self
 
-    def _build_tables(self, examples: Sequence[TaggedExample]) -> None:
-        """Flat arrays of the training set and its candidate segments, for :meth:`generate`.
+    def _set_candidates(self, spans: list[list[tuple[int, int]]]) -> None:
+        counts = np.fromiter((len(c) for c in spans), dtype=np.int64, count=len(spans))
+        self._cand_count = counts
+        self._cand_first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        flat = np.asarray([s for c in spans for s in c], dtype=np.int64).reshape(-1, 2)
+        self._cand_ex = np.repeat(np.arange(len(spans)), counts)
+        self._cand_w0, self._cand_w1 = flat[:, 0], flat[:, 1]
+
+    def _build_groups(self, pool: PartnerPool) -> np.ndarray:
+        """Sort the tickets by (group, surface form) so that a candidate's partners are one
+        range minus one block; return which candidates have any partner."""
+        surface: dict[tuple[bytes, bytes], int] = {}
+
+        def form(lens: np.ndarray, ids: np.ndarray) -> int:
+            key = (lens.astype(np.int64).tobytes(), ids.astype(np.int64).tobytes())
+            return surface.setdefault(key, len(surface))
+
+        seg_form = np.fromiter(
+            (
+                form(np.fromiter(map(len, s.pieces), np.int64), np.concatenate(s.pieces))
+                for s in pool.segments
+            ),
+            dtype=np.int64,
+            count=len(pool.segments),
+        )
+        cand_form = np.empty(len(self._cand_ex), dtype=np.int64)
+        by_words: dict[tuple[str, ...], int] = {}  # equal words have equal sub-words
+        for c, (e, w0, w1) in enumerate(
+            zip(self._cand_ex.tolist(), self._cand_w0.tolist(), self._cand_w1.tolist(), strict=True)
+        ):
+            ex = self.examples[e]
+            words = ex.words[w0:w1]
+            found = by_words.get(words)
+            if found is None:
+                p0, p1 = ex.word_starts[w0], ex.word_starts[w1 - 1] + ex.word_lens[w1 - 1]
+                found = by_words[words] = form(ex.word_lens[w0:w1], ex.ids[p0:p1])
+            cand_form[c] = found
+        tickets = np.asarray(pool.tickets, dtype=np.int64)
+        t_group = np.asarray(pool.ticket_group, dtype=np.int64)
+        c_group = np.asarray(pool.cand_group, dtype=np.int64)
+        order = np.lexsort((seg_form[tickets], t_group))
+        g_sorted = t_group[order]
+        width = max(len(surface), 1)
+        key_sorted = g_sorted * width + seg_form[tickets][order]
+        c_key = c_group * width + cand_form
+        lo = np.searchsorted(g_sorted, c_group, "left")
+        hi = np.searchsorted(g_sorted, c_group, "right")
+        x_lo = np.searchsorted(key_sorted, c_key, "left")
+        x_hi = np.searchsorted(key_sorted, c_key, "right")
+        no_group = c_group < 0
+        self._tickets = tickets[order]
+        self._grp_start = lo
+        self._grp_count = np.where(no_group, 0, hi - lo)
+        self._skip_lo = x_lo - lo
+        self._skip_n = np.where(no_group, 0, x_hi - x_lo)
+        return self._grp_count - self._skip_n > 0
+
+    def _build_tables(self, examples: Sequence[TaggedExample], partners: list[Segment]) -> None:
+        """Flat arrays of the training set, its candidate segments and the partners.
 
         Every example's ids and labels back to back; every word's length, flat start and
-        label; every candidate segment as a :class:`~segmix.augment.packed.SegmentTable` row.
+        label; every candidate segment and every partner as a
+        :class:`~segmix.augment.packed.SegmentTable` row.
         """
         ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=len(examples))
         self._ex_offset = np.concatenate(([0], np.cumsum(ex_len)[:-1])).astype(np.int64)
@@ -155,19 +346,10 @@ class SegMixAugmenter(Mixer, ABC):
         )
         g_label = np.concatenate([ex.word_labels for ex in examples])
 
-        counts = np.fromiter(
-            (len(c) for c in self._candidates), dtype=np.int64, count=len(examples)
-        )
-        self._cand_first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        self._cand_count = counts
-        spans = np.asarray([span for c in self._candidates for span in c], dtype=np.int64).reshape(
-            -1, 2
-        )
-        cand_ex = np.repeat(np.arange(len(examples)), counts)
-        self._cand_ex, self._cand_w0, self._cand_w1 = cand_ex, spans[:, 0], spans[:, 1]
-        width = int((spans[:, 1] - spans[:, 0]).max()) if len(spans) else 1
-        g0 = word_first[cand_ex] + spans[:, 0]
-        cand_words = spans[:, 1] - spans[:, 0]
+        cand_ex = self._cand_ex
+        cand_words = self._cand_w1 - self._cand_w0
+        width = int(cand_words.max()) if len(cand_words) else 1
+        g0 = word_first[cand_ex] + self._cand_w0
         cols = np.arange(width)
         valid = cols[None, :] < cand_words[:, None]
         gidx = np.where(valid, g0[:, None] + cols[None, :], 0)
@@ -182,73 +364,95 @@ class SegMixAugmenter(Mixer, ABC):
         self._own_pos = g_start[g0] - self._ex_offset[cand_ex]
         self._own_end = g_start[g_last] + g_len[g_last] - self._ex_offset[cand_ex]
         self._cand_label = g_label[g0]
-        partners = self._partner_segments()
-        self._partners = partners
         width = max(max((len(p) for p in partners), default=1), 1)
         self._other, extra = SegmentTable.from_segments(partners, width, offset=len(self._flat_ids))
         self._pieces = np.concatenate([self._flat_ids, extra])
 
-    def _partner_segments(self) -> list[Segment]:
-        """The pool as a list of segments; :meth:`draw_partner_rows` indexes into it."""
-        return list(self.pool.segments)
-
+    # -- drawing ---------------------------------------------------------------------------
     def draw_partner_rows(self, rng: np.random.Generator, cand: np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`draw_partner`: a partner row for each candidate row in ``cand``."""
-        raise NotImplementedError
+        """A partner row for each candidate row in ``cand``: uniform over its group's tickets,
+        skipping the block of its own surface form."""
+        free = self._grp_count[cand] - self._skip_n[cand]
+        u = (rng.random(len(cand)) * free).astype(np.int64)
+        u += (u >= self._skip_lo[cand]) * self._skip_n[cand]
+        return self._tickets[self._grp_start[cand] + u]
 
-    @abstractmethod
-    def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None: ...
+    def _draw_slots(self, rng: np.random.Generator, sources: np.ndarray) -> np.ndarray:
+        """``min(k, count)`` distinct candidate rows of each original, in sentence order."""
+        n, k = len(sources), self.k
+        count = self._cand_count[sources]
+        m = np.minimum(count, k)
+        picks = np.full((n, k), -1, dtype=np.int64)
+        for j in range(k):
+            r = (rng.random(n) * np.maximum(count - j, 0)).astype(np.int64)
+            # the r-th index not yet picked: step over the earlier picks, smallest first
+            earlier = np.sort(picks[:, :j], axis=1)
+            for i in range(j):
+                r += r >= earlier[:, i]
+            picks[:, j] = np.where(j < m, r, -1)
+        if k > 1:  # sentence order; the empty slots (-1) stay last
+            top = np.iinfo(np.int64).max
+            picks = np.sort(np.where(picks < 0, top, picks), axis=1)
+            picks[picks == top] = -1
+        return np.where(picks >= 0, self._cand_first[sources][:, None] + picks, -1)
 
-    @abstractmethod
-    def candidate_spans(self, example: TaggedExample) -> list[tuple[int, int]]:
-        """Word spans of the example this variant can mix."""
+    def _mixed_length(self, source: np.ndarray, cand: np.ndarray, partner: np.ndarray):
+        """Sub-words of each mix (``cand``/``partner`` are ``[n, k]``, ``-1`` for no slot)."""
+        used = cand >= 0
+        c, p = np.where(used, cand, 0).ravel(), np.where(used, partner, 0).ravel()
+        w = max(self._own.width, self._other.width)
+        seg = np.maximum(widen(self._own.word_lens[c], w), widen(self._other.word_lens[p], w))
+        growth = (seg.sum(1) - (self._own_end[c] - self._own_pos[c])).reshape(cand.shape)
+        return self._ex_len[source] + np.where(used, growth, 0).sum(1)
 
-    @abstractmethod
-    def draw_partner(
-        self, rng: np.random.Generator, example: TaggedExample, span: tuple[int, int]
-    ) -> Segment | None:
-        """A partner segment for ``span`` of ``example`` (``None`` when the pool has none)."""
-
-    # -- drawing and applying ----------------------------------------------------------------
-    def sample_params(
-        self, rng: np.random.Generator, source: int | None = None
-    ) -> MixParams | None:
-        """Draw one mix. ``source`` pins the original; otherwise an eligible one is drawn."""
-        if source is None:
-            if not len(self._eligible):
-                return None
-            source = int(self._eligible[rng.integers(len(self._eligible))])
-        candidates = self._candidates[source]
-        if not candidates:
-            return None
-        example = self.examples[source]
-        count = min(self.k, len(candidates))
-        chosen = (
-            rng.choice(len(candidates), size=count, replace=False)
-            if count > 1
-            else [int(rng.integers(len(candidates)))]
-        )
-        spans = tuple(sorted(candidates[int(i)] for i in chosen))
-        budget = self.max_length - len(example.ids)
-        partners: list[Segment] = []
-        for span in spans:
-            own = int(example.word_starts[span[1] - 1] + example.word_lens[span[1] - 1]) - int(
-                example.word_starts[span[0]]
+    def draw_batch(
+        self, rng: np.random.Generator, sources: np.ndarray
+    ) -> tuple[MixBatch, np.ndarray]:
+        n = len(sources)
+        cand = self._draw_slots(rng, sources) if n else np.zeros((0, self.k), dtype=np.int64)
+        used = cand >= 0
+        partner = np.full(cand.shape, -1, dtype=np.int64)
+        partner[used] = self.draw_partner_rows(rng, cand[used])
+        # the length guard: redraw the partners of mixes that would pass the model's limit
+        length = self._mixed_length(sources, cand, partner)
+        for _ in range(self.max_tries - 1):
+            too_long = length > self.max_length
+            if not too_long.any():
+                break
+            redo = used & too_long[:, None]
+            partner[redo] = self.draw_partner_rows(rng, cand[redo])
+            length[too_long] = self._mixed_length(
+                sources[too_long], cand[too_long], partner[too_long]
             )
-            for _ in range(self.max_tries):
-                partner = self.draw_partner(rng, example, span)
-                if partner is None:
-                    return None
-                growth = _aligned_width(example, span, partner) - own
-                if growth <= budget:
-                    budget -= growth
-                    partners.append(partner)
-                    break
-            else:
-                return None
-        lams = tuple(self.draw_lambda(rng) for _ in spans)
-        return MixParams(source=source, spans=spans, partners=tuple(partners), lams=lams)
+        ok = used.any(1) & (length <= self.max_length)
+        lam = np.where(used, self.draw_lambdas(rng, cand.shape), 0.0)
+        return MixBatch(
+            source=np.asarray(sources, np.int64), cand=cand, partner=partner, lam=lam
+        ), ok
 
+    def batch_params(self, batch: MixBatch) -> list[MixParams]:
+        out = []
+        for source, cand, partner, lam in zip(
+            batch.source.tolist(),
+            batch.cand.tolist(),
+            batch.partner.tolist(),
+            batch.lam.tolist(),
+            strict=True,
+        ):
+            slots = [j for j, c in enumerate(cand) if c >= 0]
+            out.append(
+                MixParams(
+                    source=source,
+                    spans=tuple(
+                        (int(self._cand_w0[cand[j]]), int(self._cand_w1[cand[j]])) for j in slots
+                    ),
+                    partners=tuple(self._partners[partner[j]] for j in slots),
+                    lams=tuple(float(lam[j]) for j in slots),
+                )
+            )
+        return out
+
+    # -- building --------------------------------------------------------------------------
     def apply(self, params: MixParams) -> MixedExample:
         """Build the mixed example from drawn parameters (deterministic)."""
         example = self.examples[params.source]
@@ -263,37 +467,28 @@ class SegMixAugmenter(Mixer, ABC):
             params.partners,
             params.lams,
             pad_id=self.pad_id,
-            pad_label=self.pad_label,
+            pad_label=self.mix_pad_label,
             o_label=self.space.o,
             source=params.source,
         )
 
     def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
-        """``n`` mixed examples; with ``k == 1`` all are made at once (see ``packed``)."""
+        """``n`` mixed examples; with ``k == 1`` all are built at once (see ``packed``)."""
+        batch = self.sample_batch(rng, n)
         if self.k != 1:
-            return super().generate(n, rng)
-        if not self.n_eligible or n <= 0:
+            return [self.apply(p) for p in self.batch_params(batch)]
+        if not len(batch):
             return []
-        # draw an original among the eligible ones, then one of its candidate segments
-        source = self._eligible[rng.integers(len(self._eligible), size=n)]
-        cand = self._cand_first[source] + (rng.random(n) * self._cand_count[source]).astype(
-            np.int64
+        return self.pack(batch)
+
+    def pack(self, batch: MixBatch) -> PackedMixes:
+        """The mixes of a one-segment batch, built with whole-array operations."""
+        source, cand, partner, lam = (
+            batch.source,
+            batch.cand[:, 0],
+            batch.partner[:, 0],
+            batch.lam[:, 0],
         )
-        partner = self.draw_partner_rows(rng, cand)
-        lam = rng.beta(self.alpha, self.alpha, size=n)
-        if self.lambda_max:
-            lam = np.maximum(lam, 1.0 - lam)
-        # the length guard: redraw partners that would push a mix past the model's limit
-        keep = np.ones(n, dtype=bool)
-        for _ in range(self.max_tries):
-            too_long = self._mixed_length(source, cand, partner) > self.max_length
-            if not too_long.any():
-                break
-            partner[too_long] = self.draw_partner_rows(rng, cand[too_long])
-        else:
-            keep = self._mixed_length(source, cand, partner) <= self.max_length
-        keep &= partner >= 0
-        source, cand, partner, lam = source[keep], cand[keep], partner[keep], lam[keep]
         arrays = pack_mixes(
             pieces=self._pieces,
             labels=self._flat_labels,
@@ -308,7 +503,7 @@ class SegMixAugmenter(Mixer, ABC):
             other_rows=partner,
             lam=lam,
             pad_id=self.pad_id,
-            pad_label=self.pad_label,
+            pad_label=self.mix_pad_label,
             o_label=self.space.o,
         )
         *six, offsets, seg_len = arrays
@@ -337,21 +532,17 @@ class SegMixAugmenter(Mixer, ABC):
             lams=(float(packed.lam[i]),),
         )
 
-    def _mixed_length(self, source, cand, partner) -> np.ndarray:
-        w = max(self._own.width, self._other.width)
-        a = widen(self._own.word_lens[cand], w)
-        b = widen(self._other.word_lens[partner], w)
-        seg = np.maximum(a, b).sum(1)
-        return self._ex_len[source] - (self._own_end[cand] - self._own_pos[cand]) + seg
-
     def describe(self) -> dict:
-        return {**super().describe(), "k": self.k, "pad_label": self.pad_label}
+        return {**super().describe(), "k": self.k, "pad_label": self.mix_pad_label}
 
 
-def _aligned_width(example: TaggedExample, span: tuple[int, int], partner: Segment) -> int:
-    """Sub-words the mixed segment will take (see :func:`segmix.mixing.align_segments`)."""
-    own = example.word_lens[span[0] : span[1]].tolist()
-    return sum(pair_widths(own, [len(p) for p in partner.pieces]))
+def _split_rows(spans: list[list[Any]], keep: np.ndarray) -> list[list[Any]]:
+    """``spans`` (a list of lists, flattened in order) without the flat entries ``keep`` drops."""
+    out, i = [], 0
+    for row in spans:
+        out.append([s for j, s in enumerate(row) if keep[i + j]])
+        i += len(row)
+    return out
 
 
 class MentionMix(SegMixAugmenter):
@@ -373,15 +564,28 @@ class MentionMix(SegMixAugmenter):
     def candidate_spans(self, example):
         return list(example.mentions)
 
-    def draw_partner(self, rng, example, span):
-        typ = self.space.type_of[int(example.word_labels[span[0]])] if self.same_type else None
-        return self.pool.sample(rng, typ)
-
-    def draw_partner_rows(self, rng, cand):
+    def partner_pool(self) -> PartnerPool:
+        n = len(self.pool)
         if not self.same_type:
-            return rng.integers(len(self.pool), size=len(cand))
-        types = np.asarray([self.space.type_of[int(lb)] or "" for lb in self._cand_label[cand]])
-        return _draw_grouped(rng, types, self.pool.by_type)
+            return PartnerPool(
+                self.pool.segments,
+                np.arange(n),
+                np.zeros(n, np.int64),
+                np.zeros(len(self._cand_ex), np.int64),
+            )
+        types = {t: i for i, t in enumerate(self.pool.by_type)}
+        cand_types = (
+            self.space.type_of[int(self.examples[e].word_labels[w])] or ""
+            for e, w in zip(self._cand_ex, self._cand_w0, strict=True)
+        )
+        return PartnerPool(
+            self.pool.segments,
+            np.arange(n),
+            np.asarray([types[t] for t in self.pool.types], dtype=np.int64),
+            np.fromiter(
+                (types.get(t, -1) for t in cand_types), dtype=np.int64, count=len(self._cand_ex)
+            ),
+        )
 
     def describe(self) -> dict:
         return {**super().describe(), "same_type": self.same_type}
@@ -410,16 +614,27 @@ class TokenMix(SegMixAugmenter):
             return [(j, j + 1) for j, lb in enumerate(example.word_labels) if lb != self.space.o]
         return [(j, j + 1) for j in range(len(example.words))]
 
-    def draw_partner(self, rng, example, span):
-        label = int(example.word_labels[span[0]]) if self.same_label else None
-        return self.pool.sample(rng, label)
-
-    def draw_partner_rows(self, rng, cand):
-        occ = self.pool.occurrences
+    def partner_pool(self) -> PartnerPool:
+        occ = self.pool.occurrences.astype(np.int64)
+        n_cand = len(self._cand_ex)
         if not self.same_label:
-            return occ[rng.integers(len(occ), size=len(cand))].astype(np.int64)
-        picks = _draw_grouped(rng, self._cand_label[cand], self.pool.by_label)
-        return np.where(picks >= 0, occ[np.maximum(picks, 0)], -1).astype(np.int64)
+            return PartnerPool(
+                self.pool.segments, occ, np.zeros(len(occ), np.int64), np.zeros(n_cand, np.int64)
+            )
+        entry_label = np.fromiter(
+            (int(s.labels[0]) for s in self.pool.segments),
+            dtype=np.int64,
+            count=len(self.pool.segments),
+        )
+        cand_label = np.fromiter(
+            (
+                int(self.examples[e].word_labels[w])
+                for e, w in zip(self._cand_ex, self._cand_w0, strict=True)
+            ),
+            dtype=np.int64,
+            count=n_cand,
+        )
+        return PartnerPool(self.pool.segments, occ, entry_label[occ], cand_label)
 
     def describe(self) -> dict:
         return {
@@ -432,9 +647,12 @@ class TokenMix(SegMixAugmenter):
 class SynonymMix(SegMixAugmenter):
     """SMix: a word that has a WordNet synonym mixed with one of its synonyms.
 
-    Both sides carry the word's own label. ``lexicon`` maps a word to its synonyms (each a tuple
-    of words, see :class:`segmix.wordnet.SynonymLexicon`); by default one is built from WordNet
-    for the training vocabulary.
+    Both sides carry the word's own label: a multi-word synonym is tagged ``B-X I-X …`` (or
+    ``O O …``) and the original word's pad words ``I-X`` (or ``O``), whatever ``pad_label``
+    says. ``lexicon`` maps a word to its synonyms (each a tuple of words, see
+    :class:`segmix.wordnet.SynonymLexicon`); by default one is built from WordNet for the
+    training vocabulary. A sentence-initial word tagged ``O`` may take the lexicon's
+    sentence-initial synonyms (:meth:`segmix.wordnet.SynonymLexicon.lookup`).
     """
 
     name = "smix"
@@ -443,49 +661,44 @@ class SynonymMix(SegMixAugmenter):
         super().__init__(**kwargs)
         self.lexicon = lexicon
 
+    @property
+    def mix_pad_label(self) -> str:
+        return "inside"  # the pad words of the original word continue its own label
+
     def _build_pools(self, examples, cache) -> None:
         if self.lexicon is None:
             from segmix.wordnet import SynonymLexicon
 
             self.lexicon = SynonymLexicon({w for ex in examples for w in ex.words})
         self.pool = SynonymPool(self.lexicon, cache, self.space)
+        self.pool.prepare(self._key(ex, j) for ex in examples for j in range(len(ex.words)))
+
+    def _key(self, example: TaggedExample, j: int) -> tuple[str, int, bool]:
+        """The synonym options a word draws from: its form, its label, sentence-initial."""
+        label = int(example.word_labels[j])
+        return example.words[j], label, j == 0 and label == self.space.o
 
     def candidate_spans(self, example):
-        return [(j, j + 1) for j, w in enumerate(example.words) if w in self.pool]
+        return [
+            (j, j + 1)
+            for j in range(len(example.words))
+            if self.pool.options(*self._key(example, j))
+        ]
 
-    def draw_partner(self, rng, example, span):
-        return self.pool.sample(rng, example.words[span[0]], int(example.word_labels[span[0]]))
-
-    def _partner_segments(self) -> list[Segment]:
-        """Every synonym option of every candidate word, once per (word, label)."""
+    def partner_pool(self) -> PartnerPool:
+        """Every synonym option of every candidate word, once per key (see :meth:`_key`)."""
         segments: list[Segment] = []
-        first: dict[tuple[str, int], int] = {}
-        opt_first = np.zeros(len(self._cand_ex), dtype=np.int64)
-        opt_count = np.zeros(len(self._cand_ex), dtype=np.int64)
+        group_of: dict[tuple[str, int, bool], int] = {}
+        ticket_group: list[int] = []
+        cand_group = np.zeros(len(self._cand_ex), dtype=np.int64)
         for c, (e, w) in enumerate(zip(self._cand_ex, self._cand_w0, strict=True)):
-            ex = self.examples[e]
-            key = (ex.words[w], int(ex.word_labels[w]))
-            if key not in first:
-                first[key] = len(segments)
-                segments.extend(self.pool.options(*key))
-            opt_first[c] = first[key]
-            opt_count[c] = len(self.pool.options(*key))
-        self._opt_first, self._opt_count = opt_first, opt_count
-        return segments
-
-    def draw_partner_rows(self, rng, cand):
-        return self._opt_first[cand] + (rng.random(len(cand)) * self._opt_count[cand]).astype(
-            np.int64
+            key = self._key(self.examples[e], int(w))
+            if key not in group_of:
+                group_of[key] = len(group_of)
+                options = self.pool.options(*key)
+                segments.extend(options)
+                ticket_group.extend([group_of[key]] * len(options))
+            cand_group[c] = group_of[key]
+        return PartnerPool(
+            segments, np.arange(len(segments)), np.asarray(ticket_group, np.int64), cand_group
         )
-
-
-def _draw_grouped(rng: np.random.Generator, keys: np.ndarray, groups: dict) -> np.ndarray:
-    """For each key, a random member of ``groups[key]`` (-1 where the group is empty)."""
-    out = np.full(len(keys), -1, dtype=np.int64)
-    for key in np.unique(keys):
-        members = groups.get(key.item() if hasattr(key, "item") else key)
-        if members is None or not len(members):
-            continue
-        rows = np.flatnonzero(keys == key)
-        out[rows] = members[rng.integers(len(members), size=len(rows))]
-    return out

@@ -181,7 +181,7 @@ class RelationTask(Task):
     def mix_record(self, encoded: Any, mix: Any, labels: Sequence[str]) -> dict:
         from segmix.mixing import mix_to_json
 
-        record = {"id": encoded.id, **mix_to_json(encoded.words, mix)}
+        record = {"id": encoded.id, **mix_to_json(encoded.words, mix, labels, name_segments=False)}
         record["relation_a"] = labels[int(mix.labels_a[0])]
         record["relation_b"] = labels[int(mix.labels_b[0])]
         record["relation_weight"] = float(mix.label_weight[0])
