@@ -106,8 +106,8 @@ def test_own_segment_roundtrip(small_examples):
 
 def test_make_augmenter_rejects_unknown_names():
     assert make_augmenter("none") is None
-    with pytest.raises(ValueError, match="unknown augmentation 'mixup'"):
-        make_augmenter("mixup")
+    with pytest.raises(ValueError, match="unknown augmentation 'mixdown'"):
+        make_augmenter("mixdown")
 
 
 def test_smix_with_a_given_lexicon(small_examples, cache):

@@ -182,12 +182,12 @@ def test_unknown_augmentation_is_a_clear_error(runner, tiny_data, tmp_path):
             "--train-size",
             "8",
             "--augment",
-            "mixup",
+            "mixdown",
             "--out",
             str(tmp_path / "r"),
         ],
     )
-    assert result.exit_code == 2 and "unknown augmentation 'mixup'" in result.output
+    assert result.exit_code == 2 and "unknown augmentation 'mixdown'" in result.output
 
 
 def test_predict_output_scores_as_the_run_did(runner, mmix_run, tiny_data, tmp_path):
@@ -260,3 +260,22 @@ def test_short_k_option_as_readme_shows(runner, tiny_data, tmp_path):
         ],
     )
     assert result.exit_code == 2 and "-k: 0 is not allowed" in result.output
+
+
+def test_augment_shows_a_rule_based_sentence(runner, tiny_data):
+    result = runner.invoke(
+        app,
+        [
+            "augment",
+            "--train",
+            tiny_data["train"],
+            "--train-size",
+            "50",
+            "-n",
+            "2",
+            "--augment",
+            "mr",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("→") == 2 and "/B-" in result.output

@@ -42,7 +42,7 @@ INVALID = [
     ("pad_label", "pad", "--pad-label", "choose inside, o or ignore"),
     ("resample", "always", "--resample", "choose epoch or once"),
     ("mixed_precision", "fp8", "--mixed-precision", "choose no, fp16 or bf16"),
-    ("augment", "mixup", "--augment", "choose none, mmix, tmix, smix, lwtr, sr, mr, sis or rules"),
+    ("augment", "mixdown", "--augment", "choose none, mmix, tmix, smix, lwtr"),
     # wrong types, as a JSON file can give them
     ("rate", "x", "--rate", "a number"),
     ("k", 1.5, "-k", "a whole number"),

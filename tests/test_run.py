@@ -202,3 +202,22 @@ def test_empty_training_file_is_a_clear_error(tmp_path):
     empty.write_text("-DOCSTART- O\n\n")
     with pytest.raises(ValueError, match=r"train\.txt"):
         train(TrainConfig(train_file=str(empty), output_dir=str(tmp_path / "r")))
+
+
+def test_dev_types_unknown_to_train_are_reported_before_training(tiny_data, tmp_path, caplog):
+    dev = tmp_path / "dev.txt"
+    dev.write_text("Acme B-ORG\nsells O\nWidgets B-PRODUCT\n\n")
+    config = TrainConfig(train_file=tiny_data["train"], dev_file=str(dev), train_size=10)
+    with caplog.at_level("WARNING", logger="segmix.tasks.tagging"):
+        load_data(get_task("ner"), config)
+    assert f"{dev}:3: entity type 'PRODUCT' does not occur in the training file" in caplog.text
+
+
+def test_an_augmentation_with_nothing_to_mix_is_refused_before_training(tmp_path):
+    from segmix.run import prepare
+
+    train_file = tmp_path / "train.txt"
+    train_file.write_text("no O\nentities O\nhere O\n\nnor O\nhere O\n\nat O\nall O\n\n")
+    config = TrainConfig(train_file=str(train_file), augment="mmix", output_dir=str(tmp_path / "r"))
+    with pytest.raises(ValueError, match="--augment: mmix has nothing to change"):
+        prepare(config)

@@ -337,6 +337,9 @@ def _output(path: str | None):
 @click.option("--same-relation/--no-same-relation", default=False)
 @click.option("--lambda-max/--no-lambda-max", default=False)
 @click.option(
+    "--p", "p", type=float, default=0.3, show_default=True, help="Rule-based: change probability."
+)
+@click.option(
     "--export",
     type=click.Path(dir_okay=False),
     help="Write the mixes as JSON Lines (ids, weights, labels) instead of showing them.",
@@ -360,10 +363,12 @@ def augment(
     entities_only: bool,
     same_relation: bool,
     lambda_max: bool,
+    p: float,
     export: str | None,
 ) -> None:
     """Show N mixed examples readably, or export them as JSON Lines."""
     options = {
+        "p": p,
         "alpha": alpha,
         "k": k,
         "pad_label": pad_label,

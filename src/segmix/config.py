@@ -159,6 +159,10 @@ class TrainConfig:
             "(Dai & Adel 2020)."
         },
     )
+    window: int = field(
+        default=5,
+        metadata={"help": "SeqMix: words per mixed window (it starts on an entity)."},
+    )
     resample: Literal["epoch", "once"] = field(
         default="epoch", metadata={"help": "Draw new mixes every epoch, or once."}
     )
@@ -359,6 +363,7 @@ LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rate": (lambda v: v >= 0, "≥ 0"),
     "alpha": (lambda v: v > 0, "> 0"),
     "p": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
+    "window": (lambda v: v >= 1, "≥ 1"),
     "k": (lambda v: v >= 1, "≥ 1"),
     "train_size": (lambda v: v >= 1, "≥ 1"),
     "dev_size": (lambda v: v >= 1, "≥ 1"),

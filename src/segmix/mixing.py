@@ -76,6 +76,8 @@ class MixedExample:
     anchors: np.ndarray | None = None
     source: int = -1
     mixes: tuple[MixRecord, ...] = field(default_factory=tuple)
+    #: the words of a new discrete sentence (a rule-based augmentation); None: the source's
+    words: tuple[str, ...] | None = None
 
     @property
     def is_mixed(self) -> bool:

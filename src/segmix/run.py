@@ -150,9 +150,10 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
     if augmenter is not None:
         augmenter.fit(encoded["train"], data.labels, cache)
         if augmenter.n_eligible == 0:
+            why = "--p is 0" if getattr(augmenter, "p", None) == 0 else "no segment of its kind"
             raise ValueError(
-                f"--augment: {config.augment} has nothing to mix in these "
-                f"{len(data.train)} training examples (no segment of its kind)"
+                f"--augment: {config.augment} has nothing to change in these "
+                f"{len(data.train)} training examples ({why})"
             )
     return Prepared(task, data, files, tokenizer, cache, encoded, augmenter)
 

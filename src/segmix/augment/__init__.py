@@ -4,6 +4,10 @@ Modules by family:
 
 - :mod:`segmix.augment.segments`: SegMix for tagging — MMix (mentions), TMix (tokens), SMix
   (synonyms) — and the shared base classes;
+- :mod:`segmix.augment.rules`: rule-based augmentation (Dai & Adel 2020) — LwTR, SR, MR, SiS
+  and their union;
+- :mod:`segmix.augment.sequence`: sequence-level interpolation baselines — whole-sequence
+  mixup, SeqMix's sub-sequence mixup;
 - :mod:`segmix.augment.relations`: SegMix for relations — RMix, single-argument MMix;
 - :mod:`segmix.augment.pools`, :mod:`segmix.augment.packed`: segment pools and the vectorised
   one-segment path.
@@ -29,6 +33,8 @@ REGISTRY: dict[str, dict[str, str]] = {
         "mr": "segmix.augment.rules:MentionReplacement",
         "sis": "segmix.augment.rules:ShuffleWithinSegments",
         "rules": "segmix.augment.rules:RuleUnion",
+        "mixup": "segmix.augment.sequence:SequenceMixup",
+        "seqmix": "segmix.augment.sequence:SubsequenceMix",
     },
     "re": {
         "rmix": "segmix.augment.relations:RelationMix",

@@ -29,7 +29,7 @@ Usage::
 
 from __future__ import annotations
 
-import warnings
+import logging
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,6 +41,8 @@ import numpy as np
 from segmix.augment.pools import LabelSpace
 from segmix.encoding import IGNORE_INDEX, SubwordCache, TaggedExample
 from segmix.mixing import MixedExample
+
+logger = logging.getLogger(__name__)
 
 Span = tuple[int, int]
 
@@ -165,7 +167,9 @@ class RuleAugmenter(ABC):
             )
         labels = np.full(len(enc.ids), IGNORE_INDEX, dtype=np.int64)
         labels[enc.word_starts] = word_labels
-        return MixedExample.original(enc.ids, labels, source=params.source)
+        example = MixedExample.original(enc.ids, labels, source=params.source)
+        example.words = tuple(words)
+        return example
 
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
         """``n`` changed sentences (fewer only if no training example can change)."""
@@ -417,7 +421,7 @@ class RuleUnion(RuleAugmenter):
             try:
                 rule.fit(examples, self.space.labels, self.cache)
             except WordNetUnavailable as err:
-                warnings.warn(f"--augment rules: leaving out sr ({err})", stacklevel=2)
+                logger.warning("--augment rules: leaving out sr (%s)", err)
                 continue
             self.rules.append(rule)
         eligible = np.zeros(len(examples), dtype=bool)

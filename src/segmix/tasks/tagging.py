@@ -46,11 +46,13 @@ class TaggingTask(Task):
     def check(self, examples: Sequence[Any], labels: Sequence[str], *, source: str) -> None:
         """A type the training file lacks can be scored but never predicted: say where."""
         known = set(labels)
-        first: dict[str, int | None] = {}
+        per_line = not source.endswith((".jsonl", ".json"))  # CoNLL: one token a line
+        first: dict[str, Any] = {}
         for s in examples:
-            for tag in s.tags:
+            for i, tag in enumerate(s.tags):
                 if tag not in known and tag[2:] not in first:
-                    first[tag[2:]] = getattr(s, "line", None)
+                    line = getattr(s, "line", None)
+                    first[tag[2:]] = line + i if line is not None and per_line else line
         for typ, line in first.items():
             logger.warning(
                 "%s:%s: entity type %r does not occur in the training file; the model cannot "
@@ -120,12 +122,22 @@ class TaggingTask(Task):
     def render_mix(self, encoded: Any, mix: Any, labels: Sequence[str]) -> str:
         from segmix.mixing import render_mix
 
+        if mix.words is not None:  # a new sentence (rule-based): its words with their tags
+            tags = [labels[int(k)] for k in mix.labels_a if k != IGNORE_INDEX]
+            new = " ".join(
+                f"{w}/{t}" if t != "O" else w for w, t in zip(mix.words, tags, strict=True)
+            )
+            return f"{' '.join(encoded.words)}\n  → {new}"
         return render_mix(encoded.words, mix, labels)
 
     def mix_record(self, encoded: Any, mix: Any, labels: Sequence[str]) -> dict:
         from segmix.mixing import mix_to_json
 
-        return {"id": encoded.id, **mix_to_json(encoded.words, mix, labels)}
+        record = {"id": encoded.id, **mix_to_json(encoded.words, mix, labels)}
+        if mix.words is not None:
+            record["new_tokens"] = list(mix.words)
+            record["new_tags"] = [labels[int(k)] for k in mix.labels_a if k != IGNORE_INDEX]
+        return record
 
     def subset_info(self, examples: Sequence[Any]) -> list:
         return [s.id for s in examples]
