@@ -41,8 +41,11 @@ def run_cells(
             metrics = json.loads((run_dir / "metrics.json").read_text())
             state = "reused"
         else:
-            # an interrupted cell continues from its last checkpoint
-            metrics = train(make_config(size, method, seed, run_dir), resume=run_dir.exists())
+            # an interrupted cell continues from its last checkpoint (or starts over when it
+            # stopped before writing its config)
+            started = (run_dir / "config.json").exists()
+            config = make_config(size, method, seed, run_dir)
+            metrics = train(config, resume=started, overwrite=not started)
             fresh += 1
             state = "trained"
         left = len(cells) - n
@@ -75,7 +78,7 @@ def grid_parser(
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / data))
     parser.add_argument("--sizes", type=int, nargs="+", default=sizes)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--methods", nargs="+", default=default_methods, choices=methods)
     parser.add_argument("--steps", type=int, default=steps, help="optimizer steps per run")
     parser.add_argument("--lr", type=float, default=1e-4)

@@ -1,11 +1,13 @@
-"""NER quality on low-resource CoNLL-2003: no augmentation vs MMix, TMix, SMix.
+"""NER quality on low-resource CoNLL-2003: no augmentation vs SegMix and every comparator.
 
 Every method gets the same budget in optimizer steps, the same hyperparameters and, per seed,
 the same training subset (sample seed = seed), initialisation and batch-order seed. Model
 selection is on a fixed seeded sample of dev (never test); the selected model is then scored on
-the full dev and test sets. Cells are resumable.
+that dev sample and the full test set (conlleval F1). Cells are resumable; a finished cell's
+summary (config.json, subset.json, metrics.json, finished.json) is kept in git, so a grid that
+spans sessions resumes where it stopped.
 
-    python benchmarks/ner_quality.py                  # 200 sentences, seeds 1-3, 4 methods
+    python benchmarks/ner_quality.py                  # 200 sentences, seeds 1-5, every method
     python benchmarks/ner_quality.py --seeds 1 --methods none mmix
 
 Writes benchmarks/results/ner_conll2003.{json,md}; run folders go to benchmarks/runs/.
@@ -25,9 +27,10 @@ from common import (
     write_results,
 )
 
+from segmix.augment import method_names
 from segmix.run import train
 
-METHODS = ("none", "mmix", "tmix", "smix")
+METHODS = method_names("ner")
 
 
 def main() -> None:
@@ -59,8 +62,8 @@ def main() -> None:
         "paired: the same subset (sample seed = seed), initialisation and order seed for every "
         f"method. Selection on a fixed {args.dev_size}-sentence dev sample every "
         f"{args.eval_every} steps; the selected model is scored on that dev sample and the full "
-        "test set (3,453 sentences): entity-level micro F1, seqeval strict IOB2.\n\n"
-        "The p-value is a paired t-test over the seeds' gains. With 3 seeds and a seed-to-seed "
+        "test set (3,453 sentences): entity-level micro F1 as conlleval.pl computes it.\n\n"
+        "The p-value is a paired t-test over the seeds' gains. With a handful of seeds and a seed-to-seed "
         "spread of about ±1.5 F1 it says little: a gain under a point is within what another "
         "set of seeds could undo. Every method keeps all originals and adds 20% mixes per "
         "epoch, so at an equal step budget it sees each original less often."
