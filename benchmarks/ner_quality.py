@@ -65,8 +65,9 @@ def main() -> None:
         "test set (3,453 sentences): entity-level micro F1 as conlleval.pl computes it.\n\n"
         "The p-value is a paired t-test over the seeds' gains. With a handful of seeds and a "
         "seed-to-seed spread of about ±1.5 F1 it says little: a gain under a point is within "
-        "what another set of seeds could undo. Every method keeps all originals and adds 20% mixes per "
-        "epoch, so at an equal step budget it sees each original less often."
+        "what another set of seeds could undo. Every method keeps all originals and adds 20% "
+        "augmented examples per epoch, so at an equal step budget it sees each original less "
+        "often."
     )
     write_results(
         Path(args.out), summary, render(summary, "NER on low-resource CoNLL-2003", preamble, "F1")
