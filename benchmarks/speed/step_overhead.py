@@ -20,7 +20,7 @@ WIDTH, BATCH = 48, 16
 
 
 def measure(args) -> dict:
-    from segmix.augment import MentionMix, TokenMix
+    from segmix.augment import make_augmenter, method_names
     from segmix.collate import MixCollator
     from segmix.engine import as_original, segmix_loss
     from segmix.model import load_token_classifier
@@ -43,12 +43,21 @@ def measure(args) -> dict:
         optimizer.zero_grad(set_to_none=True)
 
     rows = {}
-    for name, aug in (("mmix", MentionMix()), ("tmix", TokenMix())):
-        aug.fit(short, labels, cache)
+    methods = args.methods if getattr(args, "methods", None) else method_names("ner")[1:]
+    for name in methods:  # every registered tagging method, at the same batch shape
+        aug = make_augmenter(name, "ner")
+        try:
+            aug.fit(short, labels, cache)
+        except Exception as err:  # SMix/SR without WordNet data
+            rows[name] = {"error": f"{type(err).__name__}: {err}"}
+            continue
         rng = np.random.default_rng(0)
-        mixes = [m for m in aug.generate(BATCH * 4, rng) if len(m) <= WIDTH][:BATCH]
+        mixes = [m for m in aug.generate(BATCH * 8, rng) if len(m) <= WIDTH][:BATCH]
+        if len(mixes) < BATCH:
+            rows[name] = {"error": f"fewer than {BATCH} examples of at most {WIDTH} sub-words"}
+            continue
         mixed = collate(mixes)
-        assert mixed["input_ids"].shape == plain["input_ids"].shape and mixed["is_mixed"]
+        assert mixed["input_ids"].shape == plain["input_ids"].shape
         for _ in range(3):  # warm-up
             step(plain)
             step(mixed)
@@ -177,10 +186,13 @@ def render(r: dict) -> list[str]:
         "alone*: the extra cost of the two-sided embedding lookup, the pair loss and the "
         "collation, each timed alone (no gradient).",
         "",
-        "| method | step, originals | step, mixed | measured overhead | mixing ops alone |",
+        "| method | step, originals | step, its examples | measured overhead | mixing ops alone |",
         "|---|---|---|---|---|",
     ]
     for name, row in r["rows"].items():
+        if "error" in row:
+            lines.append(f"| {name} | not measured: {row['error'][:100]} | | | |")
+            continue
         lines.append(
             f"| {name} | {row['step_seconds_plain'] * 1000:.1f} ms | "
             f"{row['step_seconds_mixed'] * 1000:.1f} ms | {row['overhead_measured'] * 100:+.2f} % "
