@@ -322,7 +322,8 @@ def _output(path: str | None):
     "method",
     default="mmix",
     show_default=True,
-    help="mmix, tmix, smix (NER); rmix, mmix (RE).",
+    help="A registered method: mmix, tmix, smix, lwtr, sr, mr, sis, rules, mixup, seqmix "
+    "(NER); rmix, mmix (RE).",
 )
 @click.option("-n", "count", default=5, show_default=True, help="Mixed examples to make.")
 @click.option("--train-size", type=int, default=None)

@@ -104,9 +104,7 @@ class TrainConfig:
     )
     dev_fraction: float = field(
         default=0.1,
-        metadata={
-            "help": "RE without a dev file: share of train (outside the subset) carved as dev."
-        },
+        metadata={"help": "Without a dev file: share of train (outside the subset) carved as dev."},
     )
     # model
     model: str = field(
@@ -118,7 +116,10 @@ class TrainConfig:
     # augmentation (SEGMIX.md)
     augment: str = field(
         default="none",
-        metadata={"help": "none, mmix, tmix or smix (ner); none, rmix or mmix (re)."},
+        metadata={
+            "help": "Augmentation: none, or a registered method (README's methods table): "
+            "mmix, tmix, smix, lwtr, sr, mr, sis, rules, mixup, seqmix (ner); rmix, mmix (re)."
+        },
     )
     alpha: float = field(
         default=8.0, metadata={"help": "λ ~ Beta(alpha, alpha) per mixed segment."}
