@@ -39,6 +39,7 @@ REGISTRY: dict[str, dict[str, str]] = {
     "re": {
         "rmix": "segmix.augment.relations:RelationMix",
         "mmix": "segmix.augment.relations:ArgumentMix",
+        "sr": "segmix.augment.relation_rules:RelationSynonymReplacement",
     },
 }
 

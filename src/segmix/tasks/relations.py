@@ -169,6 +169,9 @@ class RelationTask(Task):
         return relation_scores(gold, pred, sorted(set(labels) | set(gold)))
 
     def render_mix(self, encoded: Any, mix: Any, labels: Sequence[str]) -> str:
+        if mix.words is not None:  # a new sentence (rule-based), same relation
+            relation = labels[int(mix.labels_a[0])]
+            return f"{' '.join(encoded.words)}\n  → {' '.join(mix.words)}\n  → {relation}"
         words = list(encoded.words)
         for rec in reversed(mix.mixes):
             words[rec.start : rec.end] = [
@@ -185,6 +188,8 @@ class RelationTask(Task):
         record["relation_a"] = labels[int(mix.labels_a[0])]
         record["relation_b"] = labels[int(mix.labels_b[0])]
         record["relation_weight"] = float(mix.label_weight[0])
+        if mix.words is not None:
+            record["new_tokens"] = list(mix.words)
         return record
 
     def write_predictions(
