@@ -79,3 +79,25 @@ def test_a_short_relation_run_with_sr_learns(tmp_path):
     )
     losses = [h["train_loss"] for h in metrics["history"]]
     assert metrics["mixes_per_epoch"] == 24 and losses[-1] < losses[0]
+
+
+def test_rmix_after_sr_mixes_the_arguments_of_the_rewritten_sentence(prepared):
+    from segmix.augment import make_augmenter
+
+    aug = make_augmenter("rmix+sr", "re", p=0.5).fit(
+        prepared.encoded["train"], prepared.data.labels, prepared.cache
+    )
+    e1 = prepared.tokenizer.convert_tokens_to_ids("[E1]")
+    e2 = prepared.tokenizer.convert_tokens_to_ids("[E2]")
+    mixes = aug.generate(20, np.random.default_rng(1))
+    assert len(mixes) == 20
+    for m in mixes:
+        source = prepared.encoded["train"][m.source]
+        assert m.is_mixed and len(m.mixes) == 2  # head and tail
+        assert m.ids_a[m.anchors[0]] == e1 and m.ids_a[m.anchors[1]] == e2
+        assert m.words != source.words  # the context was rewritten
+        head, tail = m.mixes
+        assert head.words_a == source.words[source.head[0] : source.head[1]]
+        assert tail.words_a == source.words[source.tail[0] : source.tail[1]]
+        assert m.labels_a.tolist() == [source.label]
+        assert 0 < m.label_weight[0] < 1

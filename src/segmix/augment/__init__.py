@@ -40,6 +40,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "rmix": "segmix.augment.relations:RelationMix",
         "mmix": "segmix.augment.relations:ArgumentMix",
         "sr": "segmix.augment.relation_rules:RelationSynonymReplacement",
+        "rmix+sr": "segmix.augment.relation_rules:RelationMixture",
     },
 }
 

@@ -115,19 +115,37 @@ class RelationSynonymReplacement:
         words, _ = self._new_words(params)
         return len(self.cache.encode(words).ids)
 
-    def apply(self, params: ContextEdits) -> MixedExample:
+    def rewrite(self, params: ContextEdits):
+        """The new sentence as an encoded relation: arguments, markers and label as before."""
+        from segmix.re_model import EncodedRelation
+
         ex = self.examples[params.source]
         words, where = self._new_words(params)
         enc = self.cache.encode(words)
+        head = (where[ex.head[0]], where[ex.head[1]])  # arguments are never replaced
+        tail = (where[ex.tail[0]], where[ex.tail[1]])
         # the anchors are the start markers, just before each argument's first word
         anchors = np.asarray(
-            [enc.word_starts[where[ex.head[0] - 1]], enc.word_starts[where[ex.tail[0] - 1]]],
-            dtype=np.int64,
+            [enc.word_starts[head[0] - 1], enc.word_starts[tail[0] - 1]], dtype=np.int64
         )
+        return EncodedRelation(
+            words=tuple(words),
+            ids=enc.ids,
+            word_starts=enc.word_starts,
+            word_lens=enc.word_lens,
+            head=head,
+            tail=tail,
+            anchors=anchors,
+            label=ex.label,
+            id=ex.id,
+        )
+
+    def apply(self, params: ContextEdits) -> MixedExample:
+        new = self.rewrite(params)
         example = MixedExample.original(
-            enc.ids, np.asarray([ex.label]), anchors=anchors, source=params.source
+            new.ids, np.asarray([new.label]), anchors=new.anchors, source=params.source
         )
-        example.words = tuple(words)
+        example.words = new.words
         return example
 
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
@@ -143,3 +161,88 @@ class RelationSynonymReplacement:
 
     def describe(self) -> dict:
         return {"name": self.name, "p": self.p}
+
+
+class RelationMixture:
+    """``rmix+sr``: SR rewrites a sentence's context, then RMix mixes its two arguments with
+    another example's (SR never touches the arguments, so RMix's partners and labels keep their
+    meaning). The options are RMix's and SR's.
+    """
+
+    name = "rmix+sr"
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 8.0,
+        lambda_max: bool = False,
+        max_tries: int = 10,
+        same_relation: bool = False,
+        p: float = 0.3,
+        lexicon=None,
+    ) -> None:
+        from segmix.augment.relations import RelationMix
+
+        self.mix = RelationMix(
+            alpha=alpha, lambda_max=lambda_max, max_tries=max_tries, same_relation=same_relation
+        )
+        self.rule = RelationSynonymReplacement(p=p, lexicon=lexicon, max_tries=max_tries)
+
+    def fit(self, examples: Sequence, labels: Sequence[str], cache: SubwordCache):
+        self.mix.fit(examples, labels, cache)
+        self.rule.fit(examples, labels, cache)
+        both = set(self.mix._eligible.tolist()) & set(self.rule._eligible.tolist())
+        self._eligible = np.asarray(sorted(both), dtype=np.int64)
+        return self
+
+    @property
+    def n_eligible(self) -> int:
+        return len(self._eligible)
+
+    def sample(self, rng: np.random.Generator) -> MixedExample | None:
+        """One mixture, or ``None`` when this draw does not fit (too long, nothing to change)."""
+        from segmix.augment.relations import argument_segment
+        from segmix.mixing import mix_segments
+
+        source = int(self._eligible[rng.integers(len(self._eligible))])
+        rewritten = self.rule.sample_params(rng, source=source)
+        if rewritten is None:
+            return None
+        a = self.rule.rewrite(rewritten)
+        partner = int(self.mix._draw_partners(rng, np.asarray([source]))[0])
+        b = self.mix.examples[partner]
+        own = [argument_segment(a, a.head), argument_segment(a, a.tail)]
+        others = [self.mix._args[partner]["head"], self.mix._args[partner]["tail"]]
+        lam = float(self.mix.draw_lambdas(rng, 1)[0])
+        mixed = mix_segments(
+            a.ids,
+            np.asarray([a.label]),
+            a.word_starts,
+            a.word_lens,
+            [a.head, a.tail],
+            own,
+            others,
+            [lam, lam],
+            pad_id=self.mix.pad_id,
+            label_per_position=False,
+            sequence_labels=(a.label, b.label),
+            anchors=a.anchors,
+            source=source,
+        )
+        if len(mixed.ids_a) > self.mix.max_length:
+            return None
+        mixed.words = a.words  # the rewritten sentence the arguments were mixed into
+        return mixed
+
+    def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
+        out: list[MixedExample] = []
+        attempts = 0
+        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
+            attempts += 1
+            mixed = self.sample(rng)
+            if mixed is not None:
+                out.append(mixed)
+        return out
+
+    def describe(self) -> dict:
+        return {"name": self.name, "mix": self.mix.describe(), "rule": self.rule.describe()}

@@ -169,16 +169,16 @@ class RelationTask(Task):
         return relation_scores(gold, pred, sorted(set(labels) | set(gold)))
 
     def render_mix(self, encoded: Any, mix: Any, labels: Sequence[str]) -> str:
-        if mix.words is not None:  # a new sentence (rule-based), same relation
-            relation = labels[int(mix.labels_a[0])]
-            return f"{' '.join(encoded.words)}\n  → {' '.join(mix.words)}\n  → {relation}"
-        words = list(encoded.words)
+        # a rule's new sentence (or a mixture's rewritten one) carries its own words
+        words = list(mix.words if mix.words is not None else encoded.words)
         for rec in reversed(mix.mixes):
             words[rec.start : rec.end] = [
                 f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)} @{rec.lam:.2f}]"
             ]
-        lam = float(mix.label_weight[0])
         a, b = labels[int(mix.labels_a[0])], labels[int(mix.labels_b[0])]
+        if not mix.mixes:  # rule-based: a new sentence with the same relation
+            return f"{' '.join(encoded.words)}\n  → {' '.join(words)}\n  → {a}"
+        lam = float(mix.label_weight[0])
         return f"{' '.join(words)}\n  → {a}·{lam:.2f} + {b}·{1 - lam:.2f}"
 
     def mix_record(self, encoded: Any, mix: Any, labels: Sequence[str]) -> dict:
