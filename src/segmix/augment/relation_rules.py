@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segmix.augment.rules import draw_and_apply, draw_until
 from segmix.encoding import SubwordCache
 from segmix.mixing import MixedExample
 
@@ -150,14 +151,7 @@ class RelationSynonymReplacement:
 
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
         """``n`` new sentences (fewer only if no example has a replaceable word)."""
-        out: list[MixedExample] = []
-        attempts = 0
-        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
-            attempts += 1
-            params = self.sample_params(rng)
-            if params is not None:
-                out.append(self.apply(params))
-        return out
+        return draw_until(n, self.n_eligible, lambda: draw_and_apply(self, rng))
 
     def describe(self) -> dict:
         return {"name": self.name, "p": self.p}
@@ -235,14 +229,7 @@ class RelationMixture:
         return mixed
 
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
-        out: list[MixedExample] = []
-        attempts = 0
-        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
-            attempts += 1
-            mixed = self.sample(rng)
-            if mixed is not None:
-                out.append(mixed)
-        return out
+        return draw_until(n, self.n_eligible, lambda: self.sample(rng))
 
     def describe(self) -> dict:
         return {"name": self.name, "mix": self.mix.describe(), "rule": self.rule.describe()}

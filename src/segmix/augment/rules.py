@@ -44,6 +44,25 @@ from segmix.mixing import MixedExample
 
 logger = logging.getLogger(__name__)
 
+
+def draw_until(n: int, n_eligible: int, draw) -> list[MixedExample]:
+    """``n`` results of ``draw()`` (which returns ``None`` for a draw that does not fit),
+    within a bounded number of attempts; none when nothing is eligible."""
+    out: list[MixedExample] = []
+    attempts = 0
+    while len(out) < n and n_eligible and attempts < 20 * n + 100:
+        attempts += 1
+        made = draw()
+        if made is not None:
+            out.append(made)
+    return out
+
+
+def draw_and_apply(augmenter, rng: np.random.Generator):
+    params = augmenter.sample_params(rng)
+    return augmenter.apply(params) if params is not None else None
+
+
 Span = tuple[int, int]
 
 
@@ -173,14 +192,7 @@ class RuleAugmenter(ABC):
 
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
         """``n`` changed sentences (fewer only if no training example can change)."""
-        out: list[MixedExample] = []
-        attempts = 0
-        while len(out) < n and self.n_eligible and attempts < 20 * n + 100:
-            attempts += 1
-            params = self.sample_params(rng)
-            if params is not None:
-                out.append(self.apply(params))
-        return out
+        return draw_until(n, self.n_eligible, lambda: draw_and_apply(self, rng))
 
     def describe(self) -> dict:
         """The settings, for the run's config.json."""
