@@ -43,9 +43,9 @@ def run_cells(
         else:
             # an interrupted cell continues from its last checkpoint (or starts over when it
             # stopped before writing its config)
-            started = (run_dir / "config.json").exists()
+            resuming = (run_dir / "config.json").exists()
             config = make_config(size, method, seed, run_dir)
-            metrics = train(config, resume=started, overwrite=not started)
+            metrics = train(config, resume=resuming, overwrite=not resuming)
             fresh += 1
             state = "trained"
         left = len(cells) - n
@@ -93,12 +93,12 @@ def grid_parser(
 
 def grid_config(args, size: int, method: str, seed: int, run_dir: Path, **task) -> TrainConfig:
     """One cell's run: the grid's budget and hyperparameters; sample seed = seed (paired)."""
+    task = {"augment": method, **task}  # a row label may stand for a method and its options
     return TrainConfig(
         data_dir=args.data,
         train_size=size,
         sample_seed=seed,
         seed=seed,
-        augment=method,
         rate=args.rate,
         alpha=args.alpha,
         max_steps=args.steps,

@@ -30,7 +30,17 @@ from common import (
 from segmix.augment import method_names
 from segmix.run import train
 
-METHODS = method_names("ner")
+#: grid rows beyond the plain ``--augment`` names: row label -> the options that make it
+SETTINGS: dict[str, dict] = {
+    "lada-intra": {"augment": "lada", "lada_mode": "intra"},
+    "lada-inter": {"augment": "lada", "lada_mode": "inter"},
+}
+#: the mixtures run by default: the three the paper's mixtures pair (segment variant with the
+#: rule that rewrites the same kind of segment); the report names the two best by dev F1
+MIXTURES = ("mmix+mr", "tmix+sr", "smix+sis")
+SINGLES = tuple(m for m in method_names("ner") if "+" not in m and m != "lada")
+METHODS = (*SINGLES, *SETTINGS, *(m for m in method_names("ner") if "+" in m))
+DEFAULT_METHODS = [*SINGLES, *SETTINGS, *MIXTURES]
 
 
 def main() -> None:
@@ -41,7 +51,7 @@ def main() -> None:
         result="ner_conll2003",
         sizes=[200],
         methods=METHODS,
-        default_methods=list(METHODS),
+        default_methods=DEFAULT_METHODS,
         steps=400,
         eval_every=40,
     )
@@ -49,7 +59,8 @@ def main() -> None:
     args = parser.parse_args()
 
     def make_config(size: int, method: str, seed: int, run_dir: Path) -> TrainConfig:
-        return grid_config(args, size, method, seed, run_dir, dev_size=args.dev_size)
+        options = SETTINGS.get(method, {"augment": method})
+        return grid_config(args, size, method, seed, run_dir, dev_size=args.dev_size, **options)
 
     cells = [(n, m, s) for n in args.sizes for s in args.seeds for m in args.methods]
     results = run_cells(cells, Path(args.runs), make_config, train, lambda s: s["f1"])

@@ -1,11 +1,13 @@
-"""Relation classification on low-resource SemEval-2010 Task 8: no augmentation vs RMix.
+"""Relation classification on low-resource SemEval-2010 Task 8: no augmentation vs RMix and the
+comparators (sentence-level mixup, synonym replacement, their mixture).
 
 SemEval-2010 Task 8 has no dev split: each run carves a seeded 10% of train as dev, outside its
 training subset (ids in the run's subset.json), selects on it, and scores the selected model on
 the full official test set (2,717) with the official metric (macro F1 over the 9 relation
 types, direction counted, Other excluded). Budget, seeds and pairing as in ner_quality.py.
 
-    python benchmarks/re_quality.py                    # sizes 200 and 800, seeds 1-3
+    python benchmarks/re_quality.py                    # 200 examples, seeds 1-5
+    python benchmarks/re_quality.py --sizes 800 --seeds 1 2 3
 
 Writes benchmarks/results/re_semeval2010.{json,md}.
 """
@@ -24,9 +26,10 @@ from common import (
     write_results,
 )
 
+from segmix.augment import method_names
 from segmix.run import train
 
-METHODS = ("none", "rmix", "mmix")
+METHODS = method_names("re")
 
 
 def main() -> None:
@@ -35,9 +38,9 @@ def main() -> None:
         data="semeval2010_task8",
         name="re_quality",
         result="re_semeval2010",
-        sizes=[200, 800],
+        sizes=[200],
         methods=METHODS,
-        default_methods=["none", "rmix"],
+        default_methods=["none", "rmix", "mixup", "sr", "rmix+sr"],
         steps=300,
         eval_every=50,
     )

@@ -54,6 +54,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "is skipped when absent",
     )
     parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help="generation and step overhead: only these methods (names or row labels such as "
+        "lada-intra); their rows replace those in an existing result",
+    )
+    parser.add_argument(
         "--render", action="store_true", help="measure nothing; re-render OUT/speed.md"
     )
     return parser.parse_args(argv)
@@ -76,6 +83,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} …", flush=True)
             t0 = time.perf_counter()
             result = module.measure(args)
+            previous = args.out / f"{name}.json"
+            if args.methods and "rows" in result and previous.exists():
+                # a partial re-measurement: keep the other methods' rows
+                result["rows"] = {**json.loads(previous.read_text())["rows"], **result["rows"]}
             doc = {
                 "measurement": name,
                 "title": module.TITLE,

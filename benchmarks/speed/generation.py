@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from speed.shared import conll_encoded, fmt, median_time
+from speed.shared import conll_encoded, fmt, median_time, ner_methods
 
 TITLE = "Mixed examples generated per second (one core)"
 
 
 def measure(args) -> dict:
-    from segmix.augment import make_augmenter, method_names
+    from segmix.augment import make_augmenter
 
     n = 5_000 if args.quick else 50_000
     reps = 3 if args.quick else 5
@@ -29,8 +29,11 @@ def measure(args) -> dict:
     torch.set_num_threads(1)
     try:
         rows = {}
-        for name in method_names("ner")[1:]:  # every registered tagging method
-            aug = make_augmenter(name, "ner")
+        methods = ner_methods()
+        if getattr(args, "methods", None):
+            methods = [m for m in methods if m[0] in args.methods or m[1] in args.methods]
+        for name, method, options in methods:  # every registered tagging method
+            aug = make_augmenter(method, "ner", **options)
             t0 = time.perf_counter()
             try:
                 aug.fit(examples, labels, cache)

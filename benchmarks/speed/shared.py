@@ -26,6 +26,22 @@ def median_time(fn: Callable[[], object], reps: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+#: methods measured in more than one setting: name -> {row label: options}
+SETTINGS = {"lada": {"lada-inter": {"lada_mode": "inter"}, "lada-intra": {"lada_mode": "intra"}}}
+
+
+def ner_methods() -> list[tuple[str, str, dict]]:
+    """``(row label, --augment name, options)`` of every registered tagging method; LADA once
+    per mode."""
+    from segmix.augment import method_names
+
+    out = []
+    for name in method_names("ner")[1:]:
+        for label, options in SETTINGS.get(name, {name: {}}).items():
+            out.append((label, name, options))
+    return out
+
+
 def median(values) -> float:
     return statistics.median(list(values))
 

@@ -20,7 +20,11 @@ from pathlib import Path
 
 import click
 
-from segmix.config import ConfigError, TrainConfig  # torch-free: option generation stays instant
+from segmix.config import (
+    METHODS_HELP,
+    ConfigError,
+    TrainConfig,
+)  # torch-free: option generation stays instant
 
 
 def _click_type(hint) -> tuple[typing.Any, bool]:
@@ -322,8 +326,7 @@ def _output(path: str | None):
     "method",
     default="mmix",
     show_default=True,
-    help="A registered method: mmix, tmix, smix, lwtr, sr, mr, sis, rules, mixup, seqmix "
-    "(NER); rmix, mmix (RE).",
+    help=f"A registered method: {METHODS_HELP}.",
 )
 @click.option("-n", "count", default=5, show_default=True, help="Mixed examples to make.")
 @click.option("--train-size", type=int, default=None)

@@ -76,4 +76,52 @@ class MixCollator:
         }
         if examples[0].anchors is not None:
             out["anchors"] = torch.from_numpy(np.stack([e.anchors for e in examples]))
+        if any(e.mixes_hidden_states for e in examples):
+            out.update(self._layer_fields(examples, width, ids_a, ids_b, mask))
         return out
+
+    def _layer_fields(
+        self,
+        examples: Sequence[MixedExample],
+        width: int,
+        ids_a: np.ndarray,
+        ids_b: np.ndarray,
+        mask: np.ndarray,
+    ) -> dict[str, torch.Tensor | tuple[int, ...]]:
+        """The fields of a batch where some side b joins above the embeddings (LADA).
+
+        ``mix_layer`` is each row's layer (0: the embeddings, as every other method);
+        ``mix_positions`` where side b is the row's own states (``-1``: ``mix_ids``' states);
+        ``mix_b_rows``/``mix_b_mask`` the rows whose side b needs a forward pass of its own and
+        its attention mask (side b's pad words are not attended, as in LADA); ``mix_layers``,
+        host-side, the layers above 0 that occur.
+        """
+        batch = len(examples)
+        layer = np.fromiter(
+            (e.layer if e.is_mixed else 0 for e in examples), dtype=np.int64, count=batch
+        )
+        positions = np.full((batch, width), -1, dtype=np.int64)
+        own = np.zeros(batch, dtype=bool)
+        for i, ex in enumerate(examples):
+            if layer[i] > 0 and ex.positions is not None:
+                positions[i, : len(ex.positions)] = ex.positions
+                own[i] = True
+        deep = layer > 0
+        # a row mixed above the embeddings enters them unmixed: side b's ids are side a's
+        ids_b[deep] = ids_a[deep]
+        b_rows = np.flatnonzero(deep & ~own)
+        b_ids = np.array(ids_b[b_rows])  # filled in below from the examples' own side b
+        for r, i in enumerate(b_rows.tolist()):
+            n = len(examples[i].ids_b)
+            b_ids[r, :n] = examples[i].ids_b
+        b_mask = mask[b_rows] & (b_ids != self.pad_id)
+        fields: dict[str, torch.Tensor | tuple[int, ...]] = {
+            "mix_layer": torch.from_numpy(layer),
+            "mix_layers": tuple(sorted(set(layer[deep].tolist()))),
+            "mix_b_rows": torch.from_numpy(b_rows.astype(np.int64)),
+            "mix_b_ids": torch.from_numpy(b_ids),
+            "mix_b_mask": torch.from_numpy(b_mask.astype(np.int64)),
+        }
+        if own.any():
+            fields["mix_positions"] = torch.from_numpy(positions)
+        return fields

@@ -22,13 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from segmix.augment import REGISTRY, method_names
+from segmix.augment import REGISTRY, method_names, mixture_error
 
 DEFAULT_CONLL_DIR = "../shared/data/conll2003"
 DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
 
 # The augmentation methods of each task, read from the registry (which imports no method).
 METHODS: dict[str, tuple[str, ...]] = {task: method_names(task) for task in REGISTRY}
+
+
+def methods_help() -> str:
+    """Every registered method by task, the tagging mixtures as their pattern (15 names)."""
+    from segmix.augment import MIXTURE_MIXERS, MIXTURE_RULES
+
+    singles = {t: [m for m in METHODS[t][1:] if "+" not in m or t != "ner"] for t in METHODS}
+    return (
+        f"{', '.join(singles['ner'])}, and the mixtures A+B (A in {', '.join(MIXTURE_MIXERS)} "
+        f"after rule B in {', '.join(MIXTURE_RULES)}, e.g. mmix+mr) (ner); "
+        f"{', '.join(singles['re'])} (re)"
+    )
+
+
+METHODS_HELP = methods_help()
 
 # The suffixes looked up, in this order, for DATA/train, DATA/dev and DATA/test.
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -117,8 +132,8 @@ class TrainConfig:
     augment: str = field(
         default="none",
         metadata={
-            "help": "Augmentation: none, or a registered method (README's methods table): "
-            "mmix, tmix, smix, lwtr, sr, mr, sis, rules, mixup, seqmix (ner); rmix, mmix (re)."
+            "help": f"Augmentation: none, or a registered method (README's methods table): "
+            f"{METHODS_HELP}."
         },
     )
     alpha: float = field(
@@ -163,6 +178,20 @@ class TrainConfig:
     window: int = field(
         default=5,
         metadata={"help": "SeqMix: words per mixed window (it starts on an entity)."},
+    )
+    lada_mode: Literal["intra", "inter"] = field(
+        default="inter",
+        metadata={
+            "help": "LADA: mix a sentence with another (inter, kNN partners half of the time) "
+            "or with itself (intra)."
+        },
+    )
+    mix_layer: int | None = field(
+        default=None,
+        metadata={
+            "help": "LADA: the encoder layer whose states are mixed (0: the embeddings; "
+            "default: drawn from LADA's 8-10 of 12, scaled to the encoder's depth)."
+        },
     )
     resample: Literal["epoch", "once"] = field(
         default="epoch", metadata={"help": "Draw new mixes every epoch, or once."}
@@ -245,7 +274,8 @@ class TrainConfig:
         methods = METHODS[self.task]
         if self.augment not in methods:
             raise ConfigError(
-                f"{option_name('augment')}: unknown augmentation {self.augment!r} for --task "
+                mixture_error(self.augment, self.task)
+                or f"{option_name('augment')}: unknown augmentation {self.augment!r} for --task "
                 f"{self.task}; choose {_either(methods)}"
             )
         for name, (task, neutral) in TASK_ONLY.items():
@@ -352,9 +382,13 @@ class TrainConfig:
             return {}
         cls = augmenter_class(self.augment, self.task)
         accepted = set()
-        for klass in cls.__mro__:
-            if "__init__" in klass.__dict__:
-                accepted |= set(inspect.signature(klass.__init__).parameters)
+        for klass in cls.__mro__:  # down the MRO while an __init__ passes **kwargs on
+            if "__init__" not in klass.__dict__:
+                continue
+            params = inspect.signature(klass.__init__).parameters
+            accepted |= set(params)
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+                break
         values = dataclasses.asdict(self)
         return {k: values[k] for k in accepted if k in values}
 
@@ -365,6 +399,7 @@ LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "alpha": (lambda v: v > 0, "> 0"),
     "p": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
     "window": (lambda v: v >= 1, "≥ 1"),
+    "mix_layer": (lambda v: v >= 0, "≥ 0 (0: the embeddings)"),
     "k": (lambda v: v >= 1, "≥ 1"),
     "train_size": (lambda v: v >= 1, "≥ 1"),
     "dev_size": (lambda v: v >= 1, "≥ 1"),
@@ -393,6 +428,8 @@ TASK_ONLY: dict[str, tuple[str, Any]] = {
     "entities_only": ("ner", False),
     "scheme": ("ner", "auto"),
     "same_relation": ("re", False),
+    "lada_mode": ("ner", "inter"),
+    "mix_layer": ("ner", None),
 }
 
 

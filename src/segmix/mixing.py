@@ -78,10 +78,21 @@ class MixedExample:
     mixes: tuple[MixRecord, ...] = field(default_factory=tuple)
     #: the words of a new discrete sentence (a rule-based augmentation); None: the source's
     words: tuple[str, ...] | None = None
+    #: where side b joins side a: 0 mixes the word embeddings (every SegMix variant); ``m > 0``
+    #: mixes the states the encoder's layer ``m`` outputs (LADA), the layers below run unmixed
+    layer: int = 0
+    #: side b as side a's *own* states at these positions (``-1``: side b is ``ids_b``), for a
+    #: sentence mixed with itself (intra-LADA); ``ids_b`` then holds ``ids_a[positions]``
+    positions: np.ndarray | None = None
 
     @property
     def is_mixed(self) -> bool:
         return bool(self.mixes)
+
+    @property
+    def mixes_hidden_states(self) -> bool:
+        """Whether side b joins above the embeddings (the batch then needs the layer path)."""
+        return self.layer > 0 and self.is_mixed
 
     def __len__(self) -> int:
         return len(self.ids_a)
@@ -168,6 +179,13 @@ def align_segments(
     return ids_a, ids_b, weight, labels_a, labels_b, label_weight
 
 
+def _word_boundary(word_starts: np.ndarray, word_lens: np.ndarray, k: int) -> int:
+    """The sub-word position where word ``k`` starts (after the last word when ``k`` is past it)."""
+    if k < len(word_starts):
+        return int(word_starts[k])
+    return int(word_starts[-1] + word_lens[-1])
+
+
 def mix_segments(
     ids: np.ndarray,
     labels: np.ndarray,
@@ -191,6 +209,8 @@ def mix_segments(
     ``spans`` are non-overlapping word ranges ``[start, end)`` of the example; ``segments_a[i]``
     is the example's own segment at ``spans[i]`` and ``partners[i]`` what it is mixed with at
     weight ``lams[i]``. Everything outside the spans keeps weight 1 and its own hard labels.
+    A span may be empty, ``(k, k)``: this side has no words there, so the partner's words are
+    inserted before word ``k`` against pad words (a relation region one side lacks).
 
     For sequence classification (``label_per_position=False``) ``labels`` is the example's
     one-element label array, ``sequence_labels`` the (a, b) pair and the label weight is
@@ -198,7 +218,8 @@ def mix_segments(
     """
     if pad_label not in PAD_LABELS:
         raise ValueError(f"pad_label must be one of {PAD_LABELS}, got {pad_label!r}")
-    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    # by start, an empty span before a span that starts on the same word (inserted before it)
+    order = sorted(range(len(spans)), key=lambda i: tuple(spans[i]))
     parts: list[tuple[np.ndarray, ...]] = []
     cursor = 0
     shifts: list[tuple[int, int]] = []  # (old end position, cumulative growth after it)
@@ -206,8 +227,11 @@ def mix_segments(
     records = []
     for i in order:
         start, end = spans[i]
-        pos_start = int(word_starts[start])
-        pos_end = int(word_starts[end - 1] + word_lens[end - 1])
+        if end > start:
+            pos_start = int(word_starts[start])
+            pos_end = int(word_starts[end - 1] + word_lens[end - 1])
+        else:  # an empty span [k, k): the partner's words go in before word k, all pad here
+            pos_start = pos_end = _word_boundary(word_starts, word_lens, start)
         keep = slice(cursor, pos_start)
         keep_ids = ids[keep]
         parts.append(
@@ -303,7 +327,10 @@ def render_mix(words: Sequence[str], mixed: MixedExample, labels: Sequence[str])
         out.append(f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)} @{rec.lam:.2f}]{{{soft}}}")
         cursor = rec.end
     out.extend(words[cursor:])
-    return " ".join(out)
+    text = " ".join(out)
+    if mixed.layer > 0:  # hidden-state mixing: say where the two sides meet
+        text = f"(layer {mixed.layer}) {text}"
+    return text
 
 
 def mix_to_json(
@@ -347,6 +374,10 @@ def mix_to_json(
         "labels_b": mixed.labels_b.tolist(),
         "label_weight": [round(float(w), 6) for w in mixed.label_weight],
     }
+    if mixed.layer > 0 or mixed.positions is not None:
+        record["layer"] = mixed.layer
+        if mixed.positions is not None:
+            record["positions"] = mixed.positions.tolist()
     if labels is not None:
         for side in ("labels_a", "labels_b"):
             record[f"{side}_names"] = [labels[i] if i >= 0 else None for i in record[side]]

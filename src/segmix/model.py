@@ -56,8 +56,120 @@ def mixed_embeddings(model, ids_a: torch.Tensor, ids_b: torch.Tensor, weight: to
     return torch.lerp(both[1], both[0], weight.unsqueeze(-1).to(both.dtype))
 
 
+def encoder_layers(model) -> torch.nn.ModuleList:
+    """The encoder's stack of layers, found by shape: the module list as long as the config's
+    ``num_hidden_layers`` (BERT's ``encoder.layer``, DistilBERT's ``transformer.layer``, …).
+
+    Searching beats naming one attribute path per architecture: every Hugging Face encoder keeps
+    its layers in one ``ModuleList`` of that length.
+    """
+    base = getattr(model, "module", model)
+    depth = encoder_depth(base.config)
+    for module in base.modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == depth:
+            return module
+    raise ValueError(f"cannot find the {depth} encoder layers of {type(base).__name__}")
+
+
+def encoder_depth(config) -> int:
+    """Layers of an encoder's config (``num_hidden_layers``, or ``n_layers`` for DistilBERT)."""
+    for name in ("num_hidden_layers", "n_layers", "num_layers"):
+        value = getattr(config, name, None)
+        if isinstance(value, int):
+            return value
+    raise ValueError(f"{type(config).__name__} does not say how many layers the encoder has")
+
+
+class _StopForward(Exception):
+    """Raised by a hook once side b has reached the highest layer a mix needs."""
+
+
+def _replace_states(output, states: torch.Tensor):
+    """A layer's output with its hidden states replaced (a tensor, or a tuple led by one)."""
+    if isinstance(output, tuple):
+        return (states, *output[1:])
+    return states
+
+
+def _states_of(output) -> torch.Tensor:
+    return output[0] if isinstance(output, tuple) else output
+
+
+def side_b_states(model, batch: Mapping, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+    """Side b's own hidden states after each layer in ``layers``, for the rows that need them.
+
+    One forward pass of ``mix_b_ids`` under ``mix_b_mask``, stopped after the highest layer;
+    its gradient flows as LADA's does (both sides are trained).
+    """
+    stack = encoder_layers(model)
+    captured: dict[int, torch.Tensor] = {}
+    top = max(layers)
+
+    def hook_at(m: int):
+        def hook(_module, _args, output):
+            captured[m] = _states_of(output)
+            if m == top:
+                raise _StopForward
+
+        return hook
+
+    handles = [stack[m - 1].register_forward_hook(hook_at(m)) for m in layers]
+    try:
+        getattr(model, "module", model)(
+            input_ids=batch["mix_b_ids"], attention_mask=batch["mix_b_mask"]
+        )
+    except _StopForward:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+    return captured
+
+
+def hidden_mixed_forward(model, batch: Mapping, **kwargs):
+    """The forward pass when some rows mix above the embeddings (LADA).
+
+    Rows at layer 0 mix word embeddings exactly as :func:`mixed_embeddings` does (the collator
+    gave the others ``mix_ids = input_ids``, so their embeddings are unmixed). A hook on layer
+    ``m − 1`` replaces each layer-``m`` row's states ``h`` by ``w·h + (1 − w)·h_b``, where
+    ``h_b`` is side b's own forward (:func:`side_b_states`) or, for a sentence mixed with
+    itself, ``h`` gathered at ``mix_positions``. The layers below ``m`` never see the mix.
+    """
+    layers: tuple[int, ...] = batch["mix_layers"]
+    row_layer, weight = batch["mix_layer"], batch["mix_weight"]
+    b_rows = batch["mix_b_rows"]
+    other = side_b_states(model, batch, layers) if len(b_rows) else {}
+    positions = batch.get("mix_positions")
+    stack = encoder_layers(model)
+
+    def hook_at(m: int):
+        def hook(_module, _args, output):
+            h = _states_of(output)
+            h_b = h
+            if m in other:
+                h_b = h_b.index_copy(0, b_rows, other[m].to(h.dtype))
+            if positions is not None:
+                index = positions.clamp(min=0).unsqueeze(-1).expand_as(h)
+                h_b = torch.where((positions >= 0).unsqueeze(-1), h.gather(1, index), h_b)
+            mixed = torch.lerp(h_b, h, weight.unsqueeze(-1).to(h.dtype))
+            rows = (row_layer == m).view(-1, 1, 1)
+            return _replace_states(output, torch.where(rows, mixed, h))
+
+        return hook
+
+    handles = [stack[m - 1].register_forward_hook(hook_at(m)) for m in layers]
+    try:
+        embeds = mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], weight)
+        return model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **kwargs)
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def mixed_forward(model, batch: Mapping[str, torch.Tensor | bool], **kwargs):
     """Run the model on a collated batch; mixes embeddings only when the batch holds a mix."""
+    if "mix_layers" in batch:
+        return hidden_mixed_forward(model, batch, **kwargs)
     if batch.get("is_mixed", False):
         embeds = mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], batch["mix_weight"])
         return model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **kwargs)
@@ -100,6 +212,9 @@ def token_loss(
 
 __all__ = [
     "IGNORE_INDEX",
+    "encoder_depth",
+    "encoder_layers",
+    "hidden_mixed_forward",
     "load_token_classifier",
     "mixed_embeddings",
     "mixed_forward",

@@ -8,6 +8,9 @@ Modules by family:
   and their union;
 - :mod:`segmix.augment.sequence`: sequence-level interpolation baselines — whole-sequence
   mixup, SeqMix's sub-sequence mixup;
+- :mod:`segmix.augment.hidden`: LADA, mixup of the encoder's hidden states (intra, inter);
+- :mod:`segmix.augment.mixtures`: the paper's mixtures for tagging, ``A+B`` — SegMix variant
+  A (mmix, tmix, smix) mixing the sentences rule B (lwtr, sr, mr, sis, rules) rewrites;
 - :mod:`segmix.augment.relations`: SegMix for relations — RMix, single-argument MMix;
 - :mod:`segmix.augment.pools`, :mod:`segmix.augment.packed`: segment pools and the vectorised
   one-segment path.
@@ -35,19 +38,68 @@ REGISTRY: dict[str, dict[str, str]] = {
         "rules": "segmix.augment.rules:RuleUnion",
         "mixup": "segmix.augment.sequence:SequenceMixup",
         "seqmix": "segmix.augment.sequence:SubsequenceMix",
+        "lada": "segmix.augment.hidden:LayerMix",
     },
     "re": {
         "rmix": "segmix.augment.relations:RelationMix",
         "mmix": "segmix.augment.relations:ArgumentMix",
+        "mixup": "segmix.augment.relations:RelationMixup",
         "sr": "segmix.augment.relation_rules:RelationSynonymReplacement",
         "rmix+sr": "segmix.augment.relation_rules:RelationMixture",
     },
 }
 
 
+#: The parts of the tagging mixtures ``A+B``: SegMix variant A after rule B.
+MIXTURE_MIXERS: tuple[str, ...] = ("mmix", "tmix", "smix")
+MIXTURE_RULES: tuple[str, ...] = ("lwtr", "sr", "mr", "sis", "rules")
+
+_SHORT = {
+    "mmix": "MMix",
+    "tmix": "TMix",
+    "smix": "SMix",
+    "lwtr": "LwTR",
+    "sr": "SR",
+    "mr": "MR",
+    "sis": "SiS",
+    "rules": "Rules",
+}
+
+
+def mixture_class_name(mix: str, rule: str) -> str:
+    """The class name of mixture ``mix+rule`` in :mod:`segmix.augment.mixtures`: ``MMixAfterMR``."""
+    return f"{_SHORT[mix]}After{_SHORT[rule]}"
+
+
+# after every single method, so that ``method_names`` lists them last
+REGISTRY["ner"].update(
+    {
+        f"{a}+{b}": f"segmix.augment.mixtures:{mixture_class_name(a, b)}"
+        for a in MIXTURE_MIXERS
+        for b in MIXTURE_RULES
+    }
+)
+
+
 def method_names(task: str) -> tuple[str, ...]:
-    """Every ``--augment`` value of a task, ``none`` first."""
+    """Every ``--augment`` value of a task, ``none`` first, the tagging mixtures last."""
     return ("none", *REGISTRY[task])
+
+
+def mixture_error(name: str, task: str) -> str | None:
+    """The one-line error for a tagging ``--augment`` value written as a mixture (with a ``+``)
+    that is none; ``None`` for any other name (the plain unknown-method error fits it)."""
+    if task != "ner" or "+" not in str(name):
+        return None
+    parts = str(name).split("+")
+    hint = ""
+    if len(parts) == 2 and f"{parts[1]}+{parts[0]}" in REGISTRY["ner"]:
+        hint = f" (did you mean {parts[1]}+{parts[0]}?)"
+    return (
+        f"--augment: {name!r} is not a mixture: its parts do not combine; a mixture is A+B, "
+        f"SegMix variant A after rule B, with A one of {', '.join(MIXTURE_MIXERS)} and B one "
+        f"of {', '.join(MIXTURE_RULES)}{hint}"
+    )
 
 
 def augmenter_class(name: str, task: str = "ner") -> type:
@@ -55,7 +107,8 @@ def augmenter_class(name: str, task: str = "ner") -> type:
     target = REGISTRY.get(task, {}).get(name)
     if target is None:
         raise ValueError(
-            f"--augment: unknown augmentation {name!r} for --task {task}; choose "
+            mixture_error(name, task)
+            or f"--augment: unknown augmentation {name!r} for --task {task}; choose "
             f"{', '.join(method_names(task))}"
         )
     module, cls = target.split(":")
@@ -80,6 +133,8 @@ _EXPORTS = {
     "ArgumentMix": "segmix.augment.relations",
     "RelationMixParams": "segmix.augment.relations",
     "PackedMixes": "segmix.augment.packed",
+    "SegmentRuleMixture": "segmix.augment.mixtures",
+    "MixtureParams": "segmix.augment.mixtures",
 }
 
 
@@ -90,4 +145,13 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-__all__ = [*sorted(_EXPORTS), "REGISTRY", "augmenter_class", "make_augmenter", "method_names"]
+__all__ = [
+    *sorted(_EXPORTS),
+    "MIXTURE_MIXERS",
+    "MIXTURE_RULES",
+    "REGISTRY",
+    "augmenter_class",
+    "make_augmenter",
+    "method_names",
+    "mixture_error",
+]

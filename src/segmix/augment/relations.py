@@ -1,4 +1,4 @@
-"""SegMix for relations: RMix (both arguments) and MMix on a single argument.
+"""SegMix for relations: RMix (both arguments), MMix on a single argument, whole-sentence mixup.
 
 RMix mixes the head and the tail mention of one example with the head and tail of another, with
 one λ for both and for the relation label: the soft target is ``λ·r_a + (1 − λ)·r_b``. MMix mixes
@@ -6,6 +6,9 @@ one argument, head or tail at random, with the *same* argument of another exampl
 partner's directed relation still names the role its argument plays. The markers around the
 arguments are words outside the mixed spans, so they stay unmixed and the classifier's anchors
 (the start markers) move with the text. An example is never its own partner.
+
+Whole-sentence mixup (:class:`RelationMixup`) mixes every word but the markers, region by region,
+so the markers stay unmixed and face each other on both sides.
 
 Both draw a whole batch of mixes at once (:meth:`segmix.augment.segments.Mixer.sample_batch`);
 the length guard redraws partners, then originals, as for tagging.
@@ -28,6 +31,9 @@ from segmix.re_model import EncodedRelation
 
 
 def argument_segment(ex: EncodedRelation, span: tuple[int, int]) -> Segment:
+    """Words ``[start, end)`` of a marked sentence as a segment (an argument, or any region
+    between markers; an empty span gives an empty segment). Relations have no word labels, so
+    the segment's labels are zeros that nothing reads."""
     pieces = word_pieces(ex.ids, ex.word_starts, ex.word_lens, span[0], span[1])
     return Segment(
         pieces=pieces,
@@ -103,10 +109,20 @@ class RelationMix(Mixer):
             _lens_table([ex.word_lens[slice(*getattr(ex, arg))] for ex in examples])
             for arg in ("head", "tail")
         ]
-        # partners: the examples of a group (one group, or one per relation), but the example
-        # itself; the group is one range of ``_order``, the example at ``_own_pos`` in it
+        self._set_groups(self._partner_groups(examples))
+        return self
+
+    def _partner_groups(self, examples: Sequence[EncodedRelation]) -> np.ndarray:
+        """Each example's partner group: one group, or one per relation (``same_relation``)."""
+        n = len(examples)
         relations = np.fromiter((ex.label for ex in examples), dtype=np.int64, count=n)
-        group = relations if self.same_relation else np.zeros(n, dtype=np.int64)
+        return relations if self.same_relation else np.zeros(n, dtype=np.int64)
+
+    def _set_groups(self, group: np.ndarray) -> None:
+        """Partners: the examples of a group but the example itself; the group is one range of
+        ``_order``, the example at ``_own_pos`` in it. An example alone in its group is not
+        eligible."""
+        n = len(group)
         self._order = np.argsort(group, kind="stable")
         first = np.searchsorted(group[self._order], group, "left")
         self._grp_start = first
@@ -114,7 +130,6 @@ class RelationMix(Mixer):
         self._own_pos = np.empty(n, dtype=np.int64)
         self._own_pos[self._order] = np.arange(n) - first[self._order]
         self._eligible = np.flatnonzero(self._grp_size > 1).astype(np.int64)
-        return self
 
     def _draw_slots(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Which arguments each mix replaces: both, for RMix."""
@@ -200,6 +215,127 @@ class ArgumentMix(RelationMix):
 
     def _draw_slots(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.integers(2, size=n).astype(np.int64)
+
+
+#: The regions of a marked sentence, in sentence order; the markers lie between them.
+REGIONS: tuple[str, ...] = ("before", "first", "between", "second", "after")
+
+
+def sentence_regions(ex: EncodedRelation) -> tuple[tuple[int, int], ...]:
+    """The five word spans of a marked sentence, markers left out: before the first argument,
+    the first argument, between the arguments, the second argument, after it.
+
+    Any but the arguments may be empty (``(k, k)``: a sentence that starts with its first
+    marker, adjacent arguments, one that ends with its last marker).
+    """
+    first, second = sorted((ex.head, ex.tail))
+    return (
+        (0, first[0] - 1),
+        first,
+        (first[1] + 1, second[0] - 1),
+        second,
+        (second[1] + 1, len(ex.words)),
+    )
+
+
+def tail_first(ex: EncodedRelation) -> bool:
+    """Whether the tail comes before the head in the sentence."""
+    return ex.tail[0] < ex.head[0]
+
+
+@dataclass(frozen=True)
+class SentenceMixParams:
+    """One whole-sentence mix: ``source`` with ``partner``, every region at the one ``lam``."""
+
+    source: int
+    partner: int
+    lam: float
+
+
+class RelationMixup(RelationMix):
+    """Whole-sentence mixup for relations: every word of a marked sentence mixed with another
+    example's, one λ for every position and for the relation labels (``λ·r_a + (1 − λ)·r_b``).
+
+    The sentences are aligned region by region (:func:`sentence_regions`), each region pair
+    word by word with pad words on the shorter side, so the four markers stand at the same
+    positions on both sides, unmixed, and the anchors read a start marker on both: the head's
+    marker on side a faces the head's marker on side b. A region one side lacks (a sentence
+    that starts with its first marker, adjacent arguments) is all pad on that side.
+
+    Partners have the same argument order as the example (head first, or tail first), so the
+    first argument faces an argument of the same role; with ``same_relation`` also the same
+    relation. An example is never its own partner.
+    """
+
+    name = "mixup"
+
+    def fit(
+        self, examples: Sequence[EncodedRelation], labels: Sequence[str], cache: SubwordCache
+    ) -> RelationMixup:
+        """Cut each example into its regions once (a mix only looks them up)."""
+        self.examples = examples
+        self.labels = list(labels)
+        self.pad_id = cache.pad_id
+        self.max_length = cache.max_length
+        n = len(examples)
+        self._spans = [sentence_regions(ex) for ex in examples]
+        self._regions = [
+            tuple(argument_segment(ex, span) for span in spans)
+            for ex, spans in zip(examples, self._spans, strict=True)
+        ]
+        self._ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=n)
+        pairs = list(zip(examples, self._spans, strict=True))
+        self._region_lens = [
+            _lens_table([ex.word_lens[slice(*spans[r])] for ex, spans in pairs])
+            for r in range(len(REGIONS))
+        ]
+        self._set_groups(self._partner_groups(examples))
+        return self
+
+    def _partner_groups(self, examples: Sequence[EncodedRelation]) -> np.ndarray:
+        """RMix's groups, split by argument order: a partner with the opposite order would put
+        its tail against the example's head."""
+        order = np.fromiter(
+            (tail_first(ex) for ex in examples), dtype=np.int64, count=len(examples)
+        )
+        return 2 * super()._partner_groups(examples) + order
+
+    def _length(self, source: np.ndarray, partner: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Sub-words of each mix: every region grows to the longer side's, word by word."""
+        total = self._ex_len[source].copy()
+        for lens in self._region_lens:
+            a, b = lens[source], lens[partner]
+            total += np.maximum(a, b).sum(1) - a.sum(1)
+        return total
+
+    def batch_params(self, batch: RelationMixBatch) -> list[SentenceMixParams]:
+        return [
+            SentenceMixParams(s, p, lam)
+            for s, p, lam in zip(
+                batch.source.tolist(), batch.partner.tolist(), batch.lam.tolist(), strict=True
+            )
+        ]
+
+    def apply(self, params: SentenceMixParams) -> MixedExample:
+        a, b = self.examples[params.source], self.examples[params.partner]
+        own, other = self._regions[params.source], self._regions[params.partner]
+        # a region empty on both sides has nothing to mix (and no record to show)
+        used = [r for r in range(len(REGIONS)) if len(own[r]) or len(other[r])]
+        return mix_segments(
+            a.ids,
+            np.asarray([a.label]),
+            a.word_starts,
+            a.word_lens,
+            [self._spans[params.source][r] for r in used],
+            [own[r] for r in used],
+            [other[r] for r in used],
+            [params.lam] * len(used),
+            pad_id=self.pad_id,
+            label_per_position=False,
+            sequence_labels=(a.label, b.label),
+            anchors=a.anchors,
+            source=params.source,
+        )
 
 
 def _lens_table(rows: Sequence[np.ndarray]) -> np.ndarray:

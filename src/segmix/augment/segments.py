@@ -187,6 +187,47 @@ class PartnerPool:
     cand_group: np.ndarray
 
 
+@dataclass(frozen=True)
+class PartnerRange:
+    """The partners of one segment outside the training set: the tickets
+    ``tickets[start : start + count]`` without the block of ``skip_n`` tickets at offset
+    ``skip_lo`` (those of the segment's own surface form), drawn uniformly, as
+    :meth:`SegMixAugmenter.draw_partner_rows` draws for a training candidate.
+    """
+
+    segments: Sequence[Segment]
+    tickets: np.ndarray
+    start: int
+    count: int
+    skip_lo: int = 0
+    skip_n: int = 0
+
+    @property
+    def free(self) -> int:
+        """How many tickets the segment can draw."""
+        return self.count - self.skip_n
+
+    def draw(self, rng: np.random.Generator) -> Segment:
+        """One partner, uniform over the free tickets (one uniform number, as the batch path)."""
+        u = int(rng.random() * self.free)
+        if u >= self.skip_lo:
+            u += self.skip_n
+        return self.segments[int(self.tickets[self.start + u])]
+
+
+def _form_key(lens: np.ndarray, ids: np.ndarray) -> tuple[bytes, bytes]:
+    """A segment's surface form: its words' sub-word counts and ids (equal forms, equal input)."""
+    return lens.astype(np.int64).tobytes(), ids.astype(np.int64).tobytes()
+
+
+def _span_form(example: TaggedExample, span: tuple[int, int]) -> tuple[bytes, bytes]:
+    """The surface form of words ``[w0, w1)`` of an encoded example."""
+    w0, w1 = span
+    p0 = int(example.word_starts[w0])
+    p1 = int(example.word_starts[w1 - 1] + example.word_lens[w1 - 1])
+    return _form_key(example.word_lens[w0:w1], example.ids[p0:p1])
+
+
 class SegMixAugmenter(Mixer):
     """Base of the SegMix variants: pools, λ, segment choice, length guard.
 
@@ -281,8 +322,7 @@ class SegMixAugmenter(Mixer):
         surface: dict[tuple[bytes, bytes], int] = {}
 
         def form(lens: np.ndarray, ids: np.ndarray) -> int:
-            key = (lens.astype(np.int64).tobytes(), ids.astype(np.int64).tobytes())
-            return surface.setdefault(key, len(surface))
+            return surface.setdefault(_form_key(lens, ids), len(surface))
 
         seg_form = np.fromiter(
             (
@@ -317,6 +357,9 @@ class SegMixAugmenter(Mixer):
         x_lo = np.searchsorted(key_sorted, c_key, "left")
         x_hi = np.searchsorted(key_sorted, c_key, "right")
         no_group = c_group < 0
+        # kept for segments outside the training set (:meth:`foreign_partners`)
+        self._surface, self._form_width = surface, width
+        self._ticket_group_sorted, self._ticket_key_sorted = g_sorted, key_sorted
         self._tickets = tickets[order]
         self._grp_start = lo
         self._grp_count = np.where(no_group, 0, hi - lo)
@@ -376,6 +419,43 @@ class SegMixAugmenter(Mixer):
         u = (rng.random(len(cand)) * free).astype(np.int64)
         u += (u >= self._skip_lo[cand]) * self._skip_n[cand]
         return self._tickets[self._grp_start[cand] + u]
+
+    # -- segments outside the training set (mixtures) ------------------------------------------
+    def foreign_group(self, example: TaggedExample, span: tuple[int, int]) -> int | None:
+        """The partner group of segment ``span`` of a sentence outside the training set (a
+        rule's rewrite of a training sentence), as :meth:`partner_pool` gives it to a training
+        candidate; ``None``: no group, not mixable.
+
+        Not abstract, so that a variant needs it only to be mixed after a rule
+        (:mod:`segmix.augment.mixtures`).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot mix a segment of a sentence outside the training set"
+        )
+
+    def foreign_partners(
+        self, example: TaggedExample, span: tuple[int, int]
+    ) -> PartnerRange | None:
+        """Whom segment ``span`` of a sentence outside the training set may be mixed with:
+        the tickets of its group (:meth:`foreign_group`) minus those of its own surface form,
+        exactly as for a training candidate of that group and form; ``None`` when none is left.
+
+        ``span`` must be one of ``candidate_spans(example)``.
+        """
+        group = self.foreign_group(example, span)
+        if group is None:
+            return None
+        lo = int(np.searchsorted(self._ticket_group_sorted, group, "left"))
+        hi = int(np.searchsorted(self._ticket_group_sorted, group, "right"))
+        form = self._surface.get(_span_form(example, span))
+        skip_lo = skip_n = 0
+        if form is not None:  # a form no partner has leaves nothing to skip
+            key = group * self._form_width + form
+            x_lo = int(np.searchsorted(self._ticket_key_sorted, key, "left"))
+            x_hi = int(np.searchsorted(self._ticket_key_sorted, key, "right"))
+            skip_lo, skip_n = x_lo - lo, x_hi - x_lo
+        found = PartnerRange(self._partners, self._tickets, lo, hi - lo, skip_lo, skip_n)
+        return found if found.free > 0 else None
 
     def _draw_slots(self, rng: np.random.Generator, sources: np.ndarray) -> np.ndarray:
         """``min(k, count)`` distinct candidate rows of each original, in sentence order."""
@@ -560,9 +640,16 @@ class MentionMix(SegMixAugmenter):
 
     def _build_pools(self, examples, cache) -> None:
         self.pool = MentionPool(examples, self.space)
+        #: the partner group of each type under ``same_type``
+        self._type_group = {t: i for i, t in enumerate(self.pool.by_type)}
 
     def candidate_spans(self, example):
         return list(example.mentions)
+
+    def foreign_group(self, example, span):
+        if not self.same_type:
+            return 0
+        return self._type_group.get(self.space.type_of[int(example.word_labels[span[0]])] or "")
 
     def partner_pool(self) -> PartnerPool:
         n = len(self.pool)
@@ -573,7 +660,7 @@ class MentionMix(SegMixAugmenter):
                 np.zeros(n, np.int64),
                 np.zeros(len(self._cand_ex), np.int64),
             )
-        types = {t: i for i, t in enumerate(self.pool.by_type)}
+        types = self._type_group
         cand_types = (
             self.space.type_of[int(self.examples[e].word_labels[w])] or ""
             for e, w in zip(self._cand_ex, self._cand_w0, strict=True)
@@ -613,6 +700,9 @@ class TokenMix(SegMixAugmenter):
         if self.entities_only:
             return [(j, j + 1) for j, lb in enumerate(example.word_labels) if lb != self.space.o]
         return [(j, j + 1) for j in range(len(example.words))]
+
+    def foreign_group(self, example, span):
+        return int(example.word_labels[span[0]]) if self.same_label else 0
 
     def partner_pool(self) -> PartnerPool:
         occ = self.pool.occurrences.astype(np.int64)
@@ -685,6 +775,26 @@ class SynonymMix(SegMixAugmenter):
             if self.pool.options(*self._key(example, j))
         ]
 
+    def foreign_group(self, example, span):
+        return self._group_of.get(self._key(example, span[0]))
+
+    def foreign_partners(self, example, span):
+        """A word outside the training set draws among its own synonyms (:meth:`_key`), minus
+        those with its own surface form, like a training word. A key no training candidate has
+        (a word moved to the sentence start, say) has no group in the partner table: its options
+        are read from the pool instead, with the same uniform draw."""
+        if self.foreign_group(example, span) is not None:
+            return super().foreign_partners(example, span)
+        own = _span_form(example, span)
+        options = [
+            s
+            for s in self.pool.options(*self._key(example, span[0]))
+            if _form_key(np.fromiter(map(len, s.pieces), np.int64), np.concatenate(s.pieces)) != own
+        ]
+        if not options:
+            return None
+        return PartnerRange(options, np.arange(len(options)), 0, len(options))
+
     def partner_pool(self) -> PartnerPool:
         """Every synonym option of every candidate word, once per key (see :meth:`_key`)."""
         segments: list[Segment] = []
@@ -699,6 +809,7 @@ class SynonymMix(SegMixAugmenter):
                 segments.extend(options)
                 ticket_group.extend([group_of[key]] * len(options))
             cand_group[c] = group_of[key]
+        self._group_of = group_of  # for segments outside the training set
         return PartnerPool(
             segments, np.arange(len(segments)), np.asarray(ticket_group, np.int64), cand_group
         )

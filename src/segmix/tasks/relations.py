@@ -171,10 +171,9 @@ class RelationTask(Task):
     def render_mix(self, encoded: Any, mix: Any, labels: Sequence[str]) -> str:
         # a rule's new sentence (or a mixture's rewritten one) carries its own words
         words = list(mix.words if mix.words is not None else encoded.words)
-        for rec in reversed(mix.mixes):
-            words[rec.start : rec.end] = [
-                f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)} @{rec.lam:.2f}]"
-            ]
+        for rec in reversed(mix.mixes):  # ∅: a region one side lacks (whole-sentence mixup)
+            side_a, side_b = " ".join(rec.words_a) or "∅", " ".join(rec.words_b) or "∅"
+            words[rec.start : rec.end] = [f"[{side_a}|{side_b} @{rec.lam:.2f}]"]
         a, b = labels[int(mix.labels_a[0])], labels[int(mix.labels_b[0])]
         if not mix.mixes:  # rule-based: a new sentence with the same relation
             return f"{' '.join(encoded.words)}\n  → {' '.join(words)}\n  → {a}"

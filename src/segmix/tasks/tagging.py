@@ -123,21 +123,45 @@ class TaggingTask(Task):
         from segmix.mixing import render_mix
 
         if mix.words is not None:  # a new sentence (rule-based): its words with their tags
-            tags = [labels[int(k)] for k in mix.labels_a if k != IGNORE_INDEX]
+            tags = new_tags(mix, labels)
             new = " ".join(
                 f"{w}/{t}" if t != "O" else w for w, t in zip(mix.words, tags, strict=True)
             )
-            return f"{' '.join(encoded.words)}\n  → {new}"
+            shown = f"{' '.join(encoded.words)}\n  → {new}"
+            if mix.mixes:  # a mixture: the new sentence, then its segments mixed
+                shown += f"\n  → {render_mix(mix.words, mix, labels)}"
+            return shown
         return render_mix(encoded.words, mix, labels)
 
     def mix_record(self, encoded: Any, mix: Any, labels: Sequence[str]) -> dict:
+        """A mix as JSON; a new sentence (a rule's, or a mixture's, whose ``mixes`` then count
+        words of the new sentence) adds ``new_tokens`` and ``new_tags``."""
         from segmix.mixing import mix_to_json
 
         record = {"id": encoded.id, **mix_to_json(encoded.words, mix, labels)}
         if mix.words is not None:
             record["new_tokens"] = list(mix.words)
-            record["new_tags"] = [labels[int(k)] for k in mix.labels_a if k != IGNORE_INDEX]
+            record["new_tags"] = new_tags(mix, labels)
         return record
 
     def subset_info(self, examples: Sequence[Any]) -> list:
         return [s.id for s in examples]
+
+
+def new_tags(mix: Any, labels: Sequence[str]) -> list[str]:
+    """The tags of a new sentence's words (``mix.words``), read off side a.
+
+    Outside a mixed segment side a holds each word's hard tag on its first sub-word; inside one
+    it holds the segment's own words' tags first, then the labels of its pad words when the
+    partner is longer, which are no words of the sentence and are skipped.
+    """
+    tags = [labels[int(k)] for k in mix.labels_a if k != IGNORE_INDEX]
+    out: list[str] = []
+    word = unit = 0  # the next word of the sentence, the next labelled unit of side a
+    for rec in mix.mixes:  # in sentence order
+        out += tags[unit : unit + rec.start - word]
+        unit += rec.start - word
+        out += tags[unit : unit + len(rec.words_a)]
+        unit += len(rec.labels_a)
+        word = rec.end
+    return out + tags[unit:]

@@ -1,0 +1,224 @@
+"""LADA: hidden-state mixing through the one mixed-example structure and the one loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from segmix.augment.hidden import LayerMix, default_layers, nearest_neighbours
+from segmix.collate import MixCollator
+from segmix.config import ConfigError, TrainConfig
+from segmix.encoding import IGNORE_INDEX
+from segmix.mixing import MixedExample
+from segmix.model import encoder_layers, load_token_classifier, mixed_forward
+
+from .conftest import LABELS
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return load_token_classifier(None, LABELS).eval()
+
+
+def _fitted(examples, cache, **options) -> LayerMix:
+    return LayerMix(**options).fit(examples, LABELS, cache)
+
+
+def test_default_layers_scale_ladas_8_to_10_of_12():
+    assert default_layers(12) == (8, 9, 10)
+    assert default_layers(6) == (4, 5)
+    assert default_layers(24) == (16, 17, 18, 19, 20)
+    assert default_layers(1) == (1,)
+
+
+def test_nearest_neighbours_skip_itself_and_identical_sentences():
+    emb = np.asarray([[1, 0], [1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    forms = [b"a", b"a", b"b", b"c"]  # rows 0 and 1 are the same sentence
+    nbrs, count = nearest_neighbours(emb, forms, 2)
+    assert nbrs[0].tolist() == [2, 3] and nbrs[1].tolist() == [2, 3]
+    assert nbrs[3].tolist() == [2, 0] and count.tolist() == [2, 2, 2, 2]
+
+
+def test_intra_mix_is_the_sentence_with_its_own_positions(small_examples, cache):
+    lada = _fitted(small_examples, cache, lada_mode="intra", mix_layer=3)
+    for mix in lada.generate(20, np.random.default_rng(0)):
+        ex = small_examples[mix.source]
+        assert mix.layer == 3 and mix.positions is not None
+        assert np.array_equal(mix.ids_a, ex.ids)
+        assert np.array_equal(mix.ids_b, ex.ids[mix.positions])
+        assert (mix.ids_b != mix.ids_a).any()
+        # specials stay themselves at weight 1; word positions take one λ ≥ 0.5
+        assert mix.positions[0] == 0 and mix.positions[-1] == len(ex.ids) - 1
+        assert mix.weight[0] == mix.weight[-1] == 1
+        lam = mix.weight[1]
+        assert 0.5 <= lam <= 1 and np.allclose(mix.weight[1:-1], lam)
+        # a labelled position's side-b label is the label of the word its partner lies in
+        first = np.flatnonzero(ex.labels != IGNORE_INDEX)
+        word_of = np.repeat(np.arange(len(ex.words)), ex.word_lens)
+        partner_word = word_of[mix.positions[first] - ex.word_starts[0]]
+        assert mix.labels_b[first].tolist() == ex.word_labels[partner_word].tolist()
+        assert np.allclose(mix.label_weight[first], lam)
+
+
+def test_inter_mix_is_whole_sequence_mixup_with_a_layer(small_examples, cache):
+    lada = _fitted(small_examples, cache, lada_mode="inter", mix_layer=4)
+    for mix in lada.generate(20, np.random.default_rng(1)):
+        assert mix.layer == 4 and mix.positions is None
+        assert len(mix.mixes) == 1 and mix.mixes[0].start == 0
+        assert mix.mixes[0].end == len(small_examples[mix.source].words)
+        assert mix.mixes[0].lam >= 0.5
+        assert mix.mixes[0].words_b != mix.mixes[0].words_a
+
+
+def test_inter_partners_are_neighbours_about_half_of_the_time(small_examples, cache):
+    lada = _fitted(small_examples, cache, lada_mode="inter", mix_layer=4)
+    inner = lada._inter
+    row_of = {tuple(ex.words): i for i, ex in enumerate(small_examples)}
+    hits = 0
+    mixes = lada.generate(400, np.random.default_rng(2))
+    for mix in mixes:
+        own = inner._row_of[mix.source]
+        partner = row_of[mix.mixes[0].words_b]
+        hits += partner in inner._knn[own].tolist()
+    # 50 % drawn among 5 neighbours, plus the uniform draws that hit one by chance (~8 %)
+    assert 0.45 < hits / len(mixes) < 0.65
+
+
+def test_the_layer_is_drawn_from_the_default_range(small_examples, cache):
+    lada = _fitted(small_examples, cache, lada_mode="intra")
+    layers = {m.layer for m in lada.generate(50, np.random.default_rng(3))}
+    assert layers == {4, 5}
+
+
+def _states(model, batch, *, mixed: bool) -> list[torch.Tensor]:
+    """The states each layer receives (index ``i``: what layer ``i + 1`` reads, i.e. the
+    output of layer ``i`` after any mixing there), then the logits."""
+    seen: list[torch.Tensor] = []
+
+    rows = len(batch["input_ids"])
+
+    def record(_module, args, kwargs):
+        states = args[0] if args else kwargs["hidden_states"]
+        if len(states) == rows:  # not side b's own pass (its rows only)
+            seen.append(states)
+
+    handles = [
+        layer.register_forward_pre_hook(record, with_kwargs=True) for layer in encoder_layers(model)
+    ]
+    try:
+        with torch.no_grad():
+            if mixed:
+                logits = mixed_forward(model, batch).logits
+            else:
+                logits = model(
+                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+                ).logits
+    finally:
+        for h in handles:
+            h.remove()
+    return [*seen, logits]
+
+
+@pytest.mark.parametrize("mode", ["intra", "inter"])
+def test_layer_zero_is_embedding_mixing_exactly(mode, small_examples, cache, model):
+    lada = _fitted(small_examples, cache, lada_mode=mode, mix_layer=0)
+    mixes = lada.generate(6, np.random.default_rng(4))
+    collate = MixCollator(cache.pad_id)
+    batch = collate(mixes)
+    assert "mix_layers" not in batch  # layer 0 takes the embedding path itself
+    plain = [
+        MixedExample(
+            ids_a=m.ids_a,
+            ids_b=m.ids_b,
+            weight=m.weight,
+            labels_a=m.labels_a,
+            labels_b=m.labels_b,
+            label_weight=m.label_weight,
+            mixes=m.mixes,
+        )
+        for m in mixes
+    ]
+    with torch.no_grad():
+        got = mixed_forward(model, batch).logits
+        want = mixed_forward(model, collate(plain)).logits
+    assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("mode", ["intra", "inter"])
+def test_layer_m_mixes_there_and_nowhere_below(mode, small_examples, cache, model):
+    m = 3
+    lada = _fitted(small_examples, cache, lada_mode=mode, mix_layer=m)
+    mixes = lada.generate(3, np.random.default_rng(5))
+    originals = [MixedExample.original(small_examples[0].ids, small_examples[0].labels)]
+    collate = MixCollator(cache.pad_id)
+    batch = collate([*mixes, *originals])
+    assert batch["mix_layers"] == (m,)
+    mixed = _states(model, batch, mixed=True)
+    plain_a = _states(model, batch, mixed=False)
+    for layer in range(m):  # the embeddings and the outputs of layers 1 … m-1: unmixed
+        assert torch.allclose(mixed[layer], plain_a[layer], atol=1e-5)
+    # after layer m: w·h_a + (1 − w)·h_b, with h_b side b's own states (or its own positions)
+    h_a = plain_a[m]
+    if mode == "inter":
+        b_ids = batch["mix_b_ids"]
+        b_states = _states(
+            model, {"input_ids": b_ids, "attention_mask": batch["mix_b_mask"]}, mixed=False
+        )
+        h_b = h_a.clone()
+        h_b[batch["mix_b_rows"]] = b_states[m]
+    else:
+        pos = batch["mix_positions"]
+        h_b = torch.where(
+            (pos >= 0).unsqueeze(-1),
+            h_a.gather(1, pos.clamp(min=0).unsqueeze(-1).expand_as(h_a)),
+            h_a,
+        )
+    w = batch["mix_weight"].unsqueeze(-1)
+    want = w * h_a + (1 - w) * h_b
+    n = len(mixes)
+    assert torch.allclose(mixed[m][:n], want[:n], atol=1e-5)
+    # the original row is never mixed, and above m the mix changes the states
+    assert torch.allclose(mixed[-1][n:], plain_a[-1][n:], atol=1e-5)
+    assert not torch.allclose(mixed[-1][:n], plain_a[-1][:n], atol=1e-3)
+
+
+def test_mix_layer_beyond_the_encoder_is_one_clear_error(small_examples, cache):
+    with pytest.raises(
+        ConfigError, match=r"^--mix-layer: 7 is beyond the encoder's 6 layers; choose 0"
+    ):
+        _fitted(small_examples, cache, mix_layer=7)
+    with pytest.raises(ConfigError, match=r"^--mix-layer: -1 is not allowed; it must be ≥ 0"):
+        TrainConfig(augment="lada", mix_layer=-1)
+    with pytest.raises(ConfigError, match=r"^--lada-mode: 'both' is not allowed"):
+        TrainConfig(augment="lada", lada_mode="both")
+    with pytest.raises(ConfigError, match=r"--mix-layer 2 applies to tagging"):
+        TrainConfig(task="re", mix_layer=2)
+
+
+@pytest.mark.parametrize("mode", ["intra", "inter"])
+def test_a_short_lada_run_learns(mode, tiny_data, tmp_path):
+    import json
+
+    from segmix.run import train
+
+    from .conftest import tiny_config
+
+    metrics = train(
+        tiny_config(
+            tiny_data,
+            tmp_path / "r",
+            augment="lada",
+            lada_mode=mode,
+            rate=0.5,
+            max_steps=8,
+            eval_every=4,
+            save_model=False,
+        )
+    )
+    losses = [h["train_loss"] for h in metrics["history"]]
+    assert metrics["mixes_per_epoch"] == 24 and losses[-1] < losses[0]
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["augmenter"]["lada_mode"] == mode and config["augmenter"]["layers"] == [4, 5]
