@@ -279,3 +279,19 @@ def test_augment_shows_a_rule_based_sentence(runner, tiny_data):
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("→") == 2 and "/B-" in result.output
+
+
+def test_augment_takes_every_augmentation_option_train_takes(runner, tiny_data):
+    base = ["augment", "--train", tiny_data["train"], "--train-size", "50", "-n", "2"]
+    result = runner.invoke(
+        app, [*base, "--augment", "lada", "--lada-mode", "intra", "--mix-layer", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("(layer 2)") == 2
+    result = runner.invoke(app, [*base, "--augment", "seqmix", "--window", "2"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*base, "--augment", "lada", "--mix-layer", "9"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --mix-layer: 9 is beyond the encoder's 6 layers; choose 0 (the embeddings) to 6"
+    ]

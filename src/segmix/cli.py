@@ -37,8 +37,28 @@ def _click_type(hint) -> tuple[typing.Any, bool]:
     return hint, hint is bool
 
 
-def config_options(config_cls):
-    """Decorator adding one option per field of ``config_cls`` (all default to 'unset').
+#: the TrainConfig fields ``segmix augment`` takes beside its own options: what shapes the mixes
+AUGMENT_FIELDS = frozenset(
+    {
+        "alpha",
+        "k",
+        "pad_label",
+        "same_type",
+        "same_label",
+        "entities_only",
+        "same_relation",
+        "lambda_max",
+        "p",
+        "window",
+        "lada_mode",
+        "mix_layer",
+    }
+)
+
+
+def config_options(config_cls, only: frozenset[str] | None = None):
+    """Decorator adding one option per field of ``config_cls`` (all default to 'unset'), or per
+    field named in ``only``.
 
     Help comes from each field's ``metadata["help"]``; ``metadata["option"]`` renames an option
     (``data_dir``: ``--data``) and ``metadata["short"]`` adds a short one (``k``: ``-k``).
@@ -47,6 +67,8 @@ def config_options(config_cls):
 
     def decorate(func):
         for f in reversed(dataclasses.fields(config_cls)):
+            if only is not None and f.name not in only:
+                continue
             kind, flag = _click_type(hints[f.name])
             name = f.metadata.get("option") or "--" + f.name.replace("_", "-")
             help_text = f.metadata.get("help", "")
@@ -332,17 +354,7 @@ def _output(path: str | None):
 @click.option("--train-size", type=int, default=None)
 @click.option("--sample-seed", type=int, default=1, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--alpha", type=float, default=8.0, show_default=True)
-@click.option("-k", "k", type=int, default=1, show_default=True)
-@click.option("--pad-label", type=click.Choice(["inside", "o", "ignore"]), default="inside")
-@click.option("--same-type/--no-same-type", default=False)
-@click.option("--same-label/--no-same-label", default=False)
-@click.option("--entities-only/--no-entities-only", default=False)
-@click.option("--same-relation/--no-same-relation", default=False)
-@click.option("--lambda-max/--no-lambda-max", default=False)
-@click.option(
-    "--p", "p", type=float, default=0.3, show_default=True, help="Rule-based: change probability."
-)
+@config_options(TrainConfig, only=AUGMENT_FIELDS)
 @click.option(
     "--export",
     type=click.Path(dir_okay=False),
@@ -359,29 +371,11 @@ def augment(
     train_size: int | None,
     sample_seed: int,
     seed: int,
-    alpha: float,
-    k: int,
-    pad_label: str,
-    same_type: bool,
-    same_label: bool,
-    entities_only: bool,
-    same_relation: bool,
-    lambda_max: bool,
-    p: float,
     export: str | None,
+    **options,
 ) -> None:
     """Show N mixed examples readably, or export them as JSON Lines."""
-    options = {
-        "p": p,
-        "alpha": alpha,
-        "k": k,
-        "pad_label": pad_label,
-        "lambda_max": lambda_max,
-        "same_type": same_type,
-        "same_label": same_label,
-        "entities_only": entities_only,
-        "same_relation": same_relation,
-    }
+    options = {k: v for k, v in options.items() if v is not None}
     try:
         # the same checks, subset, labels and pools as ``train`` with these options
         config = TrainConfig(
