@@ -20,8 +20,9 @@ WIDTH, BATCH = 48, 16
 SHARE_MIXED = 3  # mixed rows of 16 at rate 0.2 (0.2 / 1.2 of an epoch's examples)
 
 
-def _interleaved(step, plain: dict, other: dict, reps: int) -> float:
-    """Relative cost of ``other`` against ``plain``: medians of interleaved steps."""
+def _interleaved(step, plain: dict, other: dict, reps: int) -> tuple[float, float]:
+    """Median seconds of a step on ``plain`` and on ``other``: 3 warm-up steps each, then
+    ``reps`` interleaved pairs, so that drift hits both alike."""
     for _ in range(3):
         step(plain)
         step(other)
@@ -33,7 +34,7 @@ def _interleaved(step, plain: dict, other: dict, reps: int) -> float:
         t0 = time.perf_counter()
         step(other)
         t_other.append(time.perf_counter() - t0)
-    return statistics.median(t_other) / statistics.median(t_plain) - 1
+    return statistics.median(t_plain), statistics.median(t_other)
 
 
 def measure(args) -> dict:
@@ -77,24 +78,14 @@ def measure(args) -> dict:
             continue
         mixed = collate(mixes)
         assert mixed["input_ids"].shape == plain["input_ids"].shape
-        for _ in range(3):  # warm-up
-            step(plain)
-            step(mixed)
-        t_plain, t_mixed = [], []
-        for _ in range(reps):  # interleaved, so drift hits both alike
-            t0 = time.perf_counter()
-            step(plain)
-            t_plain.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            step(mixed)
-            t_mixed.append(time.perf_counter() - t0)
-        p, m = statistics.median(t_plain), statistics.median(t_mixed)
+        p, m = _interleaved(step, plain, mixed, reps)
         share = None
         if m / p - 1 > 0.05:
             # a method dearer than 5 % with every row mixed: what it costs at the share of
             # mixed rows training sees (rate 0.2: 3 of 16 rows), where its cost actually lands
             few = collate([*originals[: BATCH - SHARE_MIXED], *mixes[:SHARE_MIXED]])
-            share = _interleaved(step, plain, few, reps)
+            p_few, m_few = _interleaved(step, plain, few, reps)
+            share = m_few / p_few - 1
         ops = _mixing_ops(model, plain, mixed, len(labels))
         ops["collate"] = {
             "plain": median_time(lambda: collate(originals), 200, 10),
