@@ -1,4 +1,4 @@
-"""The ``segmix`` command: train, evaluate, predict, augment.
+"""The ``segmix`` command: train, evaluate, predict, augment, experiment, report.
 
 Options of ``train`` are generated from :class:`segmix.config.TrainConfig`, so the CLI, the
 Python API and the run's ``config.json`` can never disagree; ``--config FILE`` loads a JSON file
@@ -421,6 +421,210 @@ def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
     for m in mixes:
         console.print(escape(task.render_mix(train[m.source], m, labels)))
         console.print()
+
+
+@app.command()
+@click.argument("spec_file", metavar="CONFIG.yaml", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Grid folder: grid.json, lr_choice.json, cells/, the report [default: "
+    "runs/experiments/NAME].",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine (--workers processes); ray: one Ray task per cell.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="local: cells side by side, each with cores // N torch threads.",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="ray: the cluster to join [default: RAY_ADDRESS, else a new local Ray].",
+)
+@click.option(
+    "--cpus-per-cell",
+    type=click.IntRange(min=1),
+    default=None,
+    help="ray: CPUs (and torch threads) per cell [default: 1].",
+)
+@click.option("--dry-run", is_flag=True, help="Check the spec and list the cells; train nothing.")
+def experiment(
+    spec_file: str,
+    out_dir: str | None,
+    executor: str,
+    workers: int,
+    ray_address: str | None,
+    cpus_per_cell: int | None,
+    dry_run: bool,
+) -> None:
+    """Run a grid of methods × sizes × seeds from a YAML spec, then report it.
+
+    Finished cells are reused and unfinished ones resumed, so the same command continues a grid
+    after Ctrl-C. With several learning rates, each method's lr is chosen per size on dev from
+    the first seeds before the full grid runs.
+    """
+    import logging
+
+    from rich.console import Console
+
+    from segmix.experiment import load_spec, run_experiment
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if executor != "ray" and (ray_address or cpus_per_cell):
+        _fail(ValueError("--ray-address and --cpus-per-cell go with --executor ray"))
+    if executor == "ray" and workers != 1:
+        _fail(ValueError("--workers goes with --executor local (Ray runs one task per cell)"))
+    try:
+        spec = load_spec(spec_file)
+    except ConfigError as err:
+        _fail(err)
+    grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
+    console = Console(highlight=False)
+    if dry_run:
+        _print_plan(console, spec, grid_dir)
+        return
+    _quiet_transformers()
+    styles = {"failed": "red", "retry": "yellow", "busy": "yellow", "done": "bold"}
+
+    def show(event) -> None:
+        console.print(event.message, style=styles.get(event.kind), markup=False, soft_wrap=True)
+
+    try:
+        result = run_experiment(
+            spec,
+            grid_dir,
+            executor=executor,
+            workers=workers,
+            ray_address=ray_address,
+            cpus_per_cell=cpus_per_cell,
+            on_event=show,
+        )
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (ValueError, RuntimeError, OSError) as err:
+        _fail(err)
+    if result.report is not None:
+        console.print(f"report: [bold]{result.report}[/bold]", soft_wrap=True)
+    if result.failed:
+        sys.exit(1)
+
+
+def _print_plan(console, spec, grid_dir: Path) -> None:
+    """``--dry-run``: every cell known before training, and the count of the rest."""
+    from rich.table import Table
+
+    from segmix.experiment import planned_cells
+    from segmix.experiment.cells import total_cells
+    from segmix.runs import is_finished
+
+    cells = planned_cells(spec, grid_dir)
+    table = Table(title=f"{spec.name}: {spec.task}, {spec.budget} budget, metric {spec.metric}")
+    for col in ("id", "phase", "method", "size", "seed", "lr", spec.budget, "state"):
+        table.add_column(col, justify="left" if col in ("id", "method", "state") else "right")
+    for c in cells:
+        table.add_row(
+            c.id,
+            str(c.phase),
+            c.variant.label,
+            str(c.size),
+            str(c.seed),
+            f"{c.lr:g}",
+            str(spec.budgets[c.size]),
+            "finished" if is_finished(c.run_dir) else "",
+        )
+    console.print(table)
+    total = total_cells(spec)
+    if spec.lr_search:
+        console.print(
+            f"{len(cells)} cells choose the lr on dev (seeds {spec.seeds[: spec.lr_seeds]}, "
+            f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "
+            f"{total - len(cells)} more at the chosen lr: {total} cells in all",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"{total} cells in all", markup=False)
+    console.print(
+        f"grid folder: {grid_dir} (nothing trained: --dry-run)", markup=False, soft_wrap=True
+    )
+
+
+def _short_verdict(verdict: str) -> str:
+    """The table's verdict without its reason; a gain the seeds do not support is marked."""
+    head = verdict.split(" (")[0]
+    return head + " (test only)" if "test examples only" in verdict else head
+
+
+@app.command()
+@click.argument("grid_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Paired bootstrap resamples of the test examples (0 skips it: no row shows evidence).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for report.md, report.csv, report.json and plots/ [default: GRID_DIR].",
+)
+def report(grid_dir: str, bootstrap: int, out: str | None) -> None:
+    """Report a grid: test scores, paired gains with their evidence, plots, a recommendation."""
+    import logging
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from segmix.experiment.report import write_report
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        path = write_report(grid_dir, bootstrap=bootstrap, out=out)
+    except (ValueError, OSError) as err:
+        _fail(err)
+    summary = json.loads(path.with_name("report.json").read_text(encoding="utf-8"))
+    table = Table(title=f"{summary['grid']['name']} · {summary['grid']['task']} · test score")
+    for col in ("size", "label", "seeds", "test mean ± std", "gain ± std", "95 % interval"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    table.add_column("verdict")
+    for r in summary["rows"]:
+        std = f" ± {r['test_std']:.2f}" if r["test_std"] is not None else ""
+        gain, interval = "–", "–"
+        if r.get("gain_mean") is not None:
+            gain = f"{r['gain_mean']:+.2f}" + (
+                f" ± {r['gain_std']:.2f}" if r["gain_std"] is not None else ""
+            )
+        if r.get("bootstrap"):
+            interval = f"[{r['bootstrap']['low']:+.2f}, {r['bootstrap']['high']:+.2f}]"
+        table.add_row(
+            str(r["size"]),
+            r["label"],
+            str(r["n"]),
+            f"{r['test_mean']:.2f}{std}",
+            gain,
+            interval,
+            _short_verdict(r["verdict"]),
+        )
+    console = Console()
+    console.print(table)
+    for rec in summary["recommendations"]:
+        console.print(f"size {rec['size']}: {rec['text'].replace('**', '')}", markup=False)
+    if summary["missing"]:
+        console.print(f"{len(summary['missing'])} cells missing or unusable: see the report")
+    console.print(f"report written to [bold]{path}[/bold] (and report.csv, report.json, plots/)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,209 @@
+"""Cells: one (variant, size, seed, lr) run each, named by what it computes.
+
+A cell's id is the first 12 hex digits of a SHA-256 over everything that decides its numbers:
+every TrainConfig field that shapes the run (not where it writes or whether it draws bars), the
+content of its data files (not their paths: a moved data folder is the same data, an edited file
+is not) and the segmix version. So a finished cell is reused by any grid that asks for the same
+run, a changed option or file gets a new folder instead of silently mixing results, and two
+grids can share ``cells/`` safely.
+
+Layout of one cell, under the grid folder::
+
+    cells/<id>/cell.json     its identity (the hashed record) and where it sits in the grid
+    cells/<id>/claim.lock    held by the grid process that is running it (filelock)
+    cells/<id>/error.log     tracebacks of failed attempts, if any
+    cells/<id>/run/          the run folder segmix train writes (config, metrics, finished.json)
+
+The run folder is one level down because a run started over (``overwrite``) empties its folder,
+claim and identity included; beside it they survive every attempt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segmix.config import PATH_FIELDS, TrainConfig
+from segmix.experiment.spec import ExperimentSpec, Variant
+
+#: fields that change where a run writes or how it reports, not what it computes (as
+#: ``segmix.run`` compares them when resuming)
+NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers"})
+ID_LENGTH = 12
+RUN = "run"
+CELL_JSON = "cell.json"
+CLAIM = "claim.lock"
+ERROR_LOG = "error.log"
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's content (cached while its size and mtime stay the same)."""
+    stat = Path(path).stat()
+    return _file_sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def cell_identity(config: TrainConfig) -> dict[str, Any]:
+    """Everything that decides a run's numbers, as a JSON-able record.
+
+    The data paths are replaced by the SHA-256 of the files they resolve to (train, dev, test).
+    """
+    from segmix import __version__
+
+    shaping = {
+        k: v for k, v in config.to_dict().items() if k not in NOT_SHAPING and k not in PATH_FIELDS
+    }
+    files = dict(zip(("train", "dev", "test"), config.resolved_files(), strict=True))
+    return {
+        "config": shaping,
+        "data": {split: file_sha256(p) if p else None for split, p in files.items()},
+        "segmix": __version__,
+    }
+
+
+def canonical_json(obj: Any) -> str:
+    """One spelling per value: sorted keys, no spaces (what the id hashes)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def cell_id(identity: dict[str, Any]) -> str:
+    """The first 12 hex digits of the SHA-256 of the identity's canonical JSON."""
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+@dataclass
+class Cell:
+    """One planned run of the grid.
+
+    ``phase`` is 1 for a cell run only to choose the learning rate, 2 for a cell of the final
+    comparison (``lr_search`` marks the phase-2 cells that also took part in the choice).
+    """
+
+    id: str
+    variant: Variant
+    size: int
+    seed: int
+    lr: float
+    phase: int
+    lr_search: bool
+    config: TrainConfig
+    identity: dict[str, Any]
+    folder: Path
+
+    @property
+    def run_dir(self) -> Path:
+        return self.folder / RUN
+
+    @property
+    def name(self) -> str:
+        """How progress lines name the cell."""
+        return f"{self.variant.label} n={self.size} seed {self.seed} lr {self.lr:g}"
+
+    def entry(self, grid_dir: Path) -> dict[str, Any]:
+        """The cell's line in grid.json (its folder relative to the grid)."""
+        return {
+            "id": self.id,
+            "method": self.variant.method,
+            "label": self.variant.label,
+            "options": self.variant.options,
+            "size": self.size,
+            "seed": self.seed,
+            "lr": self.lr,
+            "phase": self.phase,
+            "lr_search": self.lr_search,
+            "dir": self.run_dir.relative_to(grid_dir).as_posix(),
+        }
+
+    def record(self) -> dict[str, Any]:
+        """What cell.json holds: the id, the hashed identity and the full configuration."""
+        return {
+            "id": self.id,
+            "identity": self.identity,
+            "label": self.variant.label,
+            "method": self.variant.method,
+            "options": self.variant.options,
+            "size": self.size,
+            "seed": self.seed,
+            "lr": self.lr,
+            "config": self.config.to_dict(),
+        }
+
+
+def make_cell(
+    spec: ExperimentSpec,
+    grid_dir: Path,
+    variant: Variant,
+    size: int,
+    seed: int,
+    lr: float,
+    *,
+    phase: int,
+    lr_search: bool,
+) -> Cell:
+    """A cell with its id and its run folder under ``grid_dir/cells/<id>/run``."""
+    grid_dir = Path(grid_dir).resolve()
+    config = spec.config(variant, size, seed, lr)
+    identity = cell_identity(config)
+    ident = cell_id(identity)
+    folder = grid_dir / "cells" / ident
+    config = dataclasses.replace(config, output_dir=str(folder / RUN))
+    return Cell(ident, variant, size, seed, lr, phase, lr_search, config, identity, folder)
+
+
+def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
+    """Phase 1: every variant × size × lr candidate on the first ``lr_seeds`` seeds (none with
+    one candidate)."""
+    if not spec.lr_search:
+        return []
+    return [
+        make_cell(spec, grid_dir, v, size, seed, lr, phase=1, lr_search=True)
+        for size in spec.sizes
+        for seed in spec.seeds[: spec.lr_seeds]
+        for lr in spec.lrs
+        for v in spec.variants
+    ]
+
+
+def plan_final(
+    spec: ExperimentSpec, grid_dir: Path, chosen: dict[tuple[str, int], float | None]
+) -> list[Cell]:
+    """Phase 2: every variant × size × seed at its chosen lr; a (variant, size) without a
+    choice (every candidate failed) is left out. Ordered size, seed, variant, so the paired runs
+    of one seed finish together."""
+    search_seeds = set(spec.seeds[: spec.lr_seeds]) if spec.lr_search else set()
+    cells = []
+    for size in spec.sizes:
+        for seed in spec.seeds:
+            for v in spec.variants:
+                lr = chosen.get((v.label, size))
+                if lr is None:
+                    continue
+                cells.append(
+                    make_cell(
+                        spec, grid_dir, v, size, seed, lr, phase=2, lr_search=seed in search_seeds
+                    )
+                )
+    return cells
+
+
+def total_cells(spec: ExperimentSpec) -> int:
+    """Distinct cells the whole grid trains (phase-2 cells of the search seeds are phase-1
+    cells reused)."""
+    final = len(spec.variants) * len(spec.sizes) * len(spec.seeds)
+    if not spec.lr_search:
+        return final
+    search = len(spec.variants) * len(spec.sizes) * spec.lr_seeds
+    return final + search * (len(spec.lrs) - 1)

@@ -1,0 +1,985 @@
+"""The report of a grid: test scores, paired gains with their evidence, and a recommendation.
+
+A grid folder (written by :mod:`segmix.experiment.runner`) holds ``grid.json`` (the plan: one
+cell per label × size × seed × lr, in an ``lr-search`` or ``main`` phase), an optional
+``lr_choice.json`` and one ordinary run folder per cell under ``cells/``. The report reads the
+finished *main* cells only and writes ``report.md``, ``report.csv``, ``report.json`` and
+``plots/*.png``.
+
+Why it is built the way it is — small-data comparisons are easily fooled:
+
+* every gain is *paired*: a method's seed-``s`` run against the baseline's (``none``) seed-``s``
+  run at the same size, which shares the training subset, initialisation and order;
+* a gain needs evidence on two axes: across seeds (paired t-test; Wilcoxon beside it) and across
+  test sentences (a paired bootstrap, :func:`segmix.experiment.stats.paired_bootstrap`); the
+  wording of every row follows the bootstrap, and the recommendation needs both;
+* a half-finished grid still gives a report: what is missing is listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import json
+import logging
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segmix.experiment.stats import (
+    BootstrapResult,
+    SufficientStats,
+    holm,
+    min_wilcoxon_p,
+    ner_sentence_stats,
+    paired_bootstrap,
+    paired_tests,
+    re_example_stats,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RECOMMENDATION_RULE", "build_report", "render_markdown", "verdict", "write_report"]
+
+BASELINE = "none"
+MAIN_PHASES = frozenset({"main", "final"})
+ALPHA = 0.05
+
+RECOMMENDATION_RULE = (
+    "At each training-set size the recommended method is the one with the largest mean paired "
+    "test gain over `none` among those that show evidence on both axes: its paired bootstrap "
+    "95 % interval (test sentences resampled, seeds pooled) lies entirely above 0 **and** its "
+    "paired t-test over seeds gives p < 0.05 (two-sided), with at least 2 paired seeds. Where no "
+    "method qualifies the recommendation is no augmentation. No correction for comparing several "
+    "methods is applied in the rule; the Holm-adjusted t-test p of the recommended method is "
+    "given beside it, so a reader can judge how much the choice among many methods weighs."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# reading the grid
+
+
+@dataclass
+class Cell:
+    """One planned cell of the grid, with what its folder actually holds."""
+
+    id: str
+    label: str
+    method: str
+    options: dict[str, Any]
+    size: int
+    seed: int
+    lr: float | None
+    phases: tuple[str, ...]
+    dir: Path
+    state: str  # finished | failed | unfinished | not started | unreadable
+    detail: str = ""
+    metrics: dict | None = None
+    config: dict | None = None
+
+    @property
+    def main(self) -> bool:
+        """A cell of the final comparison (an lr-search cell reused there is one too)."""
+        return bool(MAIN_PHASES & set(self.phases))
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _first_line(path: Path) -> str:
+    """The first line of an error log; for a Python traceback, its exception line instead."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith("Traceback"):  # "Traceback (most recent call last):" says nothing
+        for line in lines[1:]:
+            if not line[0].isspace():
+                return line.strip()
+    return lines[0].strip()
+
+
+def _phases(spec: dict) -> tuple[str, ...]:
+    """A cell's phases as names; the runner may write ``1``/``2`` for lr-search/main."""
+    phase = spec.get("phase", "main")
+    raw = phase if isinstance(phase, list) else [phase]
+    return tuple({1: "lr-search", 2: "main"}.get(p, str(p)) for p in raw)
+
+
+def read_grid(grid_dir: Path) -> dict:
+    """``grid.json``, checked for the fields the report needs (a clear error otherwise)."""
+    path = grid_dir / "grid.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {grid_dir} is not a grid folder")
+    try:
+        grid = _read_json(path)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    for key in ("task", "cells"):
+        if key not in grid:
+            raise ValueError(f"{path} has no {key!r}")
+    if grid["task"] not in ("ner", "re"):
+        raise ValueError(f"{path}: task {grid['task']!r} is neither 'ner' nor 're'")
+    return grid
+
+
+def _cell(grid_dir: Path, spec: dict) -> Cell:
+    """A cell of ``grid.json`` with its folder's state; the folder, not grid.json, is trusted."""
+    phases = _phases(spec)
+    folder = grid_dir / spec.get("dir", f"cells/{spec['id']}")
+    cell = Cell(
+        id=str(spec["id"]),
+        label=str(spec.get("label") or spec.get("method")),
+        method=str(spec.get("method")),
+        options=dict(spec.get("options") or {}),
+        size=int(spec["size"]),
+        seed=int(spec["seed"]),
+        lr=spec.get("lr"),
+        phases=phases,
+        dir=folder,
+        state="not started",
+    )
+    # the log sits in the run folder, or beside it when the run folder is cells/<id>/run
+    error_log = folder / "error.log"
+    if not error_log.exists() and folder.parent not in (grid_dir, grid_dir / "cells"):
+        error_log = folder.parent / "error.log"
+    if (folder / "finished.json").exists():
+        try:
+            cell.metrics = _read_json(folder / "metrics.json")
+            cell.config = (
+                _read_json(folder / "config.json") if (folder / "config.json").exists() else None
+            )
+            cell.state = "finished"
+            if not isinstance(cell.metrics.get("test"), dict):
+                cell.state, cell.detail = "unreadable", "metrics.json has no test scores"
+        except (OSError, json.JSONDecodeError) as err:
+            cell.state, cell.detail = "unreadable", f"metrics.json: {err}"
+    elif spec.get("status") == "failed" or error_log.exists():
+        cell.state = "failed"
+        cell.detail = _first_line(error_log) or str(spec.get("error") or "no error.log")
+    elif folder.exists():
+        cell.state = "unfinished"
+        cell.detail = "folder without finished.json (running, or interrupted)"
+    if spec.get("status") == "finished" and cell.state != "finished":
+        cell.detail = (cell.detail + "; " if cell.detail else "") + (
+            "grid.json says finished but the folder does not"
+        )
+    return cell
+
+
+def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[Cell]:
+    """One :class:`Cell` per id: a cell listed once per phase is one run with both phases."""
+    by_id: dict[str, Cell] = {}
+    for spec in specs:
+        cell = _cell(grid_dir, spec)
+        if cell.id in by_id:
+            known = by_id[cell.id]
+            known.phases = tuple(dict.fromkeys((*known.phases, *cell.phases)))
+        else:
+            by_id[cell.id] = cell
+    return list(by_id.values())
+
+
+def _headline(scores: dict, metric: str) -> float:
+    return float(scores.get(metric, scores["f1"]))
+
+
+def _score_kind(task: str, test: dict) -> str:
+    if task == "ner":
+        return "micro"
+    return {
+        "semeval2010_task8_official_macro_f1": "macro",
+        "micro_f1_excluding_no_relation": "tacred",
+        "accuracy": "accuracy",
+    }.get(test.get("metric", ""), "macro")
+
+
+@dataclass
+class _TestSet:
+    stats: SufficientStats
+    key: str  # fingerprint of the gold labels: cells are compared only on the same test set
+
+
+def _read_predictions(cell: Cell, task: str) -> tuple[list, list]:
+    """Gold and predicted labels of ``cell``'s test predictions, in file order.
+
+    Records hold ``gold`` since segmix writes it; without it the gold labels are read from the
+    test file named in the cell's ``config.json``.
+    """
+    path = cell.dir / "predictions" / "test.jsonl"
+    if not path.exists():
+        raise FileNotFoundError("no predictions/test.jsonl")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    pred = [r["pred"] for r in records]
+    if records and all("gold" in r for r in records):
+        return [r["gold"] for r in records], pred
+    test_file = ((cell.config or {}).get("files") or {}).get("test")
+    if not test_file:
+        raise FileNotFoundError("predictions lack gold and config.json names no test file")
+    if task == "ner":
+        from segmix.data import read_ner
+
+        gold = [s.tags for s in read_ner(test_file, (cell.config or {}).get("scheme", "auto"))]
+    else:
+        from segmix.re_data import read_relations
+        from segmix.tasks.relations import id_start
+
+        gold = [ex.relation for ex in read_relations(test_file, id_start=id_start(Path(test_file)))]
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(pred)} predictions but {len(gold)} gold labels in {test_file}")
+    return gold, pred
+
+
+def _test_set(cell: Cell, task: str, cache: dict[str, _TestSet | str]) -> _TestSet | str:
+    """The cell's per-example statistics, or why there are none (cached: ``none`` is reused)."""
+    if cell.id in cache:
+        return cache[cell.id]
+    result: _TestSet | str
+    try:
+        gold, pred = _read_predictions(cell, task)
+        kind = _score_kind(task, (cell.metrics or {}).get("test", {}))
+        if task == "ner":
+            stats = ner_sentence_stats(gold, pred)
+        else:
+            stats = re_example_stats(gold, pred, kind)  # type: ignore[arg-type]
+        key = hashlib.sha1(json.dumps(gold).encode()).hexdigest()
+        result = _TestSet(stats, key)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+        result = str(err)
+    cache[cell.id] = result
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# statistics per row
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def verdict(
+    n_pairs: int, bootstrap: dict | None, t_p: float | None, *, skipped: str | None = None
+) -> tuple[str, str]:
+    """``(evidence, wording)`` of a row; evidence is ``gain``, ``loss`` or ``none``.
+
+    The wording follows the bootstrap interval: "evidence of a gain/loss" only where it excludes
+    0 (with at least 2 paired seeds), and says so when the seeds disagree (t-test p ≥ 0.05).
+    Otherwise "no evidence of a gain" with the reason — never "improves" without evidence.
+    """
+    if n_pairs < 2:
+        return "none", f"no evidence of a gain ({n_pairs} paired seed{'s' * (n_pairs != 1)})"
+    if bootstrap is None:
+        return "none", f"no evidence of a gain (bootstrap not computed: {skipped or 'n/a'})"
+    seeds_agree = t_p is not None and t_p < ALPHA
+    qualifier = (
+        ""
+        if seeds_agree
+        else f"on the test examples only; across seeds t-test p {_p(t_p, eq=True)}"
+    )
+    if bootstrap["low"] > 0:
+        return "gain", "evidence of a gain" + (f" ({qualifier})" if qualifier else "")
+    if bootstrap["high"] < 0:
+        return "loss", "evidence of a loss" + (f" ({qualifier})" if qualifier else "")
+    return "none", "no evidence of a gain (the bootstrap interval covers 0)"
+
+
+@dataclass
+class _Row:
+    label: str
+    size: int
+    cells: dict[int, Cell] = field(default_factory=dict)  # finished main cells by seed
+
+
+def _row_rate(row: _Row) -> float | None:
+    for cell in row.cells.values():
+        if cell.config and "rate" in cell.config:
+            return float(cell.config["rate"])
+    rate = next(iter(row.cells.values())).options.get("rate") if row.cells else None
+    return float(rate) if rate is not None else None
+
+
+def _lr(row: _Row, lr_choice: dict) -> tuple[Any, dict | None]:
+    choice = lr_choice.get(f"{row.label}|{row.size}")
+    if isinstance(choice, dict) and "chosen" in choice:
+        return choice["chosen"], choice.get("dev_means")
+    lrs = sorted(
+        {c.lr if c.lr is not None else (c.config or {}).get("lr") for c in row.cells.values()}
+        - {None}
+    )
+    return (lrs[0] if len(lrs) == 1 else lrs or None), None
+
+
+def _timing(cells: Sequence[Cell]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in ("train_seconds", "total_seconds", "tokens_per_second"):
+        values = [
+            float(c.metrics["timing"][key])
+            for c in cells
+            if c.metrics and key in (c.metrics.get("timing") or {})
+        ]
+        out[key] = statistics.mean(values) if values else None
+    steps = [float(c.metrics["steps"]) for c in cells if c.metrics and "steps" in c.metrics]
+    out["steps"] = statistics.mean(steps) if steps else None
+    return out
+
+
+def _row_result(
+    row: _Row,
+    base: _Row | None,
+    *,
+    task: str,
+    metric: str,
+    lr_choice: dict,
+    resamples: int,
+    seed: int,
+    cache: dict[str, _TestSet | str],
+) -> dict:
+    """Everything the report says about one label × size (scores in F1 points, ×100)."""
+    seeds = sorted(row.cells)
+    test = {s: 100 * _headline(row.cells[s].metrics["test"], metric) for s in seeds}
+    dev = {
+        s: 100 * _headline(row.cells[s].metrics["dev"], metric)
+        for s in seeds
+        if row.cells[s].metrics.get("dev")
+    }
+    test_mean, test_std = _mean_std(list(test.values()))
+    lr, dev_means = _lr(row, lr_choice)
+    per_type_test: dict[str, float] = {}
+    types = sorted({t for s in seeds for t in row.cells[s].metrics["test"].get("per_type", {})})
+    for t in types:
+        vals = [
+            100 * row.cells[s].metrics["test"]["per_type"][t]["f1"]
+            for s in seeds
+            if t in row.cells[s].metrics["test"].get("per_type", {})
+        ]
+        per_type_test[t] = statistics.mean(vals)
+    result: dict[str, Any] = {
+        "size": row.size,
+        "label": row.label,
+        "method": next(iter(row.cells.values())).method,
+        "options": next(iter(row.cells.values())).options,
+        "rate": _row_rate(row),
+        "lr": lr,
+        "lr_dev_means": dev_means,
+        "seeds": seeds,
+        "n": len(seeds),
+        "test": test,
+        "test_mean": test_mean,
+        "test_std": test_std,
+        "dev": dev,
+        "dev_mean": statistics.mean(dev.values()) if dev else None,
+        "per_type_test": per_type_test,
+        "timing": _timing(list(row.cells.values())),
+        "baseline": row.label == BASELINE,
+    }
+    if row.label == BASELINE:
+        result.update(evidence=None, verdict="baseline")
+        return result
+    paired = [s for s in seeds if base is not None and s in base.cells]
+    gains = {s: test[s] - 100 * _headline(base.cells[s].metrics["test"], metric) for s in paired}
+    tests = paired_tests(list(gains.values()))
+    per_type_gain: dict[str, float] = {}
+    for t in types:
+        diffs = [
+            100
+            * (
+                row.cells[s].metrics["test"]["per_type"][t]["f1"]
+                - base.cells[s].metrics["test"]["per_type"][t]["f1"]
+            )
+            for s in paired
+            if t in base.cells[s].metrics["test"].get("per_type", {})
+            and t in row.cells[s].metrics["test"].get("per_type", {})
+        ]
+        if diffs:
+            per_type_gain[t] = statistics.mean(diffs)
+    boot, skipped = None, None
+    if base is None:
+        skipped = f"no '{BASELINE}' runs at size {row.size}"
+    elif len(paired) < 2:
+        skipped = f"{len(paired)} paired seed{'s' * (len(paired) != 1)}"
+    elif resamples < 1:
+        skipped = "--bootstrap 0"
+    else:
+        boot, skipped = _bootstrap_row(row, base, paired, task, resamples, seed, cache)
+    evidence, wording = verdict(len(paired), boot, tests.t_p, skipped=skipped)
+    result.update(
+        paired_seeds=paired,
+        unpaired_seeds=[s for s in seeds if s not in paired],
+        gain=gains,
+        gain_mean=tests.mean,
+        gain_std=tests.std,
+        t_p=tests.t_p,
+        t_why=tests.t_why,
+        wilcoxon_p=tests.wilcoxon_p,
+        wilcoxon_why=tests.wilcoxon_why,
+        bootstrap=boot,
+        bootstrap_skipped=skipped,
+        per_type_gain=per_type_gain,
+        evidence=evidence,
+        verdict=wording,
+    )
+    base_train = (base and _timing(list(base.cells.values()))["train_seconds"]) or None
+    own_train = result["timing"]["train_seconds"]
+    result["timing"]["train_vs_none"] = (
+        own_train / base_train if own_train is not None and base_train else None
+    )
+    return result
+
+
+def _bootstrap_row(
+    row: _Row,
+    base: _Row,
+    paired: list[int],
+    task: str,
+    resamples: int,
+    seed: int,
+    cache: dict[str, _TestSet | str],
+) -> tuple[dict | None, str | None]:
+    method_sets, base_sets, problems = [], [], []
+    for s in paired:  # every cell is read, so that the Missing section lists each unusable one
+        for cell in (row.cells[s], base.cells[s]):
+            got = _test_set(cell, task, cache)
+            if isinstance(got, str):
+                problems.append(f"{cell.id}: {got}")
+        method_sets.append(cache[row.cells[s].id])
+        base_sets.append(cache[base.cells[s].id])
+    if problems:
+        return None, "unusable test predictions (" + "; ".join(problems) + ")"
+    keys = {ts.key for ts in (*method_sets, *base_sets)}  # type: ignore[union-attr]
+    if len(keys) != 1:
+        return None, "the runs were tested on different test sets"
+    result: BootstrapResult = paired_bootstrap(
+        [ts.stats for ts in method_sets],  # type: ignore[union-attr]
+        [ts.stats for ts in base_sets],  # type: ignore[union-attr]
+        resamples=resamples,
+        seed=seed,
+    )
+    return {
+        "gain": 100 * result.gain,
+        "low": 100 * result.low,
+        "high": 100 * result.high,
+        "p": result.p,
+        "resamples": result.resamples,
+        "examples": result.examples,
+        "seeds": result.seeds,
+        "level": result.level,
+    }, None
+
+
+def _recommend(size: int, rows: list[dict], has_base: bool) -> dict:
+    """The recommendation of one size by :data:`RECOMMENDATION_RULE`, with its evidence."""
+    compared = [r for r in rows if not r["baseline"]]
+    adjusted = holm([r.get("t_p") for r in compared])
+    for r, adj in zip(compared, adjusted, strict=True):
+        r["t_p_holm"] = adj
+    if not has_base:
+        return {
+            "size": size,
+            "label": None,
+            "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against",
+        }
+    qualified = [
+        r
+        for r in compared
+        if r["evidence"] == "gain" and r.get("t_p") is not None and r["t_p"] < ALPHA
+    ]
+    if qualified:
+        best = max(qualified, key=lambda r: (r["gain_mean"], r["bootstrap"]["low"]))
+        return {
+            "size": size,
+            "label": best["label"],
+            "text": f"**{best['label']}**: {_evidence(best)}; Holm-adjusted t-test p "
+            f"{_p(best['t_p_holm'], eq=True)} ({len(compared)} "
+            f"method{'s' * (len(compared) != 1)} compared)",
+        }
+    text = "no augmentation: no method shows evidence of a gain at this size"
+    with_gain = [r for r in compared if r.get("gain_mean") is not None]
+    if with_gain:
+        top = max(with_gain, key=lambda r: r["gain_mean"])
+        text += f" (largest mean gain: {top['label']}, {_evidence(top)})"
+    return {"size": size, "label": None, "text": text}
+
+
+def _evidence(r: dict) -> str:
+    parts = [
+        f"gain {_signed(r['gain_mean'])} ± {_num(r['gain_std'])} points over {len(r['gain'])} seeds"
+    ]
+    b = r.get("bootstrap")
+    if b:
+        parts.append(
+            f"bootstrap 95 % interval [{_signed(b['low'])}, {_signed(b['high'])}], "
+            f"one-sided p {_boot_p(b, eq=True)}"
+        )
+    else:
+        parts.append(f"no bootstrap ({r.get('bootstrap_skipped')})")
+    parts.append(f"paired t-test p {_p(r.get('t_p'), eq=True)}")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# the report as data
+
+
+def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) -> dict:
+    """Read a grid folder and compute everything the report shows (no files written)."""
+    grid_dir = Path(grid_dir)
+    grid = read_grid(grid_dir)
+    task = grid["task"]
+    metric = grid.get("metric") or ("f1" if task == "ner" else "macro_f1")
+    lr_path = grid_dir / "lr_choice.json"
+    lr_choice: dict = {}
+    notes: list[str] = []
+    if lr_path.exists():
+        try:
+            lr_choice = _read_json(lr_path)
+        except (OSError, json.JSONDecodeError) as err:
+            notes.append(f"lr_choice.json could not be read ({err}); planned learning rates shown")
+    cells = _unique_cells(grid_dir, grid["cells"])
+    main = [c for c in cells if c.main]
+    labels: list[str] = []
+    for c in main:
+        if c.label not in labels:
+            labels.append(c.label)
+    labels.sort(key=lambda lb: lb != BASELINE)  # the baseline first, then the plan's order
+    sizes = sorted({c.size for c in main})
+    rows: dict[tuple[str, int], _Row] = {}
+    for c in main:
+        if c.state != "finished":
+            continue
+        row = rows.setdefault((c.label, c.size), _Row(c.label, c.size))
+        if c.seed in row.cells:
+            notes.append(
+                f"cells {row.cells[c.seed].id} and {c.id} are both main-phase runs of "
+                f"{c.label}, size {c.size}, seed {c.seed}; the first is reported"
+            )
+            continue
+        row.cells[c.seed] = c
+    cache: dict[str, _TestSet | str] = {}
+    results: list[dict] = []
+    recommendations: list[dict] = []
+    for size in sizes:
+        base = rows.get((BASELINE, size))
+        size_rows = []
+        for label in labels:
+            row = rows.get((label, size))
+            if row is None:
+                continue
+            logger.info("report: %s at size %d (%d seeds)", label, size, len(row.cells))
+            size_rows.append(
+                _row_result(
+                    row,
+                    base,
+                    task=task,
+                    metric=metric,
+                    lr_choice=lr_choice,
+                    resamples=bootstrap,
+                    seed=seed,
+                    cache=cache,
+                )
+            )
+        recommendations.append(_recommend(size, size_rows, base is not None))
+        results.extend(size_rows)
+    for cell_id, got in cache.items():
+        cell = next(c for c in cells if c.id == cell_id)
+        if isinstance(got, _TestSet):
+            headline = _headline(cell.metrics["test"], metric)
+            if not math.isclose(got.stats.score(), headline, abs_tol=1e-9):
+                notes.append(
+                    f"cell {cell_id}: the test score recomputed from its predictions "
+                    f"({100 * got.stats.score():.4f}) differs from metrics.json "
+                    f"({100 * headline:.4f})"
+                )
+    missing = [
+        {
+            "id": c.id,
+            "label": c.label,
+            "size": c.size,
+            "seed": c.seed,
+            "phase": "+".join(c.phases),
+            "state": c.state,
+            "detail": c.detail,
+        }
+        for c in cells
+        if c.state != "finished"
+    ]
+    for cell_id, got in cache.items():
+        if isinstance(got, str):
+            c = next(c for c in cells if c.id == cell_id)
+            missing.append(
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "size": c.size,
+                    "seed": c.seed,
+                    "phase": "+".join(c.phases),
+                    "state": "finished, no usable test predictions",
+                    "detail": got,
+                }
+            )
+    return {
+        "grid": {
+            "name": grid.get("name") or grid_dir.name,
+            "dir": str(grid_dir),
+            "task": task,
+            "metric": metric,
+            "budget": grid.get("budget"),
+            "steps": grid.get("steps"),
+            "epochs": grid.get("epochs"),
+            "lr_candidates": grid.get("lr_candidates"),
+            "lr_choice": bool(lr_choice),
+            "cells_planned": len(cells),
+            "cells_main": len(main),
+            "cells_main_finished": sum(c.state == "finished" for c in main),
+        },
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
+        "bootstrap": {"resamples": bootstrap, "seed": seed, "level": 0.95},
+        "rule": RECOMMENDATION_RULE,
+        "sizes": sizes,
+        "labels": labels,
+        "budgets": {str(s): _budget(grid, s, [c for c in main if c.size == s]) for s in sizes},
+        "rows": results,
+        "recommendations": recommendations,
+        "missing": missing,
+        "notes": notes,
+    }
+
+
+def _budget(grid: dict, size: int, cells: Sequence[Cell]) -> str:
+    """The per-run training budget at ``size``, as the table heading names it."""
+    if grid.get("budget") == "epochs" and grid.get("epochs"):
+        return f"{grid['epochs']} epochs"
+    steps = grid.get("steps") or {}
+    n = steps.get(str(size), steps.get(size)) if isinstance(steps, dict) else steps
+    if n is None:  # the runs themselves know their budget
+        found = {(c.config or {}).get("max_steps") for c in cells if c.state == "finished"} - {None}
+        n = found.pop() if len(found) == 1 else None
+    return f"{n} optimizer steps" if n is not None else "budget not recorded"
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def _num(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _signed(v: float | None) -> str:
+    return "–" if v is None else f"{v:+.2f}"
+
+
+def _p(p: float | None, *, eq: bool = False) -> str:
+    """A p-value as the tables show it; ``eq`` prefixes "= " (or "< ") for running text."""
+    if p is None:
+        return "n/a"
+    text = "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return text if not eq or text.startswith("<") else f"= {text}"
+
+
+def _boot_p(b: dict, *, eq: bool = False) -> str:
+    """The bootstrap p; 0 of B resamples is shown as "< 1/B", the resolution B allows."""
+    if b["p"] == 0:
+        return f"< {1 / b['resamples']:.3g}"
+    return f"= {b['p']:.3f}" if eq else f"{b['p']:.3f}"
+
+
+def _lr_text(lr: Any) -> str:
+    if lr is None:
+        return "–"
+    if isinstance(lr, list):
+        return ", ".join(f"{v:g}" for v in lr)
+    return f"{lr:g}" if isinstance(lr, (int, float)) else str(lr)
+
+
+def _metric_name(report: dict) -> str:
+    if report["grid"]["task"] == "ner":
+        return "entity micro F1 (conlleval)"
+    return (
+        "official SemEval-2010 Task 8 macro F1"
+        if report["grid"]["metric"] == "macro_f1"
+        else ("relation F1")
+    )
+
+
+def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
+    """``report.md``: recommendation first, then the tables, the plots and what is missing."""
+    g = report["grid"]
+    boot = report["bootstrap"]
+    seeds_max = max((r["n"] for r in report["rows"]), default=0)
+    out = [
+        f"# Grid report: {g['name']}",
+        "",
+        f"Task `{g['task']}`, test metric: {_metric_name(report)}, in points (× 100). "
+        f"{g['cells_main_finished']} of {g['cells_main']} main-phase runs finished "
+        f"({g['cells_planned']} cells planned in all). "
+        + (
+            "Learning rates were chosen per method and size on dev (lr_choice.json). "
+            if g["lr_choice"]
+            else "No learning-rate choice was recorded (no lr_choice.json): the planned rates "
+            "are shown. "
+        )
+        + f"Generated {report['generated']}.",
+        "",
+        "## Recommendation",
+        "",
+        "| train size | recommendation |",
+        "|---|---|",
+    ]
+    out += [f"| {rec['size']} | {rec['text']} |" for rec in report["recommendations"]]
+    out += ["", f"Rule: {report['rule']}", ""]
+    for size in report["sizes"]:
+        rows = [r for r in report["rows"] if r["size"] == size]
+        budget = report["budgets"][str(size)]
+        out += [f"## {size} training examples — {budget} per run", ""]
+        if not rows:
+            out += ["No finished run at this size.", ""]
+            continue
+        out += [
+            f"Test score ({budget}, every method the same budget):",
+            "",
+            "| label | lr | seeds | test mean ± std | per seed | dev mean |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            per_seed = ", ".join(f"{s}: {v:.2f}" for s, v in r["test"].items())
+            out.append(
+                f"| {r['label']} | {_lr_text(r['lr'])} | {r['n']} | "
+                f"{_num(r['test_mean'])} ± {_num(r['test_std'])} | {per_seed} | "
+                f"{_num(r['dev_mean'])} |"
+            )
+        gained = [r for r in rows if not r["baseline"]]
+        if gained and not any(r["baseline"] for r in rows):
+            out += ["", f"No `{BASELINE}` run finished at this size: no gains to show."]
+        elif gained:
+            out += [
+                "",
+                f"Paired gain over `{BASELINE}` (same size, same seed):",
+                "",
+                "| label | gain per seed | gain mean ± std | t-test p | Wilcoxon p | "
+                f"bootstrap {int(boot['level'] * 100)} % interval | bootstrap p (gain ≤ 0) | "
+                "verdict |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for r in gained:
+                per_seed = ", ".join(f"{s}: {v:+.2f}" for s, v in r["gain"].items()) or "–"
+                b = r["bootstrap"]
+                interval = f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
+                out.append(
+                    f"| {r['label']} | {per_seed} | {_signed(r['gain_mean'])} ± "
+                    f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {_p(r['wilcoxon_p'])} | "
+                    f"{interval} | {_boot_p(b) if b else '–'} | {r['verdict']} |"
+                )
+        out.append("")
+    out += _per_type_section(report)
+    out += _timing_section(report)
+    if plots:
+        out += ["## Plots", ""]
+        out += [f"![{Path(p).stem}]({p})" for p in plots]
+        out.append("")
+    out += [
+        "## How to read the statistics",
+        "",
+        "- Gains are paired: each method's seed-s run minus the `none` run of the same size and "
+        "seed (same training subset, initialisation and data order). Mean ± std over seeds.",
+        "- Paired t-test: `scipy.stats.ttest_1samp` of the per-seed gains against 0 (equal to "
+        "`ttest_rel`), two-sided. It sees training-run variation only, with few seeds.",
+        "- Wilcoxon signed-rank (`scipy.stats.wilcoxon`, two-sided): n/a with fewer than 2 seeds "
+        "or when every gain is 0. With n seeds its smallest possible p is 2 / 2ⁿ: "
+        f"{min_wilcoxon_p(5):.4g} with 5 seeds"
+        + (
+            f", {min_wilcoxon_p(seeds_max):.4g} with this grid's {seeds_max}"
+            if seeds_max and seeds_max != 5
+            else ""
+        )
+        + ", so with 5 or fewer seeds it can never reach p < 0.05 and is shown only as a "
+        "check of the sign pattern.",
+        f"- Paired bootstrap over test examples: {boot['resamples']} resamples (seed "
+        f"{boot['seed']}) of the test set's examples, drawn with replacement; each resample is "
+        "applied to the method and to `none` in every seed at once. The corpus-level metric is "
+        "recomputed on the resample from per-example counts (NER: entities correct / predicted "
+        "/ gold per type with conlleval's chunking; RE: per relation type, then the macro F1 of "
+        "the summed counts), and the resample's gain is the mean over seeds. The interval is "
+        "the 2.5–97.5 percentiles of those gains; p is the share of resamples with a gain ≤ 0 "
+        "(one-sided). It measures how much the gain depends on *which* test examples were "
+        "drawn, given these trained models.",
+        '- Wording: "evidence of a gain" (or loss) only where the bootstrap interval excludes '
+        '0, with at least 2 paired seeds; otherwise "no evidence of a gain". A gain the '
+        "bootstrap supports but the seeds do not (t-test p ≥ 0.05) is marked so.",
+        "",
+    ]
+    out += _missing_section(report)
+    if report["notes"]:
+        out += ["## Notes", ""] + [f"- {n}" for n in report["notes"]] + [""]
+    return "\n".join(out)
+
+
+def _per_type_section(report: dict) -> list[str]:
+    out = ["## Per-type F1 gain over `none` (mean over paired seeds, points)", ""]
+    any_rows = False
+    for size in report["sizes"]:
+        rows = [r for r in report["rows"] if r["size"] == size and r.get("per_type_gain")]
+        if not rows:
+            continue
+        any_rows = True
+        types = sorted({t for r in rows for t in r["per_type_gain"]})
+        out += [
+            f"{size} training examples:",
+            "",
+            "| label | " + " | ".join(types) + " |",
+            "|---|" + "---|" * len(types),
+        ]
+        for r in rows:
+            cells = [_signed(r["per_type_gain"].get(t)) for t in types]
+            out.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+        out.append("")
+    if not any_rows:
+        out += ["No per-type scores to compare.", ""]
+    return out
+
+
+def _timing_section(report: dict) -> list[str]:
+    out = [
+        "## Training time (mean per run)",
+        "",
+        "From each run's metrics.json; taken with whatever else ran on the machine.",
+        "",
+        "| train size | label | optimizer steps | train s | total s | tokens/s "
+        "| train time vs none |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report["rows"]:
+        t = r["timing"]
+        ratio = t.get("train_vs_none")
+        out.append(
+            f"| {r['size']} | {r['label']} | {_num(t['steps'], 0)} | {_num(t['train_seconds'], 1)} "
+            f"| {_num(t['total_seconds'], 1)} | {_num(t['tokens_per_second'], 0)} | "
+            f"{'–' if ratio is None else f'{ratio:.2f}×'} |"
+        )
+    out.append("")
+    return out
+
+
+def _missing_section(report: dict) -> list[str]:
+    out = ["## Missing", ""]
+    if not report["missing"]:
+        return [*out, "Nothing is missing: every planned cell finished.", ""]
+    out += [
+        "Planned cells that did not finish (not in the tables above) and finished cells whose "
+        "test predictions could not be used (their rows have no bootstrap):",
+        "",
+        "| cell | label | size | seed | phase | state | detail |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in report["missing"]:
+        detail = str(m["detail"]).replace("|", "\\|")
+        out.append(
+            f"| {m['id']} | {m['label']} | {m['size']} | {m['seed']} | {m['phase']} | "
+            f"{m['state']} | {detail} |"
+        )
+    out.append("")
+    return out
+
+
+CSV_COLUMNS = (
+    "size",
+    "label",
+    "method",
+    "lr",
+    "n",
+    "seeds",
+    "test_mean",
+    "test_std",
+    "test_per_seed",
+    "dev_mean",
+    "gain_mean",
+    "gain_std",
+    "gain_per_seed",
+    "t_p",
+    "t_p_holm",
+    "wilcoxon_p",
+    "bootstrap_low",
+    "bootstrap_high",
+    "bootstrap_p",
+    "bootstrap_skipped",
+    "evidence",
+    "verdict",
+    "train_seconds",
+    "total_seconds",
+    "tokens_per_second",
+)
+
+
+def write_csv(report: dict, path: Path) -> None:
+    """One row per label × size; lists as ``seed:value`` joined by ``;``."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in report["rows"]:
+            b = r.get("bootstrap") or {}
+            writer.writerow(
+                {
+                    "size": r["size"],
+                    "label": r["label"],
+                    "method": r["method"],
+                    "lr": _lr_text(r["lr"]),
+                    "n": r["n"],
+                    "seeds": ";".join(str(s) for s in r["seeds"]),
+                    "test_mean": r["test_mean"],
+                    "test_std": r["test_std"],
+                    "test_per_seed": ";".join(f"{s}:{v}" for s, v in r["test"].items()),
+                    "dev_mean": r["dev_mean"],
+                    "gain_mean": r.get("gain_mean"),
+                    "gain_std": r.get("gain_std"),
+                    "gain_per_seed": ";".join(f"{s}:{v}" for s, v in (r.get("gain") or {}).items()),
+                    "t_p": r.get("t_p"),
+                    "t_p_holm": r.get("t_p_holm"),
+                    "wilcoxon_p": r.get("wilcoxon_p"),
+                    "bootstrap_low": b.get("low"),
+                    "bootstrap_high": b.get("high"),
+                    "bootstrap_p": b.get("p"),
+                    "bootstrap_skipped": r.get("bootstrap_skipped"),
+                    "evidence": r.get("evidence"),
+                    "verdict": r["verdict"],
+                    "train_seconds": r["timing"]["train_seconds"],
+                    "total_seconds": r["timing"]["total_seconds"],
+                    "tokens_per_second": r["timing"]["tokens_per_second"],
+                }
+            )
+
+
+def write_report(
+    grid_dir: str | Path, *, bootstrap: int = 1000, out: str | Path | None = None, seed: int = 0
+) -> Path:
+    """Write ``report.md``, ``report.csv``, ``report.json`` and ``plots/`` for a grid folder.
+
+    ``out`` defaults to the grid folder. Returns the path of ``report.md``. Works on a
+    half-finished grid (what is missing is listed in the report).
+    """
+    from segmix.experiment.plots import write_plots
+    from segmix.runs import write_json
+
+    grid_dir = Path(grid_dir)
+    out_dir = Path(out) if out is not None else grid_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(grid_dir, bootstrap=bootstrap, seed=seed)
+    plots = write_plots(report, out_dir / "plots")
+    report["plots"] = [str(p.relative_to(out_dir)) for p in plots]
+    write_json(out_dir / "report.json", report)
+    write_csv(report, out_dir / "report.csv")
+    path = out_dir / "report.md"
+    path.write_text(render_markdown(report, report["plots"]), encoding="utf-8")
+    logger.info("report written to %s", path)
+    return path

@@ -1,0 +1,764 @@
+"""Running a grid: claims, executors, retries, progress, and the learning rate chosen on dev.
+
+The runner is glue around pieces that already do the hard parts: :func:`segmix.run.train` runs
+one cell (and locks, checkpoints and resumes its folder), ``filelock`` claims a cell for one grid
+process, ``concurrent.futures`` or Ray run cells side by side. What it adds is the order of the
+work and its bookkeeping:
+
+1. Plan (:mod:`segmix.experiment.cells`); write ``grid.json`` and a copy of the spec.
+2. With several lr candidates, phase 1 trains every variant × size × candidate on the first
+   ``lr_seeds`` seeds; per (variant, size) the candidate with the best mean *dev* score wins
+   (ties: the smaller lr), recorded in ``lr_choice.json``. Test is never read for a choice.
+3. Phase 2 trains every seed at the chosen lr (the search seeds' cells are phase-1 cells reused).
+
+A cell is skipped when its run finished under the same identity, claimed (non-blocking) before
+it runs so two grids on one folder never run it twice, resumed from its checkpoint when an
+earlier attempt stopped, retried once when it fails (the traceback goes to its ``error.log``),
+and reported as failed after that while the grid goes on. Ctrl-C releases every claim and
+leaves each cell resumable; running the grid again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import statistics
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segmix.experiment.cells import (
+    CELL_JSON,
+    CLAIM,
+    ERROR_LOG,
+    Cell,
+    canonical_json,
+    plan_final,
+    plan_lr_search,
+    total_cells,
+)
+from segmix.experiment.spec import ExperimentSpec
+from segmix.runs import LOCK_NAME, is_finished, read_json, write_json
+
+logger = logging.getLogger(__name__)
+
+GRID_JSON = "grid.json"
+LR_CHOICE_JSON = "lr_choice.json"
+SPEC_COPY = "experiment.yaml"
+ATTEMPTS = 2  # a failing cell is retried once
+#: environment a Ray cluster's workers need from the driver (offline hub, quiet tokenizers)
+RAY_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "TOKENIZERS_PARALLELISM")
+
+
+# -- one cell, wherever it runs ---------------------------------------------------------------
+
+
+def run_cell(
+    config: dict[str, Any],
+    resume: bool,
+    threads: int | None = None,
+    callbacks: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """Train one cell and return a short summary (in this process, a pool worker or a Ray task).
+
+    Takes the config as a plain dict so that it pickles to any worker. ``threads`` caps torch's
+    threads, so that cells running side by side do not fight over the cores.
+    """
+    from segmix.config import TrainConfig
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    from segmix.run import train
+
+    metrics = train(TrainConfig(**config), resume=resume, overwrite=not resume, callbacks=callbacks)
+    return {"steps": metrics["steps"], "seconds": metrics["timing"]["total_seconds"]}
+
+
+def _init_pool_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+# -- executors: each submit returns a concurrent.futures.Future --------------------------------
+
+
+class SerialExecutor:
+    """Cells one after another in this process (``--executor local --workers 1``).
+
+    The only executor that takes Trainer ``callbacks`` (they need not pickle).
+    """
+
+    def __init__(self, callbacks: Sequence[Any] = ()) -> None:
+        self.capacity = 1
+        self.callbacks = tuple(callbacks)
+
+    def submit(self, config: dict[str, Any], resume: bool) -> Future:
+        future: Future = Future()
+        try:  # a KeyboardInterrupt is no failure of the cell: it stops the grid
+            future.set_result(run_cell(config, resume, callbacks=self.callbacks))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+    def close(self, *, cancel: bool = False) -> None:
+        pass
+
+
+class PoolExecutor:
+    """``--executor local --workers N``: a spawn-context process pool, ``cores // N`` torch
+    threads per worker (spawn, not fork: torch and tokenizers do not survive a fork)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self.threads = max(1, (cores or 1) // workers)
+        self.capacity = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_pool_worker,
+            initargs=(self.threads,),
+        )
+        logger.info("process pool: %d workers, %d torch threads each", workers, self.threads)
+
+    def submit(self, config: dict[str, Any], resume: bool) -> Future:
+        return self.pool.submit(run_cell, config, resume)
+
+    def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            # Ctrl-C: the workers' cells stop now; each stays resumable from its checkpoint
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+class RayExecutor:
+    """``--executor ray``: each cell a Ray task with ``cpus_per_cell`` CPUs.
+
+    Connects as Ray usually does: ``address`` (``--ray-address``), else ``RAY_ADDRESS``, else a
+    new local Ray; an already initialised Ray (a notebook, a test) is used as it is. As many
+    cells are in flight as the cluster has CPUs for, so another grid on the same folder can
+    still claim the rest. Cell folders must be on storage every node sees.
+    """
+
+    def __init__(self, address: str | None = None, cpus_per_cell: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("--executor ray needs Ray: pip install 'segmix[ray]'") from None
+        self.ray = ray
+        self.started = False
+        if not ray.is_initialized():
+            options: dict[str, Any] = {}
+            if address or os.environ.get("RAY_ADDRESS"):
+                env = {k: os.environ[k] for k in RAY_ENV if k in os.environ}
+                if env:
+                    options["runtime_env"] = {"env_vars": env}
+            ray.init(address=address, **options)
+            self.started = True
+        self.cpus = cpus_per_cell or 1
+        self.task = ray.remote(num_cpus=self.cpus, max_retries=0)(run_cell)
+        self.capacity = max(1, int(ray.cluster_resources().get("CPU", 1) // self.cpus))
+        self.refs: list[Any] = []
+        logger.info("ray: %d cells at a time, %d CPUs each", self.capacity, self.cpus)
+
+    def submit(self, config: dict[str, Any], resume: bool) -> Future:
+        ref = self.task.remote(config, resume, self.cpus)
+        self.refs.append(ref)
+        return ref.future()
+
+    def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            for ref in self.refs:
+                self.ray.cancel(ref, force=True)
+        if self.started:
+            self.ray.shutdown()
+
+
+def make_executor(
+    executor: str = "local",
+    *,
+    workers: int = 1,
+    ray_address: str | None = None,
+    cpus_per_cell: int | None = None,
+    callbacks: Sequence[Any] = (),
+):
+    """The executor named on the command line."""
+    if executor not in ("local", "ray"):
+        raise ValueError(f"--executor: {executor!r} is not allowed; choose local or ray")
+    if callbacks and (executor != "local" or workers > 1):
+        raise ValueError("Trainer callbacks run only with --executor local --workers 1")
+    if executor == "ray":
+        return RayExecutor(ray_address, cpus_per_cell)
+    if workers > 1:
+        return PoolExecutor(workers)
+    return SerialExecutor(callbacks)
+
+
+# -- the grid ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GridEvent:
+    """A progress report: the library logs ``message``; a command line prints it."""
+
+    kind: str  # plan reused finished retry failed busy waiting lr_choice interrupted done
+    message: str
+    done: int
+    total: int
+    cell: Cell | None = None
+    running: tuple[str, ...] = ()
+    eta_seconds: float | None = None
+
+
+@dataclass
+class GridResult:
+    """What a call of :func:`run_experiment` did."""
+
+    grid_dir: Path
+    total: int
+    trained: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    lr_choice: dict[str, Any] | None = None
+    complete: bool = False
+    report: Any = None
+
+
+def planned_cells(spec: ExperimentSpec, grid_dir: str | Path) -> list[Cell]:
+    """The cells known before anything trains: phase 1 with an lr search, else every cell."""
+    if spec.lr_search:
+        return plan_lr_search(spec, Path(grid_dir))
+    return plan_final(spec, Path(grid_dir), _single_lr(spec))
+
+
+def _single_lr(spec: ExperimentSpec) -> dict[tuple[str, int], float | None]:
+    return {(v.label, size): spec.lrs[0] for v in spec.variants for size in spec.sizes}
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    grid_dir: str | Path,
+    *,
+    executor: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    cpus_per_cell: int | None = None,
+    callbacks: Sequence[Any] = (),
+    on_event: Callable[[GridEvent], None] | None = None,
+    wait_for_claims: bool = True,
+    poll_seconds: float = 10.0,
+    report: bool = True,
+) -> GridResult:
+    """Run (or continue) the grid of ``spec`` in ``grid_dir``; see the module's docstring.
+
+    ``on_event`` receives every progress report. Cells claimed by another grid process are
+    skipped and come back at the end: with ``wait_for_claims`` the runner polls every
+    ``poll_seconds`` until each is finished (by the other process) or free (then it runs it);
+    without, it returns them in ``GridResult.busy``. ``report`` writes the report
+    (``segmix.experiment.report.write_report``) once the grid is complete, if that exists.
+    """
+    return _Grid(
+        spec,
+        Path(grid_dir),
+        executor_options={
+            "executor": executor,
+            "workers": workers,
+            "ray_address": ray_address,
+            "cpus_per_cell": cpus_per_cell,
+            "callbacks": callbacks,
+        },
+        on_event=on_event,
+        wait_for_claims=wait_for_claims,
+        poll_seconds=poll_seconds,
+        report=report,
+    ).run()
+
+
+@dataclass
+class _Job:
+    cell: Cell
+    attempt: int
+    resumed: bool
+    started: float
+
+
+class _Grid:
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        grid_dir: Path,
+        *,
+        executor_options: dict[str, Any],
+        on_event: Callable[[GridEvent], None] | None,
+        wait_for_claims: bool,
+        poll_seconds: float,
+        report: bool,
+    ) -> None:
+        self.spec = spec
+        self.grid_dir = grid_dir.resolve()
+        self.executor_options = executor_options
+        self.on_event = on_event
+        self.wait_for_claims = wait_for_claims
+        self.poll_seconds = poll_seconds
+        self.write_report = report
+        self.executor: Any = None
+        self.cells: dict[str, Cell] = {}  # every planned cell by id, in plan order
+        self.state: dict[str, dict[str, Any]] = {}
+        self.claims: dict[str, Any] = {}
+        self.in_flight: dict[Future, _Job] = {}
+        self.durations: list[float] = []
+        self.result = GridResult(self.grid_dir, total_cells(spec))
+        self.lr_choice: dict[str, Any] | None = None
+
+    # -- the two phases
+
+    def run(self) -> GridResult:
+        self.grid_dir.mkdir(parents=True, exist_ok=True)
+        self._copy_spec()
+        first = planned_cells(self.spec, self.grid_dir)
+        self._add(first)
+        self._emit(
+            "plan",
+            f"{self.spec.name}: {self.result.total} cells"
+            + (
+                f" ({len(first)} choose the lr on dev first, from {len(self.spec.lrs)} candidates)"
+                if self.spec.lr_search
+                else ""
+            )
+            + f" in {self.grid_dir}",
+        )
+        try:
+            self._run_cells(first)
+            if self.spec.lr_search and not self.result.busy:
+                chosen = self._choose_lr(first)
+                final = plan_final(self.spec, self.grid_dir, chosen)
+                self._add(final)
+                self._run_cells(final)
+            self.result.complete = not self.result.busy
+        except KeyboardInterrupt:
+            for state in self.state.values():
+                if state["status"] == "running":
+                    state["status"] = "interrupted"
+            self._emit("interrupted", "interrupted: run the same command again to resume")
+            self._close(cancel=True)
+            raise
+        finally:
+            self._close(cancel=False)
+            self._write_manifest()
+        self._emit(
+            "done",
+            f"{self.spec.name}: {self._done()}/{self.result.total} cells done "
+            f"({len(self.result.trained)} trained now, {len(self.result.reused)} reused, "
+            f"{len(self.result.failed)} failed"
+            + (f", {len(self.result.busy)} claimed by another process" if self.result.busy else "")
+            + f"); {self.grid_dir / GRID_JSON}",
+        )
+        if self.result.complete and self.write_report:
+            self.result.report = self._report()
+        return self.result
+
+    def _run_cells(self, cells: list[Cell]) -> None:
+        """Run every cell not yet finished; come back to the ones claimed elsewhere."""
+        queue = deque(c for c in cells if self.state[c.id]["status"] not in ("finished", "failed"))
+        reused = [c for c in queue if self._reusable(c)]
+        for cell in reused:
+            self._mark_reused(cell)
+        if reused:
+            self._emit("reused", f"{len(reused)} cells finished earlier: reused")
+        queue = deque(c for c in queue if self.state[c.id]["status"] == "pending")
+        self._write_manifest()
+        busy: list[Cell] = []
+        waiting_for = ""
+        while queue or self.in_flight or busy:
+            while queue and len(self.in_flight) < self._executor().capacity:
+                self._start(queue.popleft(), busy)
+            if self.in_flight:
+                done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(self.in_flight.pop(future), future)
+                continue
+            if busy:
+                names = ", ".join(c.name for c in busy)
+                if not self.wait_for_claims:
+                    self.result.busy.extend(c.id for c in busy)
+                    self._emit("busy", f"claimed by another grid process, left to it: {names}")
+                    return
+                if names != waiting_for:  # one line per change, not one per poll
+                    self._emit("waiting", f"waiting for another grid process to finish: {names}")
+                    waiting_for = names
+                time.sleep(self.poll_seconds)
+                queue.extend(busy)
+                busy.clear()
+
+    # -- one cell
+
+    def _start(self, cell: Cell, busy: list[Cell]) -> None:
+        from filelock import FileLock, Timeout
+
+        if self._reusable(cell):  # another grid process finished it meanwhile
+            self._mark_reused(cell)
+            return
+        cell.folder.mkdir(parents=True, exist_ok=True)
+        claim = FileLock(str(cell.folder / CLAIM), timeout=0, thread_local=False)
+        try:
+            claim.acquire()
+        except Timeout:
+            if self.state[cell.id]["status"] != "busy":  # said once, not at every poll
+                self.state[cell.id]["status"] = "busy"
+                self._emit("busy", f"{cell.name}: claimed by another grid process; later", cell)
+            busy.append(cell)
+            return
+        self.claims[cell.id] = claim
+        try:
+            problem = self._identity_problem(cell)
+            if problem:
+                self._fail(cell, problem)
+                return
+            if not (cell.folder / CELL_JSON).exists():
+                write_json(cell.folder / CELL_JSON, cell.record())
+            if self._reusable(cell):
+                self._mark_reused(cell)
+                return
+            self._submit(cell, attempt=1)
+        except BaseException:
+            self._release(cell)
+            raise
+
+    def _submit(self, cell: Cell, attempt: int, *, fresh: bool = False) -> None:
+        resume = (
+            not fresh and (cell.run_dir / "config.json").exists() and not is_finished(cell.run_dir)
+        )
+        if resume:
+            logger.info("%s: resuming from its last checkpoint", cell.name)
+        self.state[cell.id].update(status="running", attempts=attempt)
+        job = _Job(cell, attempt, resume, time.perf_counter())
+        future = self._executor().submit(cell.config.to_dict(), resume)
+        self.in_flight[future] = job
+
+    def _finish(self, job: _Job, future: Future) -> None:
+        cell = job.cell
+        err = future.exception()
+        if err is not None:
+            self._log_error(cell, job.attempt, err)
+            if job.attempt < ATTEMPTS:
+                self._emit(
+                    "retry",
+                    f"{cell.name}: attempt {job.attempt} failed ({_last_line(err)}); retrying "
+                    f"(traceback in {cell.folder / ERROR_LOG})",
+                    cell,
+                )
+                # a failed resume may be a broken checkpoint: the retry starts over
+                self._submit(cell, job.attempt + 1, fresh=job.resumed)
+                return
+            self._fail(cell, f"failed {job.attempt} times: {_last_line(err)}")
+            return
+        seconds = time.perf_counter() - job.started
+        self.durations.append(seconds)
+        self._record_scores(cell)
+        self.state[cell.id].update(status="finished", seconds=round(seconds, 1))
+        self.result.trained.append(cell.id)
+        self._release(cell)
+        state = self.state[cell.id]
+        self._emit(
+            "finished",
+            f"[{self._done()}/{self.result.total}] {cell.name}: dev {_pct(state.get('dev'))} "
+            f"test {_pct(state.get('test'))} ({seconds:.0f} s){self._running()}{self._eta()}",
+            cell,
+        )
+        self._write_manifest()
+
+    def _fail(self, cell: Cell, why: str) -> None:
+        self.state[cell.id].update(status="failed", error=why)
+        self.result.failed.append(cell.id)
+        self._release(cell)
+        self._emit(
+            "failed",
+            f"[{self._done()}/{self.result.total}] {cell.name}: FAILED, {why} "
+            f"({cell.folder.relative_to(self.grid_dir)}){self._running()}{self._eta()}",
+            cell,
+        )
+        self._write_manifest()
+
+    def _mark_reused(self, cell: Cell) -> None:
+        self._record_scores(cell)
+        self.state[cell.id]["status"] = "finished"
+        self.result.reused.append(cell.id)
+
+    def _reusable(self, cell: Cell) -> bool:
+        """Finished under this identity (a folder with another identity is never touched)."""
+        return (
+            is_finished(cell.run_dir)
+            and (cell.folder / CELL_JSON).exists()
+            and self._identity_problem(cell) is None
+        )
+
+    def _identity_problem(self, cell: Cell) -> str | None:
+        stored = cell.folder / CELL_JSON
+        if stored.exists():
+            try:
+                identity = read_json(stored).get("identity")
+            except (OSError, ValueError):
+                identity = None
+            if identity is None or canonical_json(identity) != canonical_json(cell.identity):
+                return f"{stored} records another cell; the folder is left untouched"
+            return None
+        if cell.run_dir.exists() and any(p.name != LOCK_NAME for p in cell.run_dir.iterdir()):
+            return f"{cell.run_dir} holds a run without {CELL_JSON}; the folder is left untouched"
+        return None
+
+    def _record_scores(self, cell: Cell) -> None:
+        """The headline dev and test scores, for progress lines and grid.json."""
+        try:
+            metrics = read_json(cell.run_dir / "metrics.json")
+        except (OSError, ValueError):
+            return
+        for split in ("dev", "test"):
+            scores = metrics.get(split) or {}
+            self.state[cell.id][split] = scores.get(self.spec.metric)
+
+    def _log_error(self, cell: Cell, attempt: int, err: BaseException) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        with open(cell.folder / ERROR_LOG, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {cell.name}, attempt {attempt}, {stamp}\n{text}\n")
+        logger.debug("%s: attempt %d failed:\n%s", cell.name, attempt, text)
+
+    def _release(self, cell: Cell) -> None:
+        claim = self.claims.pop(cell.id, None)
+        if claim is not None:
+            claim.release()
+
+    # -- learning rate on dev
+
+    def _choose_lr(self, search: list[Cell]) -> dict[tuple[str, int], float | None]:
+        """Per (variant, size): the candidate with the best mean dev score over the search
+        seeds (ties: the smaller lr). A candidate missing a seed (failed) cannot win.
+
+        ``lr_choice.json`` holds one entry per ``"label|size"`` (the chosen lr, each candidate's
+        dev mean and per-seed dev scores) and ``_about`` (metric, split, seeds, rule).
+        """
+        seeds = self.spec.seeds[: self.spec.lr_seeds]
+        by_key = {(c.variant.label, c.size, c.lr, c.seed): c for c in search}
+        chosen: dict[tuple[str, int], float | None] = {}
+        record: dict[str, Any] = {
+            "_about": {
+                "metric": self.spec.metric,
+                "split": "dev",
+                "seeds": seeds,
+                "rule": "best mean dev score over the seeds; ties go to the smaller lr; test is "
+                "never read",
+            }
+        }
+        for size in self.spec.sizes:
+            for variant in self.spec.variants:
+                candidates = []
+                for lr in self.spec.lrs:
+                    dev = {
+                        seed: self.state[by_key[(variant.label, size, lr, seed)].id].get("dev")
+                        for seed in seeds
+                    }
+                    complete = all(v is not None for v in dev.values())
+                    candidates.append(
+                        {
+                            "lr": lr,
+                            "dev_mean": statistics.mean(dev.values()) if complete else None,
+                            "dev": {str(s): v for s, v in dev.items()},
+                            "complete": complete,
+                        }
+                    )
+                ok = [c for c in candidates if c["complete"]]
+                best = max(ok, key=lambda c: (c["dev_mean"], -c["lr"])) if ok else None
+                chosen[(variant.label, size)] = best["lr"] if best else None
+                record[f"{variant.label}|{size}"] = {
+                    "label": variant.label,
+                    "method": variant.method,
+                    "options": variant.options,
+                    "size": size,
+                    "chosen": best["lr"] if best else None,
+                    "dev_means": {str(c["lr"]): c["dev_mean"] for c in candidates},
+                    "candidates": candidates,
+                }
+                others = ", ".join(
+                    f"{c['lr']:g}: {_pct(c['dev_mean'])}" for c in candidates if c is not best
+                )
+                self._emit(
+                    "lr_choice",
+                    f"lr for {variant.label} n={size}: "
+                    + (
+                        f"{best['lr']:g} (dev {_pct(best['dev_mean'])}; {others})"
+                        if best
+                        else "none (every candidate failed on some seed); its cells are left out"
+                    ),
+                )
+        self.lr_choice = record
+        write_json(self.grid_dir / LR_CHOICE_JSON, record)
+        self.result.lr_choice = record
+        return chosen
+
+    # -- bookkeeping
+
+    def _add(self, cells: list[Cell]) -> None:
+        """Plan cells; a phase-2 cell that is a phase-1 cell becomes phase 2 (same id)."""
+        for cell in cells:
+            if cell.id in self.cells:
+                self.cells[cell.id] = dataclasses.replace(
+                    self.cells[cell.id], phase=cell.phase, lr_search=cell.lr_search
+                )
+                continue
+            self.cells[cell.id] = cell
+            self.state[cell.id] = {"status": "pending"}
+        self._write_manifest()
+
+    def _executor(self):
+        if self.executor is None:  # started on first use: a reused grid starts no Ray
+            self.executor = make_executor(**self.executor_options)
+        return self.executor
+
+    def _close(self, *, cancel: bool) -> None:
+        for cell_id in list(self.claims):
+            self._release(self.cells[cell_id])
+        if self.executor is not None:
+            executor, self.executor = self.executor, None
+            executor.close(cancel=cancel)
+
+    def _done(self) -> int:
+        return sum(s["status"] in ("finished", "failed") for s in self.state.values())
+
+    def _running(self) -> str:
+        names = [job.cell.name for job in self.in_flight.values()]
+        return f" · running: {', '.join(names)}" if names else ""
+
+    def _eta_seconds(self) -> float | None:
+        """Cells left × the mean time of the cells trained so far ÷ cells at a time."""
+        if not self.durations:
+            return None
+        left = self.result.total - self._done()
+        capacity = self.executor.capacity if self.executor is not None else 1
+        return statistics.mean(self.durations) * left / capacity
+
+    def _eta(self) -> str:
+        seconds = self._eta_seconds()
+        return f" · ETA {_duration(seconds)}" if seconds else ""
+
+    def _emit(self, kind: str, message: str, cell: Cell | None = None) -> None:
+        level = logging.WARNING if kind in ("failed", "retry") else logging.INFO
+        logger.log(level, message)
+        if self.on_event is not None:
+            self.on_event(
+                GridEvent(
+                    kind=kind,
+                    message=message,
+                    done=self._done(),
+                    total=self.result.total,
+                    cell=cell,
+                    running=tuple(job.cell.name for job in self.in_flight.values()),
+                    eta_seconds=self._eta_seconds(),
+                )
+            )
+
+    def _copy_spec(self) -> None:
+        target = self.grid_dir / SPEC_COPY
+        header = (
+            f"# copied from {self.spec.path} when the grid ran; relative paths in it are "
+            "relative to that file's folder\n"
+        )
+        tmp = target.with_suffix(".yaml.tmp")
+        tmp.write_text(header + self.spec.text, encoding="utf-8")
+        os.replace(tmp, target)
+
+    def _write_manifest(self) -> None:
+        """grid.json: the spec's settings and every planned cell with its status."""
+        spec = self.spec
+        entries = []
+        order = sorted(self.cells.values(), key=lambda c: c.phase != 2)  # final cells first
+        for cell in order:
+            state = dict(self.state[cell.id])
+            if state["status"] in ("pending", "busy") and is_finished(cell.run_dir):
+                state["status"] = "finished"  # by another grid process on this folder
+            entries.append({**cell.entry(self.grid_dir), **state})
+        chosen = None
+        if self.lr_choice is not None:
+            chosen = {}
+            for key, row in self.lr_choice.items():
+                if not key.startswith("_"):
+                    chosen.setdefault(row["label"], {})[str(row["size"])] = row["chosen"]
+        counts: dict[str, int] = {}
+        for entry in entries:
+            counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+        from segmix import __version__
+
+        write_json(
+            self.grid_dir / GRID_JSON,
+            {
+                "name": spec.name,
+                "task": spec.task,
+                "spec": SPEC_COPY,
+                "spec_source": str(spec.path),
+                "metric": spec.metric,
+                "budget": spec.budget,
+                spec.budget: {str(size): n for size, n in spec.budgets.items()},
+                "sizes": spec.sizes,
+                "seeds": spec.seeds,
+                "methods": [
+                    {"label": v.label, "method": v.method, "options": v.options}
+                    for v in spec.variants
+                ],
+                "lr_candidates": spec.lrs,
+                "lr_seeds": spec.lr_seeds if spec.lr_search else None,
+                "lr_choice": chosen,
+                "segmix": __version__,
+                "total": self.result.total,
+                "counts": counts,
+                "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "cells": entries,
+            },
+        )
+
+    def _report(self) -> Any:
+        try:
+            from segmix.experiment import report as report_module
+        except ImportError as err:
+            logger.info("no report written: segmix.experiment.report is not importable (%s)", err)
+            return None
+        write_report = getattr(report_module, "write_report", None)
+        if write_report is None:
+            logger.info("no report written: segmix.experiment.report has no write_report")
+            return None
+        try:
+            return write_report(self.grid_dir)
+        except Exception:
+            logger.exception(
+                "the report failed (the grid itself is complete): run `segmix report %s`",
+                self.grid_dir,
+            )
+            return None
+
+
+def _last_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[-1] if text else ''}".rstrip(": ")
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

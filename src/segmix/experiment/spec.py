@@ -1,0 +1,510 @@
+"""The experiment spec: one YAML file that says which methods, sizes, seeds and budget to compare.
+
+Everything is checked before anything trains, because a grid runs for hours and a typo found
+after the first hundred cells wastes them. Every problem is one :class:`SpecError` whose message
+names the file, the line and the key (``conll.yaml:12: methods[3].window: …``): the YAML is
+*composed* first, so every key and list item keeps the line it was written on. Values are checked
+by constructing :class:`segmix.config.TrainConfig`, so a spec and ``segmix train`` refuse the same
+values with the same words.
+
+Example (relative paths are relative to the YAML file's folder)::
+
+    name: conll-small
+    task: ner
+    data: ../shared/data/conll2003
+    methods: [none, mmix, {name: lada, lada_mode: [intra, inter]}]
+    sizes: [50, 100, 200]
+    seeds: [1, 2, 3, 4, 5]
+    budget: steps
+    steps: {50: 200, 100: 300, 200: 400}
+    lr: [5.0e-5, 1.0e-4, 2.0e-4]
+    lr_seeds: 2
+    train: {batch_size: 16, eval_every: 40, dev_size: 1000}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segmix.config import PATH_FIELDS, ConfigError, TrainConfig, option_name
+
+#: the top-level keys of a spec
+SPEC_KEYS = (
+    "name",
+    "task",
+    "data",
+    "model",
+    "methods",
+    "sizes",
+    "seeds",
+    "budget",
+    "steps",
+    "epochs",
+    "lr",
+    "lr_seeds",
+    "train",
+)
+
+#: TrainConfig fields the grid sets per cell (or from a top-level key); ``train:`` may not
+GRID_FIELDS = {
+    "task": "task",
+    "data_dir": "data",
+    "model": "model",
+    "augment": "methods",
+    "train_size": "sizes",
+    "sample_seed": "seeds",
+    "seed": "seeds",
+    "lr": "lr",
+    "max_steps": "steps",
+    "epochs": "epochs",
+    "output_dir": "the grid's folder (--out)",
+    "progress": "the grid (cells run without bars)",
+}
+
+#: options that belong to a method although its augmenter does not take them: they shape the
+#: dataset of mixes (how many, drawn when), so a method may carry its own grid of them
+DATASET_OPTIONS = ("rate", "resample", "mix_from_epoch")
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_OPTION_PREFIX = re.compile(r"^(--[a-z][\w-]*|-k): ")
+
+
+class SpecError(ConfigError):
+    """An invalid experiment spec: one line naming the file, the line and the key."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the comparison: a method with fixed option values, and its label."""
+
+    label: str
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExperimentSpec:
+    """A validated spec; :meth:`config` gives the TrainConfig of any (variant, size, seed, lr)."""
+
+    path: Path
+    text: str
+    name: str
+    task: str
+    data_dir: str | None
+    model: str
+    variants: list[Variant]
+    sizes: list[int]
+    seeds: list[int]
+    budget: str
+    budgets: dict[int, int]  # optimizer steps (budget: steps) or epochs per size
+    lrs: list[float]
+    lr_seeds: int
+    train: dict[str, Any]
+    metric: str  # the key of the headline score in a run's metrics.json dev/test
+    train_examples: int  # examples a training subset can be drawn from
+
+    @property
+    def lr_search(self) -> bool:
+        """Whether the lr is chosen on dev (phase 1) before the full grid runs."""
+        return len(self.lrs) > 1
+
+    def config(
+        self, variant: Variant, size: int, seed: int, lr: float, output_dir: str | None = None
+    ) -> TrainConfig:
+        """The full configuration of one cell; sample seed = seed, so seeds are paired."""
+        budget = (
+            {"max_steps": self.budgets[size]}
+            if self.budget == "steps"
+            else {"epochs": self.budgets[size]}
+        )
+        return TrainConfig(
+            **{
+                **self.train,
+                "task": self.task,
+                "data_dir": self.data_dir,
+                "model": self.model,
+                "augment": variant.method,
+                **variant.options,
+                "train_size": size,
+                "sample_seed": seed,
+                "seed": seed,
+                "lr": lr,
+                **budget,
+                "save_model": self.train.get("save_model", False),
+                "progress": False,
+                "output_dir": output_dir,
+            }
+        )
+
+
+class _Located:
+    """Line numbers of every key and list item of a composed YAML document."""
+
+    def __init__(self, path: Path, node: Any) -> None:
+        self.path = path
+        self.lines: dict[tuple, int] = {}
+        self.items: set[tuple] = set()  # the paths that are list items (shown as [i])
+        self._walk(node, ())
+
+    def _walk(self, node: Any, where: tuple) -> None:
+        import yaml
+
+        if isinstance(node, yaml.MappingNode):
+            seen: set = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":int"):
+                    key = int(key)
+                if key in seen:
+                    self.lines[(*where, key)] = key_node.start_mark.line + 1
+                    raise self.error((*where, key), "duplicate key")
+                seen.add(key)
+                self.lines[(*where, key)] = key_node.start_mark.line + 1
+                self._walk(value_node, (*where, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.lines[(*where, i)] = item.start_mark.line + 1
+                self.items.add((*where, i))
+                self._walk(item, (*where, i))
+
+    def line(self, where: tuple) -> int:
+        """The line of ``where``, else of the nearest enclosing key that has one."""
+        while where and where not in self.lines:
+            where = where[:-1]
+        return self.lines.get(where, 1)
+
+    def error(self, where: tuple, message: str) -> SpecError:
+        key = ""
+        for depth, part in enumerate(where):  # methods[2].lada_mode, steps.50
+            if not key:
+                key = str(part)
+            elif where[: depth + 1] in self.items:
+                key += f"[{part}]"
+            else:
+                key += f".{part}"
+        return SpecError(f"{self.path}:{self.line(where)}: {key or 'spec'}: {message}")
+
+    def config_error(self, where: tuple, err: Exception) -> SpecError:
+        """A TrainConfig (or file) error at ``where``, its leading ``--option:`` dropped when it
+        only repeats the key."""
+        return self.error(where, _OPTION_PREFIX.sub("", str(err), count=1))
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and check a spec; raise :class:`SpecError` on the first problem."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read the spec ({err.strerror or err})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        values = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = err.problem or err.context or "invalid YAML"
+        raise SpecError(f"{path}:{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: YAML syntax error: {err}") from None
+    finally:
+        loader.dispose()
+    at = _Located(path, node)
+    if not isinstance(values, dict):
+        raise at.error((), "expected a mapping of keys (name, task, methods, sizes, …)")
+    return _check(path, text, values, at)
+
+
+def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
+    base = path.resolve().parent
+    for key in values:
+        if key not in SPEC_KEYS:
+            raise at.error((key,), f"unknown key; the keys are {', '.join(SPEC_KEYS)}")
+
+    name = values.get("name", path.stem)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise at.error(("name",), f"{name!r} is not a usable name (letters, digits, '.', '_', '-')")
+    task = values.get("task", "ner")
+    try:
+        TrainConfig(task=task)
+    except ConfigError as err:
+        raise at.config_error(("task",), err) from None
+
+    model = values.get("model", "default")
+    if not isinstance(model, str) or not model:
+        raise at.error(("model",), f"{model!r} is not an encoder name or path")
+    if (base / model).exists():  # a local encoder, written relative to the spec
+        model = str((base / model).resolve())
+
+    train = _check_train(values.get("train") or {}, task, base, at)
+    data_dir = _check_data(values, task, base, at)
+    train_path, available, carved = _count_training(task, data_dir, train, at)
+
+    variants, items = _check_methods(values.get("methods"), task, at)
+    sizes = _int_list(values, "sizes", at, positive=True)
+    for i, size in enumerate(sizes):
+        if size > available:
+            left = " outside the carved dev split" if carved else ""
+            raise at.error(
+                ("sizes", i) if isinstance(values["sizes"], list) else ("sizes",),
+                f"{size} is more than the {available} training examples{left} in {train_path}",
+            )
+    seeds = _int_list(values, "seeds", at, positive=False)
+    budget, budgets = _check_budget(values, sizes, at)
+    lrs = _check_lrs(values, at)
+    lr_seeds = values.get("lr_seeds", min(2, len(seeds)))
+    if isinstance(lr_seeds, bool) or not isinstance(lr_seeds, int) or lr_seeds < 1:
+        raise at.error(("lr_seeds",), f"{lr_seeds!r} is not allowed; it must be a whole number ≥ 1")
+    if lr_seeds > len(seeds):
+        raise at.error(("lr_seeds",), f"{lr_seeds} is more than the {len(seeds)} seeds of the grid")
+
+    from segmix.tasks import get_task
+
+    spec = ExperimentSpec(
+        path=path.resolve(),
+        text=text,
+        name=name,
+        task=task,
+        data_dir=data_dir,
+        model=model,
+        variants=variants,
+        sizes=sizes,
+        seeds=seeds,
+        budget=budget,
+        budgets=budgets,
+        lrs=lrs,
+        lr_seeds=lr_seeds,
+        train=train,
+        metric=get_task(task).metric,
+        train_examples=available,
+    )
+    # every planned cell must make a valid TrainConfig (combinations the checks above miss)
+    for variant, item in zip(variants, items, strict=True):
+        for size, seed, lr in itertools.product(sizes, seeds, lrs):
+            try:
+                spec.config(variant, size, seed, lr)
+            except ConfigError as err:
+                raise at.config_error(("methods", item), err) from None
+    return spec
+
+
+def _check_train(train: Any, task: str, base: Path, at: _Located) -> dict[str, Any]:
+    """The TrainConfig fields every cell shares, each checked on its own line."""
+    if not isinstance(train, dict):
+        raise at.error(("train",), "expected a mapping of TrainConfig fields (batch_size: 16, …)")
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    out: dict[str, Any] = {}
+    for key, value in train.items():
+        if key in GRID_FIELDS:
+            raise at.error(("train", key), f"set by the grid; use {GRID_FIELDS[key]}")
+        if key not in names:
+            raise at.error(("train", key), "unknown option; the keys are TrainConfig's field names")
+        if key in PATH_FIELDS and isinstance(value, str) and value:
+            value = str((base / value).resolve())
+        try:
+            TrainConfig(task=task, **{key: value})
+        except ConfigError as err:
+            raise at.config_error(("train", key), err) from None
+        if key in PATH_FIELDS and value and not Path(value).is_file():
+            raise at.error(("train", key), f"no such file: {value}")
+        out[key] = value
+    return out
+
+
+def _check_data(values: dict, task: str, base: Path, at: _Located) -> str | None:
+    data = values.get("data")
+    if data is None:
+        if (values.get("train") or {}).get("train_file"):
+            return None  # the user's own files, named under train:
+        data = TrainConfig(task=task).data_root  # the task's default data, from here
+        where = Path(data).resolve()
+    else:
+        if not isinstance(data, str) or not data:
+            raise at.error(("data",), f"{data!r} is not a folder")
+        where = (base / data).resolve()
+    if not where.is_dir():
+        raise at.error(("data",), f"no such folder: {where}")
+    return str(where)
+
+
+def _count_training(
+    task: str, data_dir: str | None, train: dict, at: _Located
+) -> tuple[Path, int, bool]:
+    """(training file, examples a subset can be drawn from, whether dev is carved from it)."""
+    from segmix.run import carve_dev
+    from segmix.tasks import get_task
+
+    config = TrainConfig(task=task, data_dir=data_dir, **train)
+    try:
+        train_path, dev_path, _ = config.resolved_files()
+    except FileNotFoundError as err:
+        given = [k for k in PATH_FIELDS if k in train and option_name(k) in str(err)]
+        where = ("train", given[0]) if given else ("data",)
+        raise at.config_error(where, err) from None
+    try:
+        examples = get_task(task).read(train_path, scheme=config.scheme)
+    except (ValueError, OSError) as err:
+        raise at.error(("data",) if data_dir else ("train", "train_file"), str(err)) from None
+    if dev_path is not None:
+        return train_path, len(examples), False
+    pool, _ = carve_dev(list(range(len(examples))), config.dev_fraction, 1)
+    return train_path, len(pool), True
+
+
+def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant], list[int]]:
+    """Every method item expanded into its variants (the product of its options' lists), and
+    the index of the item each variant came from."""
+    if methods is None:
+        raise at.error(("methods",), "required: a list of --augment names (none, mmix, …)")
+    if not isinstance(methods, list) or not methods:
+        raise at.error(("methods",), "expected a non-empty list of methods")
+    variants: list[Variant] = []
+    labels: dict[str, int] = {}
+    for i, item in enumerate(methods):
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise at.error(
+                ("methods", i), "expected a method name or a mapping with name: and options"
+            )
+        method = item["name"]
+        try:
+            config = TrainConfig(task=task, augment=method)
+        except ConfigError as err:
+            where = ("methods", i, "name") if len(item) > 1 else ("methods", i)
+            raise at.config_error(where, err) from None
+        accepted = set(config.augmenter_options()) - {"model"}
+        if method != "none":
+            accepted |= set(DATASET_OPTIONS)
+        label = item.get("label")
+        grid: dict[str, list] = {}
+        for key, value in item.items():
+            if key in ("name", "label"):
+                continue
+            if key not in {f.name for f in dataclasses.fields(TrainConfig)}:
+                raise at.error(("methods", i, key), "unknown option")
+            if key not in accepted:
+                uses = ", ".join(sorted(accepted)) or "no options"
+                raise at.error(
+                    ("methods", i, key), f"{method} does not use this option (it takes {uses})"
+                )
+            choices = value if isinstance(value, list) else [value]
+            if not choices:
+                raise at.error(("methods", i, key), "an empty list of values")
+            for j, choice in enumerate(choices):
+                try:
+                    TrainConfig(task=task, augment=method, **{key: choice})
+                except ConfigError as err:
+                    where = (
+                        ("methods", i, key, j) if isinstance(value, list) else ("methods", i, key)
+                    )
+                    raise at.config_error(where, err) from None
+            grid[key] = choices
+        combos = [
+            dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
+        ]
+        if label is not None and (not isinstance(label, str) or not label or len(combos) > 1):
+            raise at.error(
+                ("methods", i, "label"),
+                "a label names one variant: give it only where every option has one value",
+            )
+        for options in combos:
+            name = label or _label(method, options)
+            if name in labels:
+                raise at.error(
+                    ("methods", i),
+                    f"the variant {name!r} is already in the grid (methods[{labels[name]}])",
+                )
+            labels[name] = i
+            variants.append(Variant(name, method, options))
+    return variants, [labels[v.label] for v in variants]
+
+
+def _label(method: str, options: dict[str, Any]) -> str:
+    """``lada[lada_mode=intra]``: the method and the options that make this variant."""
+    if not options:
+        return method
+    return f"{method}[{','.join(f'{k}={_show(v)}' for k, v in options.items())}]"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()  # as YAML writes it
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _int_list(values: dict, key: str, at: _Located, *, positive: bool) -> list[int]:
+    raw = values.get(key)
+    if raw is None:
+        raise at.error((key,), "required: a list of whole numbers")
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise at.error((key,), "expected a non-empty list of whole numbers")
+    for i, value in enumerate(items):
+        where = (key, i) if isinstance(raw, list) else (key,)
+        if isinstance(value, bool) or not isinstance(value, int) or (positive and value < 1):
+            need = "a whole number ≥ 1" if positive else "a whole number"
+            raise at.error(where, f"{value!r} is not allowed; it must be {need}")
+        if value in items[:i]:
+            raise at.error(where, f"{value} is listed twice")
+    return list(items)
+
+
+def _check_budget(values: dict, sizes: list[int], at: _Located) -> tuple[str, dict[int, int]]:
+    """``budget: steps`` (default; equal optimizer steps per size) or ``budget: epochs``."""
+    budget = values.get("budget", "steps")
+    if budget not in ("steps", "epochs"):
+        raise at.error(("budget",), f"{budget!r} is not allowed; choose steps or epochs")
+    other = "epochs" if budget == "steps" else "steps"
+    if other in values:
+        raise at.error((other,), f"not used with budget: {budget}; give {budget}: instead")
+    raw = values.get(budget)
+    if raw is None:
+        raise at.error((budget,), f"required with budget: {budget} (one number, or one per size)")
+    field_name = "max_steps" if budget == "steps" else "epochs"
+    if isinstance(raw, dict):
+        for size in raw:
+            if size not in sizes:
+                raise at.error((budget, size), f"{size} is not one of the sizes {sizes}")
+        missing = [s for s in sizes if s not in raw]
+        if missing:
+            raise at.error((budget,), f"no {budget} for size {', '.join(map(str, missing))}")
+        per_size = {s: raw[s] for s in sizes}
+    else:
+        per_size = dict.fromkeys(sizes, raw)
+    for size, value in per_size.items():
+        where = (budget, size) if isinstance(raw, dict) else (budget,)
+        try:
+            TrainConfig(**{field_name: value})
+        except ConfigError as err:
+            raise at.config_error(where, err) from None
+    return budget, per_size
+
+
+def _check_lrs(values: dict, at: _Located) -> list[float]:
+    raw = values.get("lr", TrainConfig.__dataclass_fields__["lr"].default)
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise at.error(("lr",), "expected one learning rate or a list of candidates")
+    out = []
+    for i, value in enumerate(items):
+        where = ("lr", i) if isinstance(raw, list) else ("lr",)
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        try:
+            out.append(TrainConfig(lr=value).lr)
+        except ConfigError as err:
+            raise at.config_error(where, err) from None
+        if out[-1] in out[:-1]:
+            raise at.error(where, f"{value} is listed twice")
+    return sorted(out)

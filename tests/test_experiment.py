@@ -1,0 +1,414 @@
+"""``segmix experiment``: the spec is checked line by line before anything trains, a cell's id is
+what it computes, and tiny real grids (20 sentences, 4-6 steps) run, resume, retry, share a
+folder, choose the lr on dev and run on Ray."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from segmix.cli import app
+from segmix.config import TrainConfig
+from segmix.experiment import SpecError, cell_id, cell_identity, load_spec, run_experiment
+from segmix.experiment.runner import planned_cells
+
+from .conftest import CONLL
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models on shared, busy cores: one torch thread is several times faster than two
+    fighting over them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def write_spec(folder: Path, text: str, name: str = "spec.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def tiny_spec(folder: Path, tiny_data: dict, body: str, name: str = "tiny") -> Path:
+    """A spec on 20-sentence subsets of real CoNLL-2003, an 80-sentence dev (30 sampled) and
+    test, and the bundled encoder; ``body`` adds methods, seeds, steps and lr."""
+    head = f"""
+        name: {name}
+        task: ner
+        sizes: [20]
+        train: {{train_file: {tiny_data["train"]}, dev_file: {tiny_data["dev"]},
+                test_file: {tiny_data["test"]}, batch_size: 8, eval_every: 2, dev_size: 30}}
+    """
+    return write_spec(folder, textwrap.dedent(head) + textwrap.dedent(body))
+
+
+def events_of(kinds: list):
+    return lambda event: kinds.append(event)
+
+
+# -- the spec: every problem is one line with file, line and key (nothing trains) -------------
+
+GOOD = f"""
+name: check
+data: {CONLL}
+methods:
+  - none
+  - mmix
+sizes: [20, 50]
+seeds: [1, 2]
+steps: 4
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (GOOD + "sizez: [20]\n", 9, "sizez: unknown key; the keys are name, task"),
+        (
+            GOOD.replace("  - mmix", "  - mmixx"),
+            5,
+            "methods[1]: unknown augmentation 'mmixx' for --task ner",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, windw: 3}"),
+            5,
+            "methods[1].windw: unknown option",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, window: 3}"),
+            5,
+            "methods[1].window: mmix does not use this option",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - name: lada\n    lada_mode: [intra, sideways]"),
+            6,
+            "methods[1].lada_mode[1]: 'sideways' is not allowed; choose intra or inter",
+        ),
+        (
+            GOOD.replace("[20, 50]", "[20,\n   20000]"),
+            7,
+            "sizes[1]: 20000 is more than the 14041 training examples in",
+        ),
+        (GOOD.replace(str(CONLL), "./nowhere"), 2, "data: no such folder:"),
+        (
+            GOOD + "train: {test_file: missing.txt}\n",
+            9,
+            "train.test_file: no such file:",
+        ),
+        (GOOD + "train: {rate: -1}\n", 9, "train.rate: -1.0 is not allowed; it must be ≥ 0"),
+        (GOOD + "train: {lr: 0.001}\n", 9, "train.lr: set by the grid; use lr"),
+        (GOOD.replace("steps: 4", "steps: {20: 4}"), 8, "steps: no steps for size 50"),
+        (GOOD + "lr: [1.0e-4, -1]\n", 9, "lr[1]: -1.0 is not allowed; it must be > 0"),
+        (GOOD.replace("  - mmix", "  - [mmix"), 6, "YAML syntax error"),
+        (GOOD.replace("seeds: [1, 2]", "seeds: [1, 2]\nseeds: [3]"), 8, "seeds: duplicate key"),
+    ],
+)
+def test_a_bad_spec_is_one_line_naming_file_line_and_key(tmp_path, text, line, fragment):
+    path = write_spec(tmp_path, text)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert fragment in message, message
+    assert "\n" not in message
+
+
+def test_a_good_spec_expands_option_grids_and_resolves_paths(tmp_path):
+    data = Path(CONLL)
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "data").symlink_to(data)  # a relative path, read from the spec's folder
+    path = write_spec(
+        spec_dir,
+        """
+        name: check
+        data: data
+        methods: [none, {name: tmix, rate: [0.1, 0.5]}, {name: lada, lada_mode: intra}]
+        sizes: [20]
+        seeds: [1, 2, 3]
+        budget: epochs
+        epochs: 2
+        lr: [1e-4, 5.0e-5]
+        """,
+    )
+    spec = load_spec(path)
+    assert [v.label for v in spec.variants] == [
+        "none",
+        "tmix[rate=0.1]",
+        "tmix[rate=0.5]",
+        "lada[lada_mode=intra]",
+    ]
+    assert spec.lrs == [5e-5, 1e-4] and spec.lr_seeds == 2 and spec.lr_search
+    config = spec.config(spec.variants[2], 20, 3, 1e-4)
+    assert (config.augment, config.rate, config.epochs, config.max_steps) == ("tmix", 0.5, 2, None)
+    assert (config.sample_seed, config.seed, config.save_model) == (3, 3, False)
+    assert Path(config.data_dir) == (spec_dir / "data").resolve()
+    # phase 1: 4 variants × 2 lr × 2 search seeds; then seed 3 at the chosen lr
+    assert len(planned_cells(spec, tmp_path / "grid")) == 16
+
+
+def test_the_cli_prints_a_spec_error_as_one_line(tmp_path):
+    path = write_spec(tmp_path, GOOD.replace("  - mmix", "  - mmixx"))
+    result = CliRunner().invoke(app, ["experiment", str(path), "--dry-run"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}:5: methods[1]:"), result.output
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_lists_the_cells_and_trains_nothing(tmp_path, tiny_data):
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    result = CliRunner().invoke(app, ["experiment", str(path), "--dry-run", "--out", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert "4 cells in all" in result.output
+    for cell in planned_cells(load_spec(path), grid):
+        assert cell.id in result.output
+    assert not grid.exists()
+
+
+# -- cell identity ----------------------------------------------------------------------------
+
+
+def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
+    from segmix.experiment.cells import NOT_SHAPING
+    from segmix.run import _NOT_SHAPING
+
+    assert NOT_SHAPING == _NOT_SHAPING  # the grid and --resume agree on what shapes a run
+    files = {}
+    for split in ("train", "dev", "test"):
+        lines = Path(tiny_data["dev" if split == "train" else split]).read_text()
+        files[split] = tmp_path / "data" / f"{split}.txt"
+        files[split].parent.mkdir(exist_ok=True)
+        files[split].write_text(lines)
+
+    def ident(**kw) -> str:
+        base = dict(
+            train_file=str(files["train"]),
+            dev_file=str(files["dev"]),
+            test_file=str(files["test"]),
+            train_size=20,
+            max_steps=4,
+            output_dir=str(tmp_path / "a"),
+        )
+        return cell_id(cell_identity(TrainConfig(**{**base, **kw})))
+
+    first = ident()
+    assert len(first) == 12 and int(first, 16) >= 0
+    assert ident(output_dir=str(tmp_path / "b"), progress=False) == first
+    assert ident(eval_batch_size=8) == first
+    for change in (
+        {"augment": "mmix"},
+        {"rate": 0.5},
+        {"alpha": 2.0},
+        {"seed": 2},
+        {"sample_seed": 2},
+        {"lr": 3e-4},
+        {"max_steps": 5},
+        {"train_size": 21},
+        {"dev_size": 10},
+        {"model": "another"},
+    ):
+        assert ident(**change) != first, change
+    # the data's content counts, not its path
+    moved = tmp_path / "moved" / "test.txt"
+    moved.parent.mkdir()
+    moved.write_text(files["test"].read_text())
+    assert ident(test_file=str(moved)) == first
+    with files["test"].open("a") as fh:
+        fh.write("\nEU B-ORG\n")
+    assert ident() != first
+
+
+# -- tiny real grids ----------------------------------------------------------------------------
+
+
+def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    events: list = []
+    result = run_experiment(load_spec(path), grid, on_event=events_of(events), report=False)
+    assert result.complete and len(result.trained) == 4 and not result.failed
+    finished = [e for e in events if e.kind == "finished"]
+    assert [e.done for e in finished] == [1, 2, 3, 4] and {e.total for e in finished} == {4}
+    assert "[4/4] mmix n=20 seed 2 lr 0.0001: dev" in finished[-1].message
+    assert finished[0].eta_seconds > 0
+
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert (manifest["name"], manifest["task"], manifest["metric"]) == ("tiny", "ner", "f1")
+    assert manifest["steps"] == {"20": 4} and manifest["lr_candidates"] == [1e-4]
+    cells = manifest["cells"]
+    assert [(c["label"], c["seed"]) for c in cells] == [
+        ("none", 1),
+        ("mmix", 1),
+        ("none", 2),
+        ("mmix", 2),
+    ]
+    for c in cells:
+        assert c["status"] == "finished" and c["phase"] == 2 and c["size"] == 20
+        assert c["dir"] == f"cells/{c['id']}/run"
+        run = grid / c["dir"]
+        assert (run / "finished.json").exists() and not (run / "model").exists()
+        stored = json.loads((grid / "cells" / c["id"] / "cell.json").read_text())
+        assert stored["id"] == c["id"] == cell_id(stored["identity"])
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert c["dev"] == metrics["dev"]["f1"] and c["test"] == metrics["test"]["f1"]
+        assert metrics["steps"] == 4
+    assert "methods: [none, mmix]" in (grid / "experiment.yaml").read_text()
+
+    stamps = {p: p.stat().st_mtime_ns for p in grid.glob("cells/*/run/metrics.json")}
+    again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
+    assert again.exit_code == 0, again.output
+    assert "4 cells finished earlier: reused" in again.output
+    assert "4/4 cells done (0 trained now, 4 reused, 0 failed)" in again.output
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+    # a folder whose stored identity is another cell's is reported, never reused or overwritten
+    stored = grid / "cells" / cells[0]["id"] / "cell.json"
+    record = json.loads(stored.read_text())
+    record["identity"]["config"]["seed"] = 99
+    stored.write_text(json.dumps(record))
+    result = run_experiment(load_spec(path), grid, report=False)
+    assert result.failed == [cells[0]["id"]] and not result.trained and len(result.reused) == 3
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert json.loads(stored.read_text()) == record
+    status = {c["id"]: c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]}
+    assert status[cells[0]["id"]] == "failed"
+
+
+def test_an_interrupted_cell_resumes_from_its_checkpoint(tmp_path, tiny_data):
+    from transformers import TrainerCallback
+
+    class CtrlC(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:  # after the checkpoint of step 2
+                raise KeyboardInterrupt
+
+    class Steps(TrainerCallback):
+        count = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            Steps.count += 1
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1]\nsteps: 6\n")
+    grid = tmp_path / "grid"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load_spec(path), grid, callbacks=[CtrlC()], report=False)
+    (cell,) = json.loads((grid / "grid.json").read_text())["cells"]
+    run = grid / cell["dir"]
+    assert cell["status"] == "interrupted"
+    assert (run / "config.json").exists() and not (run / "finished.json").exists()
+    assert (run / "checkpoints" / "checkpoint-2").is_dir()
+    # the claim went with the interruption: the next run takes the cell and resumes it
+    result = run_experiment(load_spec(path), grid, callbacks=[Steps()], report=False)
+    assert result.trained == [cell["id"]]
+    assert Steps.count == 4  # steps 3-6 only
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 6
+
+
+def test_a_failing_cell_is_retried_once_reported_and_the_grid_goes_on(tmp_path, tiny_data):
+    # SeqMix windows start on an entity and must fit the sentence: 200 words fit none of them
+    path = tiny_spec(
+        tmp_path, tiny_data, "methods: [{name: seqmix, window: 200}, none]\nseeds: [1]\nsteps: 4\n"
+    )
+    grid = tmp_path / "grid"
+    result = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
+    assert result.exit_code == 1, result.output
+    assert "attempt 1 failed (ValueError: --augment: seqmix has nothing to change" in result.output
+    assert "seqmix[window=200] n=20 seed 1 lr 0.0001: FAILED, failed 2 times" in result.output
+    cells = {c["label"]: c for c in json.loads((grid / "grid.json").read_text())["cells"]}
+    failed = cells["seqmix[window=200]"]
+    assert failed["status"] == "failed" and failed["attempts"] == 2
+    assert "nothing to change" in failed["error"]
+    log = (grid / "cells" / failed["id"] / "error.log").read_text()
+    assert log.count("Traceback") == 2 and "attempt 2" in log
+    assert cells["none"]["status"] == "finished"
+
+
+def test_a_claimed_cell_is_left_to_its_holder_then_run_when_free(tmp_path, tiny_data):
+    from filelock import FileLock
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    spec = load_spec(path)
+    first, second = planned_cells(spec, grid)
+    locks = []
+    for cell in (first, second):  # another grid process holds both
+        cell.folder.mkdir(parents=True)
+        locks.append(FileLock(str(cell.folder / "claim.lock"), timeout=0, thread_local=False))
+        locks[-1].acquire()
+    result = run_experiment(spec, grid, wait_for_claims=False, report=False)
+    assert sorted(result.busy) == sorted([first.id, second.id]) and not result.trained
+    assert not first.run_dir.exists() and not result.complete
+    locks[1].release()
+
+    events: list = []
+
+    def release_when_waiting(event) -> None:
+        events.append(event)
+        if event.kind == "waiting":
+            locks[0].release()  # the other process stops holding it
+
+    result = run_experiment(
+        spec, grid, on_event=release_when_waiting, poll_seconds=0.1, report=False
+    )
+    order = [(e.kind, e.cell.id if e.cell else None) for e in events]
+    assert order.index(("busy", first.id)) < order.index(("finished", second.id))
+    assert order.index(("finished", second.id)) < order.index(("waiting", None))
+    assert order.index(("waiting", None)) < order.index(("finished", first.id))
+    assert result.complete and result.trained == [second.id, first.id]
+
+
+def test_the_lr_is_chosen_on_dev_from_the_first_seeds(tmp_path, tiny_data):
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 6\nlr: [1.0e-6, 1.0e-3]\n",
+    )
+    grid = tmp_path / "grid"
+    result = run_experiment(load_spec(path), grid, report=False)
+    assert result.complete and len(result.trained) == 3  # 2 candidates on seed 1, then seed 2
+
+    cells = json.loads((grid / "grid.json").read_text())["cells"]
+    dev = {}
+    for c in cells:
+        if c["seed"] == 1:
+            dev[c["lr"]] = json.loads((grid / c["dir"] / "metrics.json").read_text())["dev"]["f1"]
+    best = max(dev, key=lambda lr: (dev[lr], -lr))  # ties go to the smaller lr
+    choice = json.loads((grid / "lr_choice.json").read_text())
+    assert sorted(choice) == ["_about", "mmix|20"]
+    assert choice["_about"]["split"] == "dev" and choice["_about"]["seeds"] == [1]
+    row = choice["mmix|20"]
+    assert (row["label"], row["size"], row["chosen"]) == ("mmix", 20, best)
+    assert row["dev_means"] == {str(lr): value for lr, value in dev.items()}
+    assert {c["lr"]: c["dev"] for c in row["candidates"]} == {
+        lr: {"1": value} for lr, value in dev.items()
+    }
+    final = [c for c in cells if c["phase"] == 2]
+    assert sorted(c["seed"] for c in final) == [1, 2] and {c["lr"] for c in final} == {best}
+    (search_only,) = [c for c in cells if c["phase"] == 1]
+    assert search_only["lr"] != best and search_only["status"] == "finished"
+    assert json.loads((grid / "grid.json").read_text())["lr_choice"] == {"mmix": {"20": best}}
+
+
+def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):
+    ray = pytest.importorskip("ray")
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        result = run_experiment(load_spec(path), grid, executor="ray", report=False)
+    finally:
+        ray.shutdown()
+    assert result.complete and len(result.trained) == 2 and not result.failed
+    for c in json.loads((grid / "grid.json").read_text())["cells"]:
+        assert (grid / c["dir"] / "finished.json").exists()
