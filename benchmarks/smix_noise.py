@@ -33,6 +33,7 @@ def measure(n: int) -> dict:
     import numpy as np
 
     import segmix
+
     try:
         from segmix.augment.segments import SynonymMix
     except ImportError:  # trees before the augment subpackage
