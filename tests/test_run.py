@@ -221,3 +221,21 @@ def test_an_augmentation_with_nothing_to_mix_is_refused_before_training(tmp_path
     config = TrainConfig(train_file=str(train_file), augment="mmix", output_dir=str(tmp_path / "r"))
     with pytest.raises(ValueError, match="--augment: mmix has nothing to change"):
         prepare(config)
+
+
+def test_resume_takes_a_field_the_stored_config_lacks_as_its_default(tmp_path):
+    """A run started before a field existed (here LADA's options) resumes; a real change does
+    not."""
+    import dataclasses
+
+    from segmix.run import prepare_run_folder
+
+    config = TrainConfig(augment="mr", output_dir=str(tmp_path / "r"))
+    stored = dataclasses.asdict(config)
+    del stored["lada_mode"], stored["mix_layer"]
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps(stored))
+    prepare_run_folder(out, config, resume=True, overwrite=False)  # no error
+    with pytest.raises(RunFolderError, match=r"is a different run \(lr 0.0001 → 0.0002\)"):
+        prepare_run_folder(out, dataclasses.replace(config, lr=2e-4), resume=True, overwrite=False)

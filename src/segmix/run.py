@@ -182,7 +182,14 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
             raise RunFolderError(f"--resume: {out} has no config.json; it is not a segmix run")
         if is_finished(out):
             raise RunFolderError(f"--resume: the run in {out} has finished; nothing to resume")
-        before, now = _shaping(read_json(previous)), _shaping(dataclasses.asdict(config))
+        # a field the stored config lacks was added later; its default keeps the old behaviour
+        defaults = {
+            f.name: f.default
+            for f in dataclasses.fields(TrainConfig)
+            if f.default is not dataclasses.MISSING
+        }
+        before = _shaping({**defaults, **read_json(previous)})
+        now = _shaping(dataclasses.asdict(config))
         changed = sorted(k for k in now if before.get(k) != now[k])
         if changed:
             diffs = ", ".join(f"{k} {before.get(k)!r} → {now[k]!r}" for k in changed)
