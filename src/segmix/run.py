@@ -168,6 +168,17 @@ def _shaping(config_dict: dict) -> dict:
     return out
 
 
+def stored_shaping(stored: dict) -> dict:
+    """:func:`_shaping` of a stored config.json; a field it lacks was added to segmix later, and
+    its default keeps the behaviour of the run that wrote it."""
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(TrainConfig)
+        if f.default is not dataclasses.MISSING
+    }
+    return _shaping({**defaults, **stored})
+
+
 def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
     """A run folder holds one run: refuse a used one unless told to resume it or start over.
 
@@ -182,13 +193,7 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
             raise RunFolderError(f"--resume: {out} has no config.json; it is not a segmix run")
         if is_finished(out):
             raise RunFolderError(f"--resume: the run in {out} has finished; nothing to resume")
-        # a field the stored config lacks was added later; its default keeps the old behaviour
-        defaults = {
-            f.name: f.default
-            for f in dataclasses.fields(TrainConfig)
-            if f.default is not dataclasses.MISSING
-        }
-        before = _shaping({**defaults, **read_json(previous)})
+        before = stored_shaping(read_json(previous))
         now = _shaping(dataclasses.asdict(config))
         changed = sorted(k for k in now if before.get(k) != now[k])
         if changed:
