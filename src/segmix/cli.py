@@ -1,4 +1,4 @@
-"""The ``segmix`` command: train, evaluate, predict, augment, experiment, report.
+"""The ``segmix`` command: train, evaluate, predict, augment, inspect, experiment, report.
 
 Options of ``train`` are generated from :class:`segmix.config.TrainConfig`, so the CLI, the
 Python API and the run's ``config.json`` can never disagree; ``--config FILE`` loads a JSON file
@@ -24,6 +24,7 @@ from segmix.config import (
     METHODS_HELP,
     ConfigError,
     TrainConfig,
+    option_name,
 )  # torch-free: option generation stays instant
 
 
@@ -421,6 +422,247 @@ def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
     for m in mixes:
         console.print(escape(task.render_mix(train[m.source], m, labels)))
         console.print()
+
+
+@app.command("inspect")
+@click.option("--task", type=click.Choice(["ner", "re"]), default="ner", show_default=True)
+@click.option(
+    "--data",
+    "data_dir",
+    default=None,
+    help="Data folder (default: CoNLL-2003, or SemEval-2010 Task 8 for --task re).",
+)
+@click.option("--train", "train_file", default=None, help="Training file (default: DATA/train.*).")
+@click.option(
+    "--dev",
+    "dev_file",
+    default=None,
+    help="Dev file whose coverage to report (default: DATA/dev.*).",
+)
+@click.option(
+    "--test",
+    "test_file",
+    default=None,
+    help="Test file whose coverage to report (default: DATA/test.*).",
+)
+@click.option("--scheme", type=click.Choice(["auto", "iob1", "iob2", "iobes"]), default="auto")
+@click.option("--model", default="default", help="Encoder whose tokenizer and states are used.")
+@click.option(
+    "--augment",
+    "method",
+    default="mmix",
+    show_default=True,
+    help="A method that draws partners from a pool: mmix, tmix, smix, mixup, seqmix, lada "
+    "(inter) or a mixture A+B such as mmix+mr (ner); rmix, mmix, mixup or rmix+sr (re). The "
+    "rules (lwtr, sr, mr, sis, rules) have no pool.",
+)
+@click.option(
+    "-n", "count", default=2000, show_default=True, help="Mixes to generate for the statistics."
+)
+@click.option(
+    "--semantic",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Mixes for the semantic check (encoder states of mixes vs their sources; 0 skips it).",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Mixes shown as `segmix augment` shows them (0: none, e.g. for a report you share).",
+)
+@click.option("--train-size", type=int, default=None)
+@click.option("--sample-seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@config_options(TrainConfig, only=AUGMENT_FIELDS)
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="A trained run (or grid) folder: its gains are appended, and the semantic check uses "
+    "its model (RUN/model).",
+)
+@click.option(
+    "--baseline",
+    "baseline_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="With --run: the run without augmentation to compare against.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for inspect.md, inspect.json and plots/.",
+)
+def inspect_command(
+    task: str,
+    data_dir: str | None,
+    train_file: str | None,
+    dev_file: str | None,
+    test_file: str | None,
+    scheme: str,
+    model: str,
+    method: str,
+    count: int,
+    semantic: int,
+    examples: int,
+    train_size: int | None,
+    sample_seed: int,
+    seed: int,
+    run_dir: str | None,
+    baseline_dir: str | None,
+    out_dir: str,
+    **options,
+) -> None:
+    """Report what an augmentation will do to your data, before training with it.
+
+    Pool coverage per entity type (or relation) against dev and test, what the mixes look like
+    (λ, padding, length mismatch, well-formed labels), and whether the encoder reads a mixed
+    segment as something between its sources (beside whole-sequence mixup and random partners).
+    Writes OUT/inspect.md, OUT/inspect.json and OUT/plots/.
+    """
+    import logging
+
+    from rich.console import Console
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    options = {k: v for k, v in options.items() if v is not None}
+    console = Console(highlight=False)
+    try:
+        # the same checks, subset, labels and pools as ``train`` (and ``augment``) with these
+        config = TrainConfig(
+            task=task,
+            data_dir=data_dir,
+            train_file=train_file,
+            dev_file=dev_file,
+            test_file=test_file,
+            scheme=scheme,
+            model=model,
+            augment=method,
+            train_size=train_size,
+            sample_seed=sample_seed,
+            seed=seed,
+            progress=False,
+            **options,
+        )
+        from segmix.inspect.report import check_method, inspect_augmentation, summary_lines
+
+        check_method(config)  # before any file is read
+        run_model, gains, gains_md = _run_gains(run_dir, baseline_dir, config, semantic)
+        _quiet_transformers()
+        with console.status("inspecting") as status:
+            result = inspect_augmentation(
+                config,
+                out_dir,
+                n_mixes=count,
+                semantic=semantic,
+                examples=examples,
+                run_model=run_model,
+                gains=gains,
+                gains_markdown=gains_md,
+                on_step=lambda name: status.update(f"inspecting: {name}"),
+            )
+    except (ValueError, OSError) as err:
+        _fail(err)
+    for line in summary_lines(result.report):
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(
+        f"written: {result.markdown}, {result.json.name}, {len(result.plots)} plots in "
+        f"{result.markdown.parent / 'plots'} "
+        f"({result.report['timing']['total_seconds']:.1f} s)",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _run_gains(
+    run_dir: str | None, baseline_dir: str | None, config: TrainConfig, semantic: int
+) -> tuple[Path | None, dict | None, list[str]]:
+    """``--run``: the trained model for the semantic check, and the run's (or grid's) gains.
+
+    Checked before anything heavy runs, so a run folder that lacks what is needed fails at once
+    with one line.
+    """
+    if run_dir is None:
+        if baseline_dir is not None:
+            raise ValueError("--baseline goes with --run RUN")
+        return None, None, []
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise ValueError(f"--run: no such folder: {run}")
+    is_grid = (run / "grid.json").is_file()
+    run_model = None
+    if not is_grid:
+        if not (run / "predictions").is_dir():
+            raise ValueError(
+                f"--run: {run} has no predictions/ folder; it is not a finished segmix run"
+            )
+        if semantic > 0:
+            if not (run / "model" / "config.json").is_file():
+                raise ValueError(
+                    f"--run: {run} has no saved model (model/), which the semantic check reads; "
+                    "give --semantic 0, or a run trained with --save-model"
+                )
+            _check_run_matches(run, config)
+            run_model = run / "model"
+    try:
+        from segmix.inspect import gains as gains_module
+    except ImportError:
+        raise ValueError(
+            "--run: the post-training report (segmix.inspect.gains) is not available in this "
+            "installation"
+        ) from None
+    if is_grid:
+        if baseline_dir is not None:
+            raise ValueError("--baseline goes with a run folder, not a grid (its baseline is none)")
+        report = gains_module.grid_gain_report(run)
+        render = getattr(gains_module, "render_grid_gains", gains_module.render_gains)
+    else:
+        report = gains_module.gain_report(run, Path(baseline_dir) if baseline_dir else None)
+        render = gains_module.render_gains
+    return run_model, report, list(render(report))
+
+
+def _check_run_matches(run: Path, config: TrainConfig) -> None:
+    """The run's model must be on this task and encoder, or its states mean something else;
+    a run trained on another subset is only worth a warning (the states are still the run's)."""
+    import logging
+
+    from segmix.encoding import resolve_model
+
+    try:
+        recorded = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ValueError(
+            f"--run: {run} has no readable config.json; it is not a segmix run"
+        ) from None
+    if recorded.get("task", "ner") != config.task:
+        raise ValueError(
+            f"--run: {run} is a --task {recorded.get('task')} run; this report is --task "
+            f"{config.task}"
+        )
+    for name in ("train_size", "sample_seed"):
+        if name in recorded and recorded[name] != getattr(config, name):
+            logging.getLogger("segmix.inspect").warning(
+                "--run: %s was trained with %s %s, this report uses %s: the pool is not the "
+                "one that run trained on",
+                run,
+                option_name(name),
+                recorded[name],
+                getattr(config, name),
+            )
+    theirs = recorded.get("resolved_model") or resolve_model(recorded.get("model"))
+    ours = resolve_model(config.model)
+    if theirs != ours:
+        raise ValueError(
+            f"--run: {run} was trained on encoder {theirs!r}, but --model gives {ours!r}; give "
+            f"--model {recorded.get('model')}"
+        )
 
 
 @app.command()
