@@ -32,7 +32,20 @@ from segmix.metrics import ner_scores
 from .conftest import SEMEVAL
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = ROOT / "benchmarks" / "runs" / "ner_quality" / "n200"
+GRID = ROOT / "benchmarks" / "runs" / "ner_quality_grid"
+
+
+def real_run(label: str, seed: int) -> Path:
+    """The benchmark grid's run folder of a label and seed (its summary is in git; its
+    predictions only where the grid ran). A path that does not exist when the cell is absent."""
+    grid_json = GRID / "grid.json"
+    if grid_json.exists():
+        for cell in json.loads(grid_json.read_text())["cells"]:
+            if cell["label"] == label and cell["seed"] == seed and cell.get("phase") == 2:
+                return GRID / cell["dir"]
+    return GRID / "absent" / label / f"seed{seed}"
+
+
 try:
     import matplotlib  # noqa: F401
 
@@ -143,7 +156,7 @@ def test_paired_bootstrap_equals_a_plain_loop():
 # --------------------------------------------------------------------------------------------
 # sufficient statistics against the project's scorers on real data
 
-REAL_PREDICTIONS = sorted(RUNS.glob("*/seed*/predictions/test.jsonl"))
+REAL_PREDICTIONS = sorted(GRID.glob("cells/*/run/predictions/test.jsonl"))
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -156,7 +169,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 )
 @pytest.mark.parametrize("method", ["none", "mmix", "tmix"])
 def test_ner_stats_sum_to_ner_scores_on_real_predictions(method):
-    path = RUNS / method / "seed1" / "predictions" / "test.jsonl"
+    path = real_run(method, 1) / "predictions" / "test.jsonl"
     if not path.exists():
         pytest.skip(f"{path} not in this checkout")
     records = _read_jsonl(path)
@@ -322,7 +335,7 @@ def test_report_on_real_run_folders(tmp_path):
     grid, cells = tmp_path / "grid", []
     for method in ("none", "mmix", "tmix"):
         for seed in (1, 2):
-            src = RUNS / method / f"seed{seed}"
+            src = real_run(method, seed)
             if not (src / "metrics.json").exists():
                 pytest.skip(f"{src} is not in this checkout")
             cid = f"{method}-n200-s{seed}"
@@ -334,7 +347,7 @@ def test_report_on_real_run_folders(tmp_path):
     (failed / "error.log").write_text("\nRuntimeError: CUDA out of memory\nTraceback ...\n")
     cells.append(_spec("mmix-n200-s3", "mmix", 200, 3, status="failed"))
     # an lr-search cell that is no main cell stays out of the tables
-    shutil.copytree(RUNS / "tmix" / "seed1", grid / "cells" / "tmix-lr")
+    shutil.copytree(real_run("tmix", 1), grid / "cells" / "tmix-lr")
     cells.append(_spec("tmix-lr", "tmix", 200, 3, phase="lr-search", lr=3e-4))
     _grid_json(grid, cells)
 
@@ -349,7 +362,7 @@ def test_report_on_real_run_folders(tmp_path):
     assert set(rows) == {"none", "mmix", "tmix"} and all(r["n"] == 2 for r in rows.values())
     for label, r in rows.items():
         want = [
-            100 * json.loads((RUNS / label / f"seed{s}" / "metrics.json").read_text())["test"]["f1"]
+            100 * json.loads((real_run(label, s) / "metrics.json").read_text())["test"]["f1"]
             for s in (1, 2)
         ]
         assert r["test_mean"] == pytest.approx(np.mean(want))
