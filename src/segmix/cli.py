@@ -86,6 +86,28 @@ def config_options(config_cls, only: frozenset[str] | None = None):
     return decorate
 
 
+def mix_options(func):
+    """The options that decide which mixes are drawn (subset, seeds, every augmentation field),
+    shared by ``augment`` and ``inspect`` so that both show what ``train`` would draw."""
+    for decorate in reversed(
+        [
+            click.option("--train-size", type=int, default=None),
+            click.option("--sample-seed", type=int, default=1, show_default=True),
+            click.option("--seed", type=int, default=1, show_default=True),
+            config_options(TrainConfig, only=AUGMENT_FIELDS),
+        ]
+    ):
+        func = decorate(func)
+    return func
+
+
+def _mix_config(options: dict, **fields) -> TrainConfig:
+    """The run config ``augment`` and ``inspect`` draw from: their fields, the augmentation
+    options that were given, no progress bars."""
+    given = {k: v for k, v in options.items() if v is not None}
+    return TrainConfig(progress=False, **fields, **given)
+
+
 def _build_config(config_cls, config_file: str | None, options: dict):
     """The config of ``--config FILE`` (if any) with the command line's options over it.
 
@@ -352,10 +374,7 @@ def _output(path: str | None):
     help=f"A registered method: {METHODS_HELP}.",
 )
 @click.option("-n", "count", default=5, show_default=True, help="Mixed examples to make.")
-@click.option("--train-size", type=int, default=None)
-@click.option("--sample-seed", type=int, default=1, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@config_options(TrainConfig, only=AUGMENT_FIELDS)
+@mix_options
 @click.option(
     "--export",
     type=click.Path(dir_okay=False),
@@ -376,10 +395,10 @@ def augment(
     **options,
 ) -> None:
     """Show N mixed examples readably, or export them as JSON Lines."""
-    options = {k: v for k, v in options.items() if v is not None}
     try:
         # the same checks, subset, labels and pools as ``train`` with these options
-        config = TrainConfig(
+        config = _mix_config(
+            options,
             task=task,
             data_dir=data_dir,
             train_file=train_file,
@@ -389,8 +408,6 @@ def augment(
             train_size=train_size,
             sample_seed=sample_seed,
             seed=seed,
-            progress=False,
-            **options,
         )
         if method == "none":
             raise ValueError("--augment: choose a method to show (none makes no mixes)")
@@ -473,10 +490,7 @@ def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
     show_default=True,
     help="Mixes shown as `segmix augment` shows them (0: none, e.g. for a report you share).",
 )
-@click.option("--train-size", type=int, default=None)
-@click.option("--sample-seed", type=int, default=1, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@config_options(TrainConfig, only=AUGMENT_FIELDS)
+@mix_options
 @click.option(
     "--run",
     "run_dir",
@@ -531,11 +545,11 @@ def inspect_command(
     from rich.console import Console
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    options = {k: v for k, v in options.items() if v is not None}
     console = Console(highlight=False)
     try:
         # the same checks, subset, labels and pools as ``train`` (and ``augment``) with these
-        config = TrainConfig(
+        config = _mix_config(
+            options,
             task=task,
             data_dir=data_dir,
             train_file=train_file,
@@ -547,8 +561,6 @@ def inspect_command(
             train_size=train_size,
             sample_seed=sample_seed,
             seed=seed,
-            progress=False,
-            **options,
         )
         from segmix.inspect.report import check_method, inspect_augmentation, summary_lines
 

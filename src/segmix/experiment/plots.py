@@ -16,22 +16,19 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
+from segmix.figures import new_figure, save_figure
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["plot_f1_by_size", "plot_gain_by_rate", "plot_per_type_gain", "write_plots"]
 
 
 def _figure(width: float = 6.4, height: float = 4.2):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
+    return new_figure(width, height)
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_f1_by_size(report: dict, path: Path) -> Path | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from segmix.figures import new_figure, save_figure
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -25,16 +27,11 @@ __all__ = [
 
 
 def _figure(width: float = 6.4, height: float = 4.0):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
+    return new_figure(width, height)
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_lambda(report: dict, path: Path) -> Path | None:

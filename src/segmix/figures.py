@@ -1,0 +1,25 @@
+"""Figures for the reports (``segmix report``, ``segmix inspect``): one place for how a figure
+is made and saved.
+
+Figures are built on matplotlib's object API with the Agg canvas, never through ``pyplot``, so
+drawing leaves no global state behind in a user's process or notebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def new_figure(width: float = 6.4, height: float = 4.2):
+    """A figure and its one axes, laid out to fit its labels."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def save_figure(fig, path: Path, dpi: int = 120) -> Path:
+    """Write ``fig`` as a PNG (its folder made as needed); return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    return path
