@@ -7,7 +7,21 @@ drawing leaves no global state behind in a user's process or notebook.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def can_plot(report: dict) -> bool:
+    """Whether matplotlib is installed; without it a report gets a note instead of plots."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        report.setdefault("notes", []).append("matplotlib is not installed: no plots")
+        logger.warning("matplotlib is not installed: the report has no plots")
+        return False
+    return True
 
 
 def new_figure(width: float = 6.4, height: float = 4.2):

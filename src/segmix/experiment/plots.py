@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from segmix.figures import new_figure, save_figure
+from segmix.figures import can_plot, new_figure, save_figure
 
 logger = logging.getLogger(__name__)
 
@@ -138,11 +138,7 @@ def plot_per_type_gain(report: dict, size: int, path: Path) -> Path | None:
 
 def write_plots(report: dict, folder: Path) -> list[Path]:
     """Every plot the report has data for; ``[]`` (and a note) without matplotlib."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        report.setdefault("notes", []).append("matplotlib is not installed: no plots")
-        logger.warning("matplotlib is not installed: the report has no plots")
+    if not can_plot(report):
         return []
     written = [
         plot_f1_by_size(report, folder / "f1_by_size.png"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segmix.figures import new_figure, save_figure
+from segmix.figures import can_plot, new_figure, save_figure
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +149,7 @@ def plot_similarity(report: dict, path: Path) -> Path | None:
 
 def write_plots(report: dict, folder: Path) -> list[Path]:
     """Every plot the report has data for; ``[]`` (and a note) without matplotlib."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        report.setdefault("notes", []).append("matplotlib is not installed: no plots")
-        logger.warning("matplotlib is not installed: the report has no plots")
+    if not can_plot(report):
         return []
     folder = Path(folder)
     made = [
