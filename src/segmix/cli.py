@@ -712,6 +712,18 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     default=None,
     help="ray: CPUs (and torch threads) per cell [default: 1].",
 )
+@click.option(
+    "--sizes",
+    default=None,
+    metavar="N,N,…",
+    help="Run only these of the spec's sizes (the same cells the whole grid would run).",
+)
+@click.option(
+    "--methods",
+    default=None,
+    metavar="NAME,…",
+    help="Run only these of the spec's methods, by label or name (none always stays).",
+)
 @click.option("--dry-run", is_flag=True, help="Check the spec and list the cells; train nothing.")
 def experiment(
     spec_file: str,
@@ -720,6 +732,8 @@ def experiment(
     workers: int,
     ray_address: str | None,
     cpus_per_cell: int | None,
+    sizes: str | None,
+    methods: str | None,
     dry_run: bool,
 ) -> None:
     """Run a grid of methods × sizes × seeds from a YAML spec, then report it.
@@ -741,6 +755,8 @@ def experiment(
         _fail(ValueError("--workers goes with --executor local (Ray runs one task per cell)"))
     try:
         spec = load_spec(spec_file)
+        if sizes or methods:
+            spec = spec.narrowed(sizes=_int_list("--sizes", sizes), methods=_name_list(methods))
     except ConfigError as err:
         _fail(err)
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
@@ -772,6 +788,22 @@ def experiment(
         console.print(f"report: [bold]{result.report}[/bold]", soft_wrap=True)
     if result.failed:
         sys.exit(1)
+
+
+def _name_list(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _int_list(option: str, text: str | None) -> list[int] | None:
+    names = _name_list(text)
+    if names is None:
+        return None
+    try:
+        return [int(n) for n in names]
+    except ValueError:
+        raise ConfigError(
+            f"{option}: expected whole numbers separated by commas, got {text!r}"
+        ) from None
 
 
 def _print_plan(console, spec, grid_dir: Path) -> None:

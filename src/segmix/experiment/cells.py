@@ -30,10 +30,13 @@ from typing import Any
 
 from segmix.config import PATH_FIELDS, TrainConfig
 from segmix.experiment.spec import ExperimentSpec, Variant
+from segmix.run import NOT_SHAPING
 
-#: fields that change where a run writes or how it reports, not what it computes (as
-#: ``segmix.run`` compares them when resuming)
-NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers"})
+#: fields added to TrainConfig after cells were first hashed, with the value that reproduces the
+#: behaviour before they existed: while a field holds that value it stays out of the identity,
+#: so a new option does not rename (and rerun) every finished cell; set to anything else, it is
+#: hashed like any other field
+ADDED_LATER: dict[str, Any] = {"test_size": None}
 ID_LENGTH = 12
 RUN = "run"
 CELL_JSON = "cell.json"
@@ -64,7 +67,11 @@ def cell_identity(config: TrainConfig) -> dict[str, Any]:
     from segmix import __version__
 
     shaping = {
-        k: v for k, v in config.to_dict().items() if k not in NOT_SHAPING and k not in PATH_FIELDS
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in NOT_SHAPING
+        and k not in PATH_FIELDS
+        and not (k in ADDED_LATER and v == ADDED_LATER[k])
     }
     files = dict(zip(("train", "dev", "test"), config.resolved_files(), strict=True))
     return {

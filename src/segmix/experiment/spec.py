@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,40 @@ class ExperimentSpec:
     def lr_search(self) -> bool:
         """Whether the lr is chosen on dev (phase 1) before the full grid runs."""
         return len(self.lrs) > 1
+
+    def narrowed(
+        self, *, sizes: Sequence[int] | None = None, methods: Sequence[str] | None = None
+    ) -> ExperimentSpec:
+        """The same grid restricted to some of its sizes and methods (``--sizes``,
+        ``--methods``), so part of a shipped grid runs with exactly the cells, ids included,
+        that the whole grid would run. A method is matched by its label or its name (``lada``
+        keeps every LADA variant)."""
+        keep_sizes = list(self.sizes)
+        if sizes:
+            unknown = [s for s in sizes if s not in self.sizes]
+            if unknown:
+                raise SpecError(
+                    f"--sizes: {', '.join(map(str, unknown))} not in {self.path.name}; its sizes "
+                    f"are {', '.join(map(str, self.sizes))}"
+                )
+            keep_sizes = [s for s in self.sizes if s in sizes]
+        keep_variants = list(self.variants)
+        if methods:
+            known = {v.label for v in self.variants} | {v.method for v in self.variants}
+            unknown = [m for m in methods if m not in known]
+            if unknown:
+                raise SpecError(
+                    f"--methods: {', '.join(unknown)} not in {self.path.name}; its methods are "
+                    f"{', '.join(v.label for v in self.variants)}"
+                )
+            keep_variants = [  # the baseline always stays: every gain is paired against it
+                v
+                for v in self.variants
+                if v.method == "none" or v.label in methods or v.method in methods
+            ]
+        return dataclasses.replace(
+            self, sizes=keep_sizes, variants=keep_variants, budgets=dict(self.budgets)
+        )
 
     def config(
         self, variant: Variant, size: int, seed: int, lr: float, output_dir: str | None = None
