@@ -825,17 +825,20 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
             c.variant.label,
             str(c.size),
             str(c.seed),
-            f"{c.lr:g}",
+            f"{c.lr:g}" if c.lr is not None else "–",
             str(spec.budgets[c.size]),
             "finished" if is_finished(c.run_dir) else "",
         )
     console.print(table)
     total = total_cells(spec)
     if spec.lr_search:
+        references = sum(v.reference for v in spec.variants) * len(spec.sizes) * len(spec.seeds)
         console.print(
             f"{len(cells)} cells choose the lr on dev (seeds {spec.seeds[: spec.lr_seeds]}, "
             f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "
-            f"{total - len(cells)} more at the chosen lr: {total} cells in all",
+            f"{total - len(cells)} more at the chosen lr"
+            + (f" ({references} of them reference cells, which take no lr)" if references else "")
+            + f": {total} cells in all",
             markup=False,
             soft_wrap=True,
         )
@@ -897,7 +900,7 @@ def report(grid_dir: str, bootstrap: int, out: str | None) -> None:
             interval = f"[{r['bootstrap']['low']:+.2f}, {r['bootstrap']['high']:+.2f}]"
         table.add_row(
             str(r["size"]),
-            r["label"],
+            r.get("title") or r["label"],
             str(r["n"]),
             f"{r['test_mean']:.2f}{std}",
             gain,
