@@ -63,6 +63,7 @@ _SUBSET_AND_BUDGET = (
     "train_size",
     "sample_seed",
     "dev_size",
+    "test_size",
     "dev_fraction",
     "seed",
     "epochs",
