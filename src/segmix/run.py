@@ -308,7 +308,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         prepare_run_folder(out, config, resume=resume, overwrite=overwrite)
     state.wait_for_everyone()
 
-    prep = prepare(config, task)
+    with _quiet_hub_bars():  # an augmenter may load the encoder too (LADA's neighbours)
+        prep = prepare(config, task)
     data, tokenizer, cache, augmenter = prep.data, prep.tokenizer, prep.cache, prep.augmenter
     encoded, files = prep.encoded, prep.files
     eval_sets = {split: EvalSet(enc) for split, enc in encoded.items() if split != "train"}
