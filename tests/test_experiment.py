@@ -16,7 +16,9 @@ from segmix.config import TrainConfig
 from segmix.experiment import SpecError, cell_id, cell_identity, load_spec, run_experiment
 from segmix.experiment.runner import planned_cells
 
-from .conftest import CONLL
+from .conftest import CONLL, DATA
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -176,14 +178,45 @@ def test_dry_run_lists_the_cells_and_trains_nothing(tmp_path, tiny_data):
     assert not grid.exists()
 
 
+def test_part_of_a_grid_runs_the_cells_the_whole_grid_would(tmp_path):
+    more = "  - mmix\n  - {name: lada, lada_mode: [intra, inter]}\n  - tmix"
+    text = GOOD.replace("  - mmix", more)
+    spec = load_spec(write_spec(tmp_path, text))
+    part = spec.narrowed(sizes=[50], methods=["lada"])
+    # none stays (every gain is paired against it); "lada" keeps both LADA variants, in order
+    assert [v.label for v in part.variants] == [
+        "none",
+        "lada[lada_mode=intra]",
+        "lada[lada_mode=inter]",
+    ]
+    assert part.sizes == [50]
+    whole = {c.id for c in planned_cells(spec, tmp_path / "g")}
+    some = {c.id for c in planned_cells(part, tmp_path / "g")}
+    assert len(some) == 3 * 2 and some < whole
+    with pytest.raises(SpecError, match=r"^--sizes: 30 not in spec.yaml; its sizes are 20, 50$"):
+        spec.narrowed(sizes=[30])
+    with pytest.raises(SpecError, match=r"^--methods: smix not in spec.yaml; its methods are "):
+        spec.narrowed(methods=["smix"])
+
+
+def test_experiment_sizes_and_methods_options(tmp_path):
+    path = write_spec(tmp_path, GOOD)
+    grid = tmp_path / "grid"
+    ok = CliRunner().invoke(
+        app, ["experiment", str(path), "--sizes", "20", "--methods", "mmix", "--dry-run"]
+    )
+    assert ok.exit_code == 0 and "4 cells in all" in ok.output, ok.output
+    bad = CliRunner().invoke(app, ["experiment", str(path), "--sizes", "2O", "--out", str(grid)])
+    assert bad.exit_code == 2 and bad.output.strip() == (
+        "error: --sizes: expected whole numbers separated by commas, got '2O'"
+    )
+    assert not grid.exists()
+
+
 # -- cell identity ----------------------------------------------------------------------------
 
 
 def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
-    from segmix.experiment.cells import NOT_SHAPING
-    from segmix.run import _NOT_SHAPING
-
-    assert NOT_SHAPING == _NOT_SHAPING  # the grid and --resume agree on what shapes a run
     files = {}
     for split in ("train", "dev", "test"):
         lines = Path(tiny_data["dev" if split == "train" else split]).read_text()
@@ -216,6 +249,7 @@ def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
         {"max_steps": 5},
         {"train_size": 21},
         {"dev_size": 10},
+        {"test_size": 10},
         {"model": "another"},
     ):
         assert ident(**change) != first, change
@@ -227,6 +261,22 @@ def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
     with files["test"].open("a") as fh:
         fh.write("\nEU B-ORG\n")
     assert ident() != first
+
+
+def test_an_option_added_later_keeps_the_ids_of_finished_cells():
+    """Every committed cell's stored identity is what this segmix computes for its config: a
+    TrainConfig field added since (at the default that reproduces the old behaviour) must not
+    rename, and so rerun, finished cells."""
+    from segmix.experiment.cells import ADDED_LATER
+
+    grid = ROOT / "benchmarks" / "runs" / "ner_quality_grid" / "cells"
+    stored = [json.loads(p.read_text()) for p in sorted(grid.glob("*/cell.json"))[:3]]
+    assert stored, f"no committed cells under {grid}"
+    for record in stored:
+        kept = record["identity"]["config"]
+        assert not set(ADDED_LATER) & set(kept)
+        config = TrainConfig(**kept, data_dir=str(DATA / "conll2003"))
+        assert cell_identity(config)["config"] == kept
 
 
 # -- tiny real grids ----------------------------------------------------------------------------

@@ -31,6 +31,20 @@ def test_loss_falls_and_the_model_learns(mmix_run):
     assert metrics["test"]["f1"] > 0.05  # far from trained, but no longer random
 
 
+def test_dev_is_scored_once_at_selection_and_equals_the_selected_model(mmix_run):
+    """The dev scores and predictions are the best evaluation's, reused rather than computed a
+    second time: the saved (selected) model tags dev exactly as written."""
+    from segmix.inference import Tagger
+    from segmix.metrics import ner_scores
+
+    out, metrics = mmix_run
+    assert metrics["timing"]["dev_scored_at_selection"] is True
+    rows = [json.loads(line) for line in (out / "predictions" / "dev.jsonl").open()]
+    again = Tagger(str(out / "model"))([r["tokens"] for r in rows], batch_size=7)
+    assert again == [r["pred"] for r in rows]
+    assert ner_scores([r["gold"] for r in rows], again)["f1"] == metrics["dev"]["f1"]
+
+
 def test_run_folder_is_complete(mmix_run):
     out, metrics = mmix_run
     for name in (
@@ -239,3 +253,19 @@ def test_resume_takes_a_field_the_stored_config_lacks_as_its_default(tmp_path):
     prepare_run_folder(out, config, resume=True, overwrite=False)  # no error
     with pytest.raises(RunFolderError, match=r"is a different run \(lr 0.0001 → 0.0002\)"):
         prepare_run_folder(out, dataclasses.replace(config, lr=2e-4), resume=True, overwrite=False)
+
+
+def test_test_size_scores_a_fixed_seeded_test_sample(tiny_data, tmp_path):
+    task = get_task("ner")
+    full = load_data(task, tiny_config(tiny_data, tmp_path / "a"))
+
+    def sample(**kw) -> list:
+        data = load_data(task, tiny_config(tiny_data, tmp_path / "a", test_size=12, **kw))
+        return [s.tokens for s in data.test]
+
+    first = sample()
+    assert len(first) == 12 and first == sample()
+    assert all(tokens in [s.tokens for s in full.test] for tokens in first)
+    assert sample(sample_seed=3) != first
+    with pytest.raises(ValueError, match=r"^--test-size: 0 is not allowed; it must be ≥ 1$"):
+        TrainConfig(test_size=0)

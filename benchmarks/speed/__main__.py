@@ -4,6 +4,7 @@
     python benchmarks/speed --quick --out /tmp/sq    # a smoke run with tiny sizes
     python benchmarks/speed --only training --baseline-src /tmp/old/src
     python benchmarks/speed --render --out DIR       # re-render DIR/speed.md from DIR/*.json
+    python benchmarks/speed --only generation step_overhead --methods re   # relation rows only
 
 speed.md reports exactly the measurements whose JSON files are in the folder. Run it on a quiet
 machine: other work on the cores moves every number here.
@@ -48,6 +49,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reps", type=int, default=None, help="training rounds (default 3, --quick: 1)"
     )
     parser.add_argument(
+        "--step-reps",
+        type=int,
+        default=None,
+        help="step overhead: interleaved step pairs per row (default 40, --quick: 5); fewer "
+        "keep a run on a busy machine short",
+    )
+    parser.add_argument(
         "--baseline-src",
         default="/tmp/old/src",
         help="src/ of the tree with the previous accelerate loop (segmix.training); its row "
@@ -57,8 +65,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--methods",
         nargs="+",
         default=None,
-        help="generation and step overhead: only these methods (names or row labels such as "
-        "lada-intra); their rows replace those in an existing result",
+        help="generation and step overhead: only these methods — row labels (lada-intra, "
+        "re:mmix), method names (mmix: the tagging and the relation row), task:name (ner:mmix) "
+        "or a whole task (ner, re); their rows replace those in an existing result, whose "
+        "other rows are kept",
+    )
+    parser.add_argument(
+        "--note",
+        default=None,
+        help="a remark on the conditions of this run (other load on the machine, …), stored "
+        "with its results and shown in speed.md next to the rows it measured",
     )
     parser.add_argument(
         "--render", action="store_true", help="measure nothing; re-render OUT/speed.md"
@@ -72,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     from segmix.runs import versions, write_json
 
     args = parse_args(argv)
+    from speed.shared import check_method_tokens
+
+    check_method_tokens(args.methods)
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # weight-loading bars between the measurements' lines
@@ -83,25 +102,47 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} …", flush=True)
             t0 = time.perf_counter()
             result = module.measure(args)
-            previous = args.out / f"{name}.json"
-            if args.methods and "rows" in result and previous.exists():
-                # a partial re-measurement: keep the other methods' rows
-                result["rows"] = {**json.loads(previous.read_text())["rows"], **result["rows"]}
-            doc = {
-                "measurement": name,
-                "title": module.TITLE,
+            run = {
                 "quick": args.quick,
                 "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
                 "wall_seconds": time.perf_counter() - t0,
                 "versions": versions(),
                 "source": _git_state(),
-                **result,
+                **({"note": args.note} if args.note else {}),
             }
+            previous = args.out / f"{name}.json"
+            if args.methods and "rows" in result and previous.exists():
+                doc = _merge_partial(json.loads(previous.read_text()), result, run)
+            else:
+                doc = {"measurement": name, "title": module.TITLE, **run, **result}
             write_json(args.out / f"{name}.json", doc)
-            print(f"{name}: {doc['wall_seconds']:.0f} s → {args.out / f'{name}.json'}", flush=True)
+            print(f"{name}: {run['wall_seconds']:.0f} s → {args.out / f'{name}.json'}", flush=True)
     markdown = render_report(args.out)
     (args.out / "speed.md").write_text(markdown)
     print(markdown)
+
+
+def _merge_partial(old: dict, result: dict, run: dict) -> dict:
+    """A partial re-measurement (``--methods``) folded into the earlier result.
+
+    Its rows replace those of the same label and every other row stays; so do the earlier
+    run's time and source, which still describe those rows, while the new run is recorded
+    under ``remeasured`` with the labels it measured, so speed.md can say which rows are newer
+    (and under what conditions). Settings the new run returns (the tagging rows' sizes, the
+    relation rows' ``re``) replace the earlier ones of the same key: a partial run of a task's
+    rows is meant to use that task's settings.
+    """
+    doc = {**old, **{k: v for k, v in result.items() if k != "rows"}}
+    doc["rows"] = {**old["rows"], **result["rows"]}
+    doc["remeasured"] = [
+        *(
+            {**e, "rows": [r for r in e["rows"] if r not in result["rows"]]}
+            for e in old.get("remeasured", [])
+            if set(e["rows"]) - set(result["rows"])
+        ),
+        {**run, "rows": list(result["rows"])},
+    ]
+    return doc
 
 
 def render_report(folder: Path) -> str:
@@ -116,12 +157,16 @@ def render_report(folder: Path) -> str:
         return "\n".join([*lines, "No measurement files in this folder.", ""])
     machines = {}
     for name, doc in docs.items():
-        machines.setdefault(_machine(doc["versions"]), []).append(name)
+        for run in (doc, *doc.get("remeasured", [])):
+            names = machines.setdefault(_machine(run["versions"]), [])
+            if name not in names:
+                names.append(name)
     for machine, names in machines.items():
         which = "" if len(machines) == 1 else f" ({', '.join(names)})"
         lines.append(f"Machine{which}: {machine}")
         lines.append("")
-    sources = {_source(d.get("source")) for d in docs.values()} - {None}
+    runs = [r for d in docs.values() for r in (d, *d.get("remeasured", []))]
+    sources = {_source(r.get("source")) for r in runs} - {None}
     if sources:
         lines += [f"segmix source: {', '.join(sorted(sources))}.", ""]
     lines += [
@@ -129,7 +174,9 @@ def render_report(folder: Path) -> str:
         "repetitions and warm-up; figures are medians over the repetitions.",
         "",
     ]
-    quick = [n for n, d in docs.items() if d.get("quick")]
+    quick = [
+        n for n, d in docs.items() if any(r.get("quick") for r in (d, *d.get("remeasured", [])))
+    ]
     if quick:
         lines += [
             f"**Smoke run** (`--quick`, tiny sizes) for: {', '.join(quick)}. Not figures to cite.",
@@ -138,8 +185,26 @@ def render_report(folder: Path) -> str:
     for name, doc in docs.items():
         module = importlib.import_module(f"speed.{name}")
         when = f"`{name}.json`, measured {doc['measured_at']} in {doc['wall_seconds']:.0f} s"
-        lines += [f"## {doc['title']}", "", f"*{when}.*", "", *module.render(doc), ""]
+        lines += [f"## {doc['title']}", "", f"*{when}.*", ""]
+        if doc.get("note"):
+            lines += [f"**Note:** {doc['note']}", ""]
+        for run in doc.get("remeasured", []):
+            lines += [_remeasured(run), ""]
+        lines += [*module.render(doc), ""]
     return "\n".join(lines)
+
+
+def _remeasured(run: dict) -> str:
+    """The line naming the rows a partial run measured, when, and under what conditions."""
+    rows = ", ".join(f"`{r}`" for r in run["rows"])
+    line = f"*Rows {rows} measured {run['measured_at']} in {run['wall_seconds']:.0f} s"
+    if run.get("quick"):
+        line += ", a smoke run (`--quick`)"
+    source = _source(run.get("source"))
+    line += f" ({source}).*" if source else ".*"
+    if run.get("note"):
+        line += f" **Note:** {run['note']}"
+    return line
 
 
 def _git_state() -> dict | None:

@@ -712,6 +712,18 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     default=None,
     help="ray: CPUs (and torch threads) per cell [default: 1].",
 )
+@click.option(
+    "--sizes",
+    default=None,
+    metavar="N,N,…",
+    help="Run only these of the spec's sizes (the same cells the whole grid would run).",
+)
+@click.option(
+    "--methods",
+    default=None,
+    metavar="NAME,…",
+    help="Run only these of the spec's methods, by label or name (none always stays).",
+)
 @click.option("--dry-run", is_flag=True, help="Check the spec and list the cells; train nothing.")
 def experiment(
     spec_file: str,
@@ -720,6 +732,8 @@ def experiment(
     workers: int,
     ray_address: str | None,
     cpus_per_cell: int | None,
+    sizes: str | None,
+    methods: str | None,
     dry_run: bool,
 ) -> None:
     """Run a grid of methods × sizes × seeds from a YAML spec, then report it.
@@ -741,6 +755,8 @@ def experiment(
         _fail(ValueError("--workers goes with --executor local (Ray runs one task per cell)"))
     try:
         spec = load_spec(spec_file)
+        if sizes or methods:
+            spec = spec.narrowed(sizes=_int_list("--sizes", sizes), methods=_name_list(methods))
     except ConfigError as err:
         _fail(err)
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
@@ -774,6 +790,22 @@ def experiment(
         sys.exit(1)
 
 
+def _name_list(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _int_list(option: str, text: str | None) -> list[int] | None:
+    names = _name_list(text)
+    if names is None:
+        return None
+    try:
+        return [int(n) for n in names]
+    except ValueError:
+        raise ConfigError(
+            f"{option}: expected whole numbers separated by commas, got {text!r}"
+        ) from None
+
+
 def _print_plan(console, spec, grid_dir: Path) -> None:
     """``--dry-run``: every cell known before training, and the count of the rest."""
     from rich.table import Table
@@ -793,17 +825,20 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
             c.variant.label,
             str(c.size),
             str(c.seed),
-            f"{c.lr:g}",
+            f"{c.lr:g}" if c.lr is not None else "–",
             str(spec.budgets[c.size]),
             "finished" if is_finished(c.run_dir) else "",
         )
     console.print(table)
     total = total_cells(spec)
     if spec.lr_search:
+        references = sum(v.reference for v in spec.variants) * len(spec.sizes) * len(spec.seeds)
         console.print(
             f"{len(cells)} cells choose the lr on dev (seeds {spec.seeds[: spec.lr_seeds]}, "
             f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "
-            f"{total - len(cells)} more at the chosen lr: {total} cells in all",
+            f"{total - len(cells)} more at the chosen lr"
+            + (f" ({references} of them reference cells, which take no lr)" if references else "")
+            + f": {total} cells in all",
             markup=False,
             soft_wrap=True,
         )
@@ -865,7 +900,7 @@ def report(grid_dir: str, bootstrap: int, out: str | None) -> None:
             interval = f"[{r['bootstrap']['low']:+.2f}, {r['bootstrap']['high']:+.2f}]"
         table.add_row(
             str(r["size"]),
-            r["label"],
+            r.get("title") or r["label"],
             str(r["n"]),
             f"{r['test_mean']:.2f}{std}",
             gain,

@@ -117,6 +117,13 @@ class TrainConfig:
             "help": "Select on a fixed seeded dev sample of this size (default: all of dev)."
         },
     )
+    test_size: int | None = field(
+        default=None,
+        metadata={
+            "help": "Score a fixed seeded test sample of this size (default: all of test; a "
+            "sample is for quick tries, its F1 is noisier)."
+        },
+    )
     dev_fraction: float = field(
         default=0.1,
         metadata={"help": "Without a dev file: share of train (outside the subset) carved as dev."},
@@ -225,7 +232,11 @@ class TrainConfig:
         default=1, metadata={"help": "Batches per optimizer step."}
     )
     mixed_precision: Literal["no", "fp16", "bf16"] = field(
-        default="no", metadata={"help": "no, fp16 or bf16 (GPU)."}
+        default="no",
+        metadata={
+            "help": "no, fp16 (GPU) or bf16 (GPU, or a CPU with AVX512-BF16 or AMX: about 1.8x "
+            "faster steps there; see benchmarks/results/cell_cost.md for its effect on F1)."
+        },
     )
     group_by_length: bool = field(
         default=True,
@@ -403,6 +414,7 @@ LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "k": (lambda v: v >= 1, "≥ 1"),
     "train_size": (lambda v: v >= 1, "≥ 1"),
     "dev_size": (lambda v: v >= 1, "≥ 1"),
+    "test_size": (lambda v: v >= 1, "≥ 1"),
     "dev_fraction": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
     "mix_from_epoch": (lambda v: v >= 0, "≥ 0"),
     "epochs": (lambda v: v >= 1, "≥ 1"),

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
 #: fields that change where a run writes or how it reports, not what it computes
-_NOT_SHAPING = {"output_dir", "progress", "eval_batch_size", "num_workers"}
+NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers"})
 
 
 def carve_dev(examples: Sequence, fraction: float, seed: int) -> tuple[list, list]:
@@ -100,6 +100,8 @@ def load_data(task: Task, config: TrainConfig) -> RunData:
     if test_path is not None:
         test = task.read(test_path, scheme=config.scheme)
         task.check(test, labels, source=str(test_path))
+        if config.test_size is not None:
+            test = sample_subset(test, min(config.test_size, len(test)), config.sample_seed)
     return RunData(
         files={"train": train_path, "dev": dev_path, "test": test_path},
         labels=labels,
@@ -160,7 +162,7 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
 
 def _shaping(config_dict: dict) -> dict:
     """The fields that decide what a run computes, data paths made absolute."""
-    names = {f.name for f in dataclasses.fields(TrainConfig)} - _NOT_SHAPING
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - NOT_SHAPING
     out = {k: v for k, v in config_dict.items() if k in names}
     for key in ("data_dir", "train_file", "dev_file", "test_file"):
         if out.get(key):
@@ -306,7 +308,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         prepare_run_folder(out, config, resume=resume, overwrite=overwrite)
     state.wait_for_everyone()
 
-    prep = prepare(config, task)
+    with _quiet_hub_bars():  # an augmenter may load the encoder too (LADA's neighbours)
+        prep = prepare(config, task)
     data, tokenizer, cache, augmenter = prep.data, prep.tokenizer, prep.cache, prep.augmenter
     encoded, files = prep.encoded, prep.files
     eval_sets = {split: EvalSet(enc) for split, enc in encoded.items() if split != "train"}
@@ -352,6 +355,9 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
                     if data.dev and (data.dev_carved or config.dev_size)
                     else None
                 ),
+                "test_ids": (
+                    task.subset_info(data.test) if data.test and config.test_size else None
+                ),
             },
         )
 
@@ -360,10 +366,16 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         model = task.build_model(config.model, data.labels, tokenizer)
     labels = data.labels
 
+    # the best evaluation's scores and predictions: the selected model is that step's weights
+    # reloaded, so scoring dev again after training would only repeat it
+    best_dev: dict[str, Any] = {}
+
     def compute_metrics(prediction) -> dict:
         rows = dev_set.restore(list(prediction.predictions))
         pred = task.decode(encoded["dev"], rows, labels)
         scores = task.score(task.gold(data.dev), pred, labels)
+        if not best_dev or scores["f1"] > best_dev["scores"]["f1"]:  # the Trainer's strict >
+            best_dev.update(step=trainer.state.global_step, scores=scores, pred=pred)
         return {k: v for k, v in scores.items() if isinstance(v, float)}
 
     callbacks = [*([ProgressBar(task.metric)] if config.progress else []), *callbacks]
@@ -417,9 +429,12 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         if split not in eval_sets:
             continue
         t1 = time.perf_counter()
-        rows = trainer.predict_eval_set(eval_sets[split], desc=split)
-        pred = task.decode(encoded[split], rows, labels)
-        scores = task.score(task.gold(examples), pred, labels)
+        if split == "dev" and best_dev.get("step") == best_step:
+            scores, pred = dict(best_dev["scores"]), best_dev["pred"]
+        else:  # test, no selection (no dev), or a resumed run that did not see the best step
+            rows = trainer.predict_eval_set(eval_sets[split], desc=split)
+            pred = task.decode(encoded[split], rows, labels)
+            scores = task.score(task.gold(examples), pred, labels)
         split_seconds[split] = time.perf_counter() - t1
         scores["seconds"] = split_seconds[split]
         metrics[split] = scores
@@ -440,6 +455,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         "evaluations": selection["evaluations"],
         "checkpoint_seconds": selection["save_seconds"],
         "final_dev_seconds": split_seconds.get("dev"),
+        "dev_scored_at_selection": best_dev.get("step") == best_step,
         "test_seconds": split_seconds.get("test"),
         "save_model_seconds": save_model_seconds,
         "tokens_seen": trainer.tokens_seen,

@@ -5,7 +5,8 @@ every TrainConfig field that shapes the run (not where it writes or whether it d
 content of its data files (not their paths: a moved data folder is the same data, an edited file
 is not) and the segmix version. So a finished cell is reused by any grid that asks for the same
 run, a changed option or file gets a new folder instead of silently mixing results, and two
-grids can share ``cells/`` safely.
+grids can share ``cells/`` safely. A reference system's cell (``spacy``, :mod:`segmix.reference`)
+hashes only the fields it reads, and its library's and model's versions.
 
 Layout of one cell, under the grid folder::
 
@@ -30,10 +31,13 @@ from typing import Any
 
 from segmix.config import PATH_FIELDS, TrainConfig
 from segmix.experiment.spec import ExperimentSpec, Variant
+from segmix.run import NOT_SHAPING
 
-#: fields that change where a run writes or how it reports, not what it computes (as
-#: ``segmix.run`` compares them when resuming)
-NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers"})
+#: fields added to TrainConfig after cells were first hashed, with the value that reproduces the
+#: behaviour before they existed: while a field holds that value it stays out of the identity,
+#: so a new option does not rename (and rerun) every finished cell; set to anything else, it is
+#: hashed like any other field
+ADDED_LATER: dict[str, Any] = {"test_size": None}
 ID_LENGTH = 12
 RUN = "run"
 CELL_JSON = "cell.json"
@@ -56,21 +60,35 @@ def file_sha256(path: str | Path) -> str:
     return _file_sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
-def cell_identity(config: TrainConfig) -> dict[str, Any]:
+def cell_identity(config: TrainConfig, reference: str | None = None) -> dict[str, Any]:
     """Everything that decides a run's numbers, as a JSON-able record.
 
     The data paths are replaced by the SHA-256 of the files they resolve to (train, dev, test).
+    A ``reference`` system's cell (:mod:`segmix.reference`) hashes only the fields it reads,
+    and its library's and model's versions: an upgrade of either is a new cell.
     """
     from segmix import __version__
 
     shaping = {
-        k: v for k, v in config.to_dict().items() if k not in NOT_SHAPING and k not in PATH_FIELDS
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in NOT_SHAPING
+        and k not in PATH_FIELDS
+        and not (k in ADDED_LATER and v == ADDED_LATER[k])
     }
+    extra: dict[str, Any] = {}
+    if reference is not None:
+        from segmix.reference import get_reference, reference_versions
+
+        used = set(get_reference(reference).fields)
+        shaping = {k: v for k, v in shaping.items() if k in used}
+        extra["reference"] = reference_versions(reference)
     files = dict(zip(("train", "dev", "test"), config.resolved_files(), strict=True))
     return {
         "config": shaping,
         "data": {split: file_sha256(p) if p else None for split, p in files.items()},
         "segmix": __version__,
+        **extra,
     }
 
 
@@ -96,7 +114,7 @@ class Cell:
     variant: Variant
     size: int
     seed: int
-    lr: float
+    lr: float | None  # None for a reference system, which uses its own optimizer's settings
     phase: int
     lr_search: bool
     config: TrainConfig
@@ -108,9 +126,15 @@ class Cell:
         return self.folder / RUN
 
     @property
+    def reference(self) -> dict[str, Any] | None:
+        """A reference cell's system and versions (what its worker must have), else None."""
+        return self.identity.get("reference")
+
+    @property
     def name(self) -> str:
         """How progress lines name the cell."""
-        return f"{self.variant.label} n={self.size} seed {self.seed} lr {self.lr:g}"
+        lr = f" lr {self.lr:g}" if self.lr is not None else ""
+        return f"{self.variant.label} n={self.size} seed {self.seed}{lr}"
 
     def entry(self, grid_dir: Path) -> dict[str, Any]:
         """The cell's line in grid.json (its folder relative to the grid)."""
@@ -125,6 +149,7 @@ class Cell:
             "phase": self.phase,
             "lr_search": self.lr_search,
             "dir": self.run_dir.relative_to(grid_dir).as_posix(),
+            **({"reference": True} if self.reference else {}),
         }
 
     def record(self) -> dict[str, Any]:
@@ -139,6 +164,7 @@ class Cell:
             "seed": self.seed,
             "lr": self.lr,
             "config": self.config.to_dict(),
+            **({"reference": self.reference} if self.reference else {}),
         }
 
 
@@ -148,15 +174,17 @@ def make_cell(
     variant: Variant,
     size: int,
     seed: int,
-    lr: float,
+    lr: float | None,
     *,
     phase: int,
     lr_search: bool,
 ) -> Cell:
     """A cell with its id and its run folder under ``grid_dir/cells/<id>/run``."""
     grid_dir = Path(grid_dir).resolve()
+    if variant.reference:
+        lr = None
     config = spec.config(variant, size, seed, lr)
-    identity = cell_identity(config)
+    identity = cell_identity(config, variant.method if variant.reference else None)
     ident = cell_id(identity)
     folder = grid_dir / "cells" / ident
     config = dataclasses.replace(config, output_dir=str(folder / RUN))
@@ -165,7 +193,7 @@ def make_cell(
 
 def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
     """Phase 1: every variant × size × lr candidate on the first ``lr_seeds`` seeds (none with
-    one candidate)."""
+    one candidate). Reference variants take no part: they use their own optimizer's settings."""
     if not spec.lr_search:
         return []
     return [
@@ -174,6 +202,7 @@ def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
         for seed in spec.seeds[: spec.lr_seeds]
         for lr in spec.lrs
         for v in spec.variants
+        if not v.reference
     ]
 
 
@@ -181,20 +210,19 @@ def plan_final(
     spec: ExperimentSpec, grid_dir: Path, chosen: dict[tuple[str, int], float | None]
 ) -> list[Cell]:
     """Phase 2: every variant × size × seed at its chosen lr; a (variant, size) without a
-    choice (every candidate failed) is left out. Ordered size, seed, variant, so the paired runs
-    of one seed finish together."""
+    choice (every candidate failed) is left out. A reference variant has no lr and is always
+    planned. Ordered size, seed, variant, so the paired runs of one seed finish together."""
     search_seeds = set(spec.seeds[: spec.lr_seeds]) if spec.lr_search else set()
     cells = []
     for size in spec.sizes:
         for seed in spec.seeds:
             for v in spec.variants:
                 lr = chosen.get((v.label, size))
-                if lr is None:
+                if lr is None and not v.reference:
                     continue
+                searched = seed in search_seeds and not v.reference
                 cells.append(
-                    make_cell(
-                        spec, grid_dir, v, size, seed, lr, phase=2, lr_search=seed in search_seeds
-                    )
+                    make_cell(spec, grid_dir, v, size, seed, lr, phase=2, lr_search=searched)
                 )
     return cells
 
@@ -205,5 +233,6 @@ def total_cells(spec: ExperimentSpec) -> int:
     final = len(spec.variants) * len(spec.sizes) * len(spec.seeds)
     if not spec.lr_search:
         return final
-    search = len(spec.variants) * len(spec.sizes) * spec.lr_seeds
+    searched = sum(not v.reference for v in spec.variants)
+    search = searched * len(spec.sizes) * spec.lr_seeds
     return final + search * (len(spec.lrs) - 1)

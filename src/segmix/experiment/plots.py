@@ -43,6 +43,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
     shown = [lb for lb in report["labels"] if by_label.get(lb)]
     for i, label in enumerate(shown):
         points = sorted(by_label[label], key=lambda r: r["size"])
+        reference = bool(points[0].get("reference"))
         # a small sideways shift per label, so error bars at one size do not hide each other
         shift = 1.02 ** (i - (len(shown) - 1) / 2)
         ax.errorbar(
@@ -51,8 +52,8 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
             yerr=[r["test_std"] or 0.0 for r in points],
             marker="o",
             capsize=3,
-            label=label,
-            linestyle="--" if label == "none" else "-",
+            label=points[0].get("title") or label,
+            linestyle="--" if label == "none" else (":" if reference else "-"),
         )
     sizes = sorted({r["size"] for r in rows})
     if len(sizes) > 1 and sizes[0] > 0:

@@ -13,7 +13,10 @@ Why it is built the way it is — small-data comparisons are easily fooled:
 * a gain needs evidence on two axes: across seeds (paired t-test; Wilcoxon beside it) and across
   test sentences (a paired bootstrap, :func:`segmix.experiment.stats.paired_bootstrap`); the
   wording of every row follows the bootstrap, and the recommendation needs both;
-* a half-finished grid still gives a report: what is missing is listed, never guessed.
+* a half-finished grid still gives a report: what is missing is listed, never guessed;
+* a reference row (``spacy``: another tool trained on the same subsets, :mod:`segmix.reference`)
+  is shown with its paired difference against ``none`` but is never a candidate for the
+  recommendation: it is a different model, not an augmentation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from segmix.experiment.stats import (
     paired_tests,
     re_example_stats,
 )
+from segmix.reference import REFERENCES, is_reference
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,14 @@ __all__ = ["RECOMMENDATION_RULE", "build_report", "render_markdown", "verdict", 
 BASELINE = "none"
 MAIN_PHASES = frozenset({"main", "final"})
 ALPHA = 0.05
+
+REFERENCE_NOTE = (
+    "Reference rows (marked *reference*) are a different model trained on the same training "
+    "subsets, with the same number of optimizer updates, selected on the same dev sample and "
+    "scored with the same scorer on the same test set; they show what a user would otherwise "
+    "run. Their paired difference against `none` is given like a gain, but they are excluded "
+    "from the recommendation and from its Holm adjustment: they are not augmentations."
+)
 
 RECOMMENDATION_RULE = (
     "At each training-set size the recommended method is the one with the largest mean paired "
@@ -81,6 +93,7 @@ class Cell:
     detail: str = ""
     metrics: dict | None = None
     config: dict | None = None
+    reference: bool = False  # a reference system's cell (segmix.reference), not an augmentation
 
     @property
     def main(self) -> bool:
@@ -147,6 +160,7 @@ def _cell(grid_dir: Path, spec: dict) -> Cell:
         phases=phases,
         dir=folder,
         state="not started",
+        reference=bool(spec.get("reference")) or is_reference(str(spec.get("method"))),
     )
     # the log sits in the run folder, or beside it when the run folder is cells/<id>/run
     error_log = folder / "error.log"
@@ -187,6 +201,14 @@ def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[Cell]:
         else:
             by_id[cell.id] = cell
     return list(by_id.values())
+
+
+def _title(label: str, cell: Cell) -> str:
+    """How tables name a row: a reference row says what it is beside its label."""
+    if not cell.reference:
+        return label
+    ref = REFERENCES.get(cell.method)
+    return f"{label} ({ref.title if ref else 'reference'})"
 
 
 def _headline(scores: dict, metric: str) -> float:
@@ -303,6 +325,8 @@ class _Row:
 
 
 def _row_rate(row: _Row) -> float | None:
+    if any(c.reference for c in row.cells.values()):
+        return None  # a reference adds no augmented examples
     for cell in row.cells.values():
         if cell.config and "rate" in cell.config:
             return float(cell.config["rate"])
@@ -365,11 +389,14 @@ def _row_result(
             if t in row.cells[s].metrics["test"].get("per_type", {})
         ]
         per_type_test[t] = statistics.mean(vals)
+    first = next(iter(row.cells.values()))
     result: dict[str, Any] = {
         "size": row.size,
         "label": row.label,
-        "method": next(iter(row.cells.values())).method,
-        "options": next(iter(row.cells.values())).options,
+        "title": _title(row.label, first),
+        "reference": first.reference,
+        "method": first.method,
+        "options": first.options,
         "rate": _row_rate(row),
         "lr": lr,
         "lr_dev_means": dev_means,
@@ -414,6 +441,8 @@ def _row_result(
     else:
         boot, skipped = _bootstrap_row(row, base, paired, task, resamples, seed, cache)
     evidence, wording = verdict(len(paired), boot, tests.t_p, skipped=skipped)
+    if first.reference:
+        wording += "; a reference row, not a candidate for the recommendation"
     result.update(
         paired_seeds=paired,
         unpaired_seeds=[s for s in seeds if s not in paired],
@@ -480,7 +509,10 @@ def _bootstrap_row(
 
 def _recommend(size: int, rows: list[dict], has_base: bool) -> dict:
     """The recommendation of one size by :data:`RECOMMENDATION_RULE`, with its evidence."""
-    compared = [r for r in rows if not r["baseline"]]
+    compared = [r for r in rows if not r["baseline"] and not r["reference"]]
+    for r in rows:
+        if r["reference"]:
+            r["t_p_holm"] = None  # outside the family of compared methods
     adjusted = holm([r.get("t_p") for r in compared])
     for r, adj in zip(compared, adjusted, strict=True):
         r["t_p_holm"] = adj
@@ -552,7 +584,9 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     for c in main:
         if c.label not in labels:
             labels.append(c.label)
-    labels.sort(key=lambda lb: lb != BASELINE)  # the baseline first, then the plan's order
+    references = {c.label for c in main if c.reference}
+    # the baseline first, then the plan's order, the reference rows last
+    labels.sort(key=lambda lb: (lb != BASELINE, lb in references))
     sizes = sorted({c.size for c in main})
     rows: dict[tuple[str, int], _Row] = {}
     for c in main:
@@ -647,6 +681,8 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
         "bootstrap": {"resamples": bootstrap, "seed": seed, "level": 0.95},
         "rule": RECOMMENDATION_RULE,
+        "references": sorted(references, key=labels.index),
+        "reference_note": REFERENCE_NOTE if references else None,
         "sizes": sizes,
         "labels": labels,
         "budgets": {str(s): _budget(grid, s, [c for c in main if c.size == s]) for s in sizes},
@@ -696,6 +732,11 @@ def _boot_p(b: dict, *, eq: bool = False) -> str:
     return f"= {b['p']:.3f}" if eq else f"{b['p']:.3f}"
 
 
+def _shown(row: dict) -> str:
+    """A row's name in the tables (a reference row's says what it is)."""
+    return row.get("title") or row["label"]
+
+
 def _lr_text(lr: Any) -> str:
     if lr is None:
         return "–"
@@ -726,7 +767,12 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         f"{g['cells_main_finished']} of {g['cells_main']} main-phase runs finished "
         f"({g['cells_planned']} cells planned in all). "
         + (
-            "Learning rates were chosen per method and size on dev (lr_choice.json). "
+            "Learning rates were chosen per method and size on dev (lr_choice.json)"
+            + (
+                "; reference rows use their own optimizer's settings (no lr from the grid). "
+                if report.get("references")
+                else ". "
+            )
             if g["lr_choice"]
             else "No learning-rate choice was recorded (no lr_choice.json): the planned rates "
             "are shown. "
@@ -740,6 +786,8 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
     ]
     out += [f"| {rec['size']} | {rec['text']} |" for rec in report["recommendations"]]
     out += ["", f"Rule: {report['rule']}", ""]
+    if report.get("reference_note"):
+        out += [report["reference_note"], ""]
     for size in report["sizes"]:
         rows = [r for r in report["rows"] if r["size"] == size]
         budget = report["budgets"][str(size)]
@@ -756,7 +804,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         for r in rows:
             per_seed = ", ".join(f"{s}: {v:.2f}" for s, v in r["test"].items())
             out.append(
-                f"| {r['label']} | {_lr_text(r['lr'])} | {r['n']} | "
+                f"| {_shown(r)} | {_lr_text(r['lr'])} | {r['n']} | "
                 f"{_num(r['test_mean'])} ± {_num(r['test_std'])} | {per_seed} | "
                 f"{_num(r['dev_mean'])} |"
             )
@@ -778,7 +826,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                 b = r["bootstrap"]
                 interval = f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
                 out.append(
-                    f"| {r['label']} | {per_seed} | {_signed(r['gain_mean'])} ± "
+                    f"| {_shown(r)} | {per_seed} | {_signed(r['gain_mean'])} ± "
                     f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {_p(r['wilcoxon_p'])} | "
                     f"{interval} | {_boot_p(b) if b else '–'} | {r['verdict']} |"
                 )
@@ -843,7 +891,7 @@ def _per_type_section(report: dict) -> list[str]:
         ]
         for r in rows:
             cells = [_signed(r["per_type_gain"].get(t)) for t in types]
-            out.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+            out.append(f"| {_shown(r)} | " + " | ".join(cells) + " |")
         out.append("")
     if not any_rows:
         out += ["No per-type scores to compare.", ""]
@@ -864,7 +912,7 @@ def _timing_section(report: dict) -> list[str]:
         t = r["timing"]
         ratio = t.get("train_vs_none")
         out.append(
-            f"| {r['size']} | {r['label']} | {_num(t['steps'], 0)} | {_num(t['train_seconds'], 1)} "
+            f"| {r['size']} | {_shown(r)} | {_num(t['steps'], 0)} | {_num(t['train_seconds'], 1)} "
             f"| {_num(t['total_seconds'], 1)} | {_num(t['tokens_per_second'], 0)} | "
             f"{'–' if ratio is None else f'{ratio:.2f}×'} |"
         )
@@ -919,6 +967,7 @@ CSV_COLUMNS = (
     "train_seconds",
     "total_seconds",
     "tokens_per_second",
+    "reference",
 )
 
 
@@ -956,6 +1005,7 @@ def write_csv(report: dict, path: Path) -> None:
                     "train_seconds": r["timing"]["train_seconds"],
                     "total_seconds": r["timing"]["total_seconds"],
                     "tokens_per_second": r["timing"]["tokens_per_second"],
+                    "reference": bool(r.get("reference")),
                 }
             )
 

@@ -10,6 +10,8 @@ work and its bookkeeping:
    ``lr_seeds`` seeds; per (variant, size) the candidate with the best mean *dev* score wins
    (ties: the smaller lr), recorded in ``lr_choice.json``. Test is never read for a choice.
 3. Phase 2 trains every seed at the chosen lr (the search seeds' cells are phase-1 cells reused).
+   A reference row (``spacy``, :mod:`segmix.reference`) skips phase 1: it trains with its own
+   optimizer's settings, so it has no lr to choose; its cells run in phase 2 only.
 
 A cell is skipped when its run finished under the same identity, claimed (non-blocking) before
 it runs so two grids on one folder never run it twice, resumed from its checkpoint when an
@@ -64,11 +66,14 @@ def run_cell(
     resume: bool,
     threads: int | None = None,
     callbacks: Sequence[Any] = (),
+    reference: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train one cell and return a short summary (in this process, a pool worker or a Ray task).
 
     Takes the config as a plain dict so that it pickles to any worker. ``threads`` caps torch's
-    threads, so that cells running side by side do not fight over the cores.
+    threads, so that cells running side by side do not fight over the cores. ``reference`` (a
+    reference cell's system and planned versions, :attr:`Cell.reference`) trains that system
+    instead of a segmix model; Trainer ``callbacks`` do not apply to it.
     """
     from segmix.config import TrainConfig
 
@@ -76,6 +81,17 @@ def run_cell(
         import torch
 
         torch.set_num_threads(threads)
+    if reference is not None:
+        from segmix.reference import run_reference
+
+        metrics = run_reference(
+            reference["method"],
+            TrainConfig(**config),
+            resume=resume,
+            overwrite=not resume,
+            expected=reference,
+        )
+        return {"steps": metrics["steps"], "seconds": metrics["timing"]["total_seconds"]}
     from segmix.run import train
 
     metrics = train(TrainConfig(**config), resume=resume, overwrite=not resume, callbacks=callbacks)
@@ -101,10 +117,14 @@ class SerialExecutor:
         self.capacity = 1
         self.callbacks = tuple(callbacks)
 
-    def submit(self, config: dict[str, Any], resume: bool) -> Future:
+    def submit(
+        self, config: dict[str, Any], resume: bool, reference: dict[str, Any] | None = None
+    ) -> Future:
         future: Future = Future()
         try:  # a KeyboardInterrupt is no failure of the cell: it stops the grid
-            future.set_result(run_cell(config, resume, callbacks=self.callbacks))
+            future.set_result(
+                run_cell(config, resume, callbacks=self.callbacks, reference=reference)
+            )
         except Exception as err:
             future.set_exception(err)
         return future
@@ -132,8 +152,10 @@ class PoolExecutor:
         )
         logger.info("process pool: %d workers, %d torch threads each", workers, self.threads)
 
-    def submit(self, config: dict[str, Any], resume: bool) -> Future:
-        return self.pool.submit(run_cell, config, resume)
+    def submit(
+        self, config: dict[str, Any], resume: bool, reference: dict[str, Any] | None = None
+    ) -> Future:
+        return self.pool.submit(run_cell, config, resume, None, (), reference)
 
     def close(self, *, cancel: bool = False) -> None:
         if cancel:
@@ -173,8 +195,10 @@ class RayExecutor:
         self.refs: list[Any] = []
         logger.info("ray: %d cells at a time, %d CPUs each", self.capacity, self.cpus)
 
-    def submit(self, config: dict[str, Any], resume: bool) -> Future:
-        ref = self.task.remote(config, resume, self.cpus)
+    def submit(
+        self, config: dict[str, Any], resume: bool, reference: dict[str, Any] | None = None
+    ) -> Future:
+        ref = self.task.remote(config, resume, self.cpus, (), reference)
         self.refs.append(ref)
         return ref.future()
 
@@ -445,7 +469,7 @@ class _Grid:
             logger.info("%s: resuming from its last checkpoint", cell.name)
         self.state[cell.id].update(status="running", attempts=attempt)
         job = _Job(cell, attempt, resume, time.perf_counter())
-        future = self._executor().submit(cell.config.to_dict(), resume)
+        future = self._executor().submit(cell.config.to_dict(), resume, cell.reference)
         self.in_flight[future] = job
 
     def _finish(self, job: _Job, future: Future) -> None:
@@ -548,7 +572,8 @@ class _Grid:
         seeds (ties: the smaller lr). A candidate missing a seed (failed) cannot win.
 
         ``lr_choice.json`` holds one entry per ``"label|size"`` (the chosen lr, each candidate's
-        dev mean and per-seed dev scores) and ``_about`` (metric, split, seeds, rule).
+        dev mean and per-seed dev scores) and ``_about`` (metric, split, seeds, rule, and the
+        reference rows, which take no part: they train with their own optimizer's settings).
         """
         seeds = self.spec.seeds[: self.spec.lr_seeds]
         by_key = {(c.variant.label, c.size, c.lr, c.seed): c for c in search}
@@ -562,8 +587,17 @@ class _Grid:
                 "never read",
             }
         }
+        references = [v.label for v in self.spec.variants if v.reference]
+        if references:
+            record["_about"]["not_searched"] = {
+                label: "a reference system: it trains with its own optimizer's settings, no lr "
+                "from the grid"
+                for label in references
+            }
         for size in self.spec.sizes:
             for variant in self.spec.variants:
+                if variant.reference:
+                    continue
                 candidates = []
                 for lr in self.spec.lrs:
                     dev = {
@@ -713,7 +747,12 @@ class _Grid:
                 "sizes": spec.sizes,
                 "seeds": spec.seeds,
                 "methods": [
-                    {"label": v.label, "method": v.method, "options": v.options}
+                    {
+                        "label": v.label,
+                        "method": v.method,
+                        "options": v.options,
+                        **({"reference": True} if v.reference else {}),
+                    }
                     for v in spec.variants
                 ],
                 "lr_candidates": spec.lrs,

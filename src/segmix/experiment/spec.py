@@ -20,6 +20,9 @@ Example (relative paths are relative to the YAML file's folder)::
     lr: [5.0e-5, 1.0e-4, 2.0e-4]
     lr_seeds: 2
     train: {batch_size: 16, eval_every: 40, dev_size: 1000}
+
+``methods`` may also name ``spacy``, a reference row (:mod:`segmix.reference`): another tool
+trained on the same subsets, which takes no options and no learning rate.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ import contextlib
 import dataclasses
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from segmix.config import PATH_FIELDS, ConfigError, TrainConfig, option_name
+from segmix.config import PATH_FIELDS, TASK_NAMES, ConfigError, TrainConfig, option_name
+from segmix.reference import is_reference
 
 #: the top-level keys of a spec
 SPEC_KEYS = (
@@ -87,6 +92,12 @@ class Variant:
     method: str
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def reference(self) -> bool:
+        """A reference system (:mod:`segmix.reference`), not an augmentation: it trains its
+        own model on the same subsets, takes no options and no learning rate from the grid."""
+        return is_reference(self.method)
+
 
 @dataclass
 class ExperimentSpec:
@@ -114,10 +125,54 @@ class ExperimentSpec:
         """Whether the lr is chosen on dev (phase 1) before the full grid runs."""
         return len(self.lrs) > 1
 
+    def narrowed(
+        self, *, sizes: Sequence[int] | None = None, methods: Sequence[str] | None = None
+    ) -> ExperimentSpec:
+        """The same grid restricted to some of its sizes and methods (``--sizes``,
+        ``--methods``), so part of a shipped grid runs with exactly the cells, ids included,
+        that the whole grid would run. A method is matched by its label or its name (``lada``
+        keeps every LADA variant)."""
+        keep_sizes = list(self.sizes)
+        if sizes:
+            unknown = [s for s in sizes if s not in self.sizes]
+            if unknown:
+                raise SpecError(
+                    f"--sizes: {', '.join(map(str, unknown))} not in {self.path.name}; its sizes "
+                    f"are {', '.join(map(str, self.sizes))}"
+                )
+            keep_sizes = [s for s in self.sizes if s in sizes]
+        keep_variants = list(self.variants)
+        if methods:
+            known = {v.label for v in self.variants} | {v.method for v in self.variants}
+            unknown = [m for m in methods if m not in known]
+            if unknown:
+                raise SpecError(
+                    f"--methods: {', '.join(unknown)} not in {self.path.name}; its methods are "
+                    f"{', '.join(v.label for v in self.variants)}"
+                )
+            keep_variants = [  # the baseline always stays: every gain is paired against it
+                v
+                for v in self.variants
+                if v.method == "none" or v.label in methods or v.method in methods
+            ]
+        return dataclasses.replace(
+            self, sizes=keep_sizes, variants=keep_variants, budgets=dict(self.budgets)
+        )
+
     def config(
-        self, variant: Variant, size: int, seed: int, lr: float, output_dir: str | None = None
+        self,
+        variant: Variant,
+        size: int,
+        seed: int,
+        lr: float | None,
+        output_dir: str | None = None,
     ) -> TrainConfig:
-        """The full configuration of one cell; sample seed = seed, so seeds are paired."""
+        """The full configuration of one cell; sample seed = seed, so seeds are paired.
+
+        A reference variant's cell is the ``none`` configuration of the same size and seed
+        (the reference reads its subset, budget and selection fields from it); ``lr`` is then
+        ``None``: the reference uses its own optimizer's settings.
+        """
         budget = (
             {"max_steps": self.budgets[size]}
             if self.budget == "steps"
@@ -129,12 +184,12 @@ class ExperimentSpec:
                 "task": self.task,
                 "data_dir": self.data_dir,
                 "model": self.model,
-                "augment": variant.method,
+                "augment": "none" if variant.reference else variant.method,
                 **variant.options,
                 "train_size": size,
                 "sample_seed": seed,
                 "seed": seed,
-                "lr": lr,
+                **({"lr": lr} if lr is not None else {}),
                 **budget,
                 "save_model": self.train.get("save_model", False),
                 "progress": False,
@@ -289,7 +344,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     )
     # every planned cell must make a valid TrainConfig (combinations the checks above miss)
     for variant, item in zip(variants, items, strict=True):
-        for size, seed, lr in itertools.product(sizes, seeds, lrs):
+        for size, seed, lr in itertools.product(sizes, seeds, [None] if variant.reference else lrs):
             try:
                 spec.config(variant, size, seed, lr)
             except ConfigError as err:
@@ -377,6 +432,9 @@ def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant]
                 ("methods", i), "expected a method name or a mapping with name: and options"
             )
         method = item["name"]
+        if is_reference(method):
+            variants.append(_reference_variant(item, task, at, i, labels))
+            continue
         try:
             config = TrainConfig(task=task, augment=method)
         except ConfigError as err:
@@ -427,6 +485,45 @@ def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant]
             labels[name] = i
             variants.append(Variant(name, method, options))
     return variants, [labels[v.label] for v in variants]
+
+
+def _reference_variant(
+    item: dict, task: str, at: _Located, i: int, labels: dict[str, int]
+) -> Variant:
+    """A reference system's row: its task, no options, and its library installed here."""
+    from segmix.reference import ReferenceUnavailable, get_reference, reference_versions
+
+    ref = get_reference(item["name"])
+    where = ("methods", i, "name") if len(item) > 1 else ("methods", i)
+    if task not in ref.tasks:
+        tasks = " or ".join(f"{TASK_NAMES[t]} (task: {t})" for t in ref.tasks)
+        raise at.error(
+            where,
+            f"{ref.name} is a reference for {tasks} only, not for {TASK_NAMES[task]} "
+            f"(task: {task})",
+        )
+    for key in item:
+        if key not in ("name", "label"):
+            raise at.error(
+                ("methods", i, key),
+                f"{ref.name} takes no options: it is a reference row ({ref.title}), trained with "
+                "its own settings on the grid's subsets and budget",
+            )
+    label = item.get("label", ref.name)
+    if not isinstance(label, str) or not label or label == "none":
+        why = "the baseline's label" if label == "none" else "not a usable label"
+        raise at.error(("methods", i, "label"), f"{label!r} is {why}")
+    if label in labels:
+        raise at.error(
+            ("methods", i),
+            f"the variant {label!r} is already in the grid (methods[{labels[label]}])",
+        )
+    try:
+        reference_versions(ref.name)
+    except ReferenceUnavailable as err:
+        raise at.error(where, str(err)) from None
+    labels[label] = i
+    return Variant(label, ref.name)
 
 
 def _label(method: str, options: dict[str, Any]) -> str:

@@ -1,0 +1,272 @@
+"""Where the time of one grid cell goes, and what bf16 autocast does to its F1.
+
+The cell is the NER quality grid's (configs/ner_quality.yaml): MMix on 200 CoNLL-2003
+sentences (seed 1), 400 optimizer steps at batch 16, selection on a 1,000-sentence dev sample
+every 40 steps, the full test set scored once, no model saved (a grid does not need it). Each
+measurement runs the cell in a fresh child process, alone on the machine, and records the
+run's own breakdown (``metrics.json`` timing) and the child's wall time, imports included.
+``--src`` runs another source tree (a worktree of an older commit) for a "before" row:
+
+    git worktree add /tmp/before b9c8f84
+    python benchmarks/cell_cost.py measure --label before --src /tmp/before/src
+    python benchmarks/cell_cost.py measure --label after-fp32
+    python benchmarks/cell_cost.py measure --label after-bf16 --mixed-precision bf16
+
+F1 under bf16 is compared on paired cells of two grids that differ only in precision (the
+fp32 NER quality grid and configs/ner_quality_bf16.yaml), seed by seed:
+
+    python benchmarks/cell_cost.py f1 benchmarks/runs/ner_quality_grid \\
+        benchmarks/runs/ner_quality_bf16_grid
+
+Results go to benchmarks/results/cell_cost.{json,md}; each command adds or replaces its part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULT = ROOT / "benchmarks" / "results" / "cell_cost"
+CELL = {
+    "task": "ner",
+    "data_dir": str(ROOT.parent / "shared" / "data" / "conll2003"),
+    "train_size": 200,
+    "sample_seed": 1,
+    "seed": 1,
+    "augment": "mmix",
+    "rate": 0.2,
+    "alpha": 8.0,
+    "max_steps": 400,
+    "lr": 1e-4,
+    "batch_size": 16,
+    "eval_every": 40,
+    "dev_size": 1000,
+    "save_model": False,
+    "progress": False,
+}
+PARTS = [
+    ("setup_seconds", "read, encode, fit the augmenter, load the encoder"),
+    ("train_seconds", "training steps"),
+    ("selection_seconds", "dev evaluations for selection"),
+    ("checkpoint_seconds", "checkpoints (best and latest, for selection and resume)"),
+    ("final_dev_seconds", "dev scored again with the selected model"),
+    ("test_seconds", "test scored once"),
+]
+CHILD = """
+import json, sys, time
+started = time.perf_counter()
+from segmix.config import TrainConfig
+from segmix.run import train
+config = TrainConfig(**json.loads(sys.argv[1]))
+metrics = train(config)
+import torch
+print("RESULT " + json.dumps({
+    "timing": metrics["timing"], "dev_f1": metrics["dev"]["f1"], "test_f1": metrics["test"]["f1"],
+    "best_step": metrics["best_step"], "in_process_seconds": time.perf_counter() - started,
+    "torch_threads": torch.get_num_threads(),
+}))
+"""
+
+
+def measure(label: str, src: Path, mixed_precision: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = {**CELL, "output_dir": str(Path(tmp) / "run")}
+        if mixed_precision != "no":
+            config["mixed_precision"] = mixed_precision
+        env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
+        env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, json.dumps(config)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"the cell failed:\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    row = json.loads(line[len("RESULT ") :])
+    commit = subprocess.run(
+        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "label": label,
+        "commit": commit,
+        "mixed_precision": mixed_precision,
+        "wall_seconds": wall,
+        "load_avg_at_end": os.getloadavg()[0],
+        **row,
+    }
+
+
+def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
+    """Test and dev F1 of the cells the two grids share by (method, size, seed)."""
+    from scipy import stats
+
+    def cells(grid: Path) -> dict:
+        out = {}
+        for entry in json.loads((grid / "grid.json").read_text())["cells"]:
+            metrics = grid / entry["dir"] / "metrics.json"
+            if metrics.exists():
+                m = json.loads(metrics.read_text())
+                key = (entry["label"], entry["size"], entry["seed"])
+                out[key] = {"dev": m["dev"]["f1"], "test": m["test"]["f1"], "timing": m["timing"]}
+        return out
+
+    a, b = cells(fp32_grid), cells(bf16_grid)
+    pairs = sorted(set(a) & set(b))
+    rows = [
+        {
+            "method": k[0],
+            "size": k[1],
+            "seed": k[2],
+            "fp32_test": a[k]["test"],
+            "bf16_test": b[k]["test"],
+            "fp32_dev": a[k]["dev"],
+            "bf16_dev": b[k]["dev"],
+        }
+        for k in pairs
+    ]
+    out: dict = {"fp32_grid": str(fp32_grid), "bf16_grid": str(bf16_grid), "pairs": rows}
+    for split in ("test", "dev"):
+        diffs = [100 * (r[f"bf16_{split}"] - r[f"fp32_{split}"]) for r in rows]
+        if len(diffs) >= 2:
+            t = stats.ttest_rel(
+                [r[f"bf16_{split}"] for r in rows], [r[f"fp32_{split}"] for r in rows]
+            )
+            mean = sum(diffs) / len(diffs)
+            sd = (sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)) ** 0.5
+            half = stats.t.ppf(0.975, len(diffs) - 1) * sd / len(diffs) ** 0.5
+            out[split] = {
+                "n": len(diffs),
+                "mean_diff": mean,
+                "std_diff": sd,
+                "ci95": [mean - half, mean + half],
+                "p_ttest": float(t.pvalue),
+            }
+    return out
+
+
+def write_markdown(result: dict) -> None:
+    lines = [
+        "# The cost of one grid cell",
+        "",
+        "MMix on 200 CoNLL-2003 sentences (seed 1), 400 steps at batch 16, selection on a "
+        "1,000-sentence dev sample every 40 steps, full test scored once, no model saved; "
+        "alone on 2 CPU cores (AVX512-BF16). `python benchmarks/cell_cost.py measure …`.",
+        "",
+    ]
+    rows = result.get("measurements", [])
+    if rows:
+        head = "| part | " + " | ".join(f"{r['label']} ({r['commit']})" for r in rows) + " |"
+        lines += [head, "|---|" + "---:|" * len(rows)]
+        for key, what in PARTS:
+            vals = [r["timing"].get(key) for r in rows]
+            lines.append(
+                f"| {what} | " + " | ".join("–" if v is None else f"{v:.1f} s" for v in vals) + " |"
+            )
+        lines.append(
+            "| **run total** (`metrics.json`) | "
+            + " | ".join(f"**{r['timing']['total_seconds']:.1f} s**" for r in rows)
+            + " |"
+        )
+        lines.append(
+            "| **process wall time**, imports included | "
+            + " | ".join(f"**{r['wall_seconds']:.1f} s**" for r in rows)
+            + " |"
+        )
+        lines.append(
+            "| test F1 / dev F1 | "
+            + " | ".join(f"{100 * r['test_f1']:.2f} / {100 * r['dev_f1']:.2f}" for r in rows)
+            + " |"
+        )
+        lines.append(
+            "| load average at the end | "
+            + " | ".join(f"{r['load_avg_at_end']:.2f}" for r in rows)
+            + " |"
+        )
+        lines.append("")
+    f1 = result.get("bf16_f1")
+    if f1:
+        lines += [
+            "## F1 under bf16 autocast, paired with fp32",
+            "",
+            f"Cells of `{Path(f1['fp32_grid']).name}` (fp32) and `{Path(f1['bf16_grid']).name}` "
+            "(bf16), otherwise identical, paired by method and seed. Differences are bf16 − fp32 "
+            "in F1 points.",
+            "",
+            "| method | seed | fp32 test | bf16 test | fp32 dev | bf16 dev |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in f1["pairs"]:
+            lines.append(
+                f"| {r['method']} | {r['seed']} | {100 * r['fp32_test']:.2f} | "
+                f"{100 * r['bf16_test']:.2f} | {100 * r['fp32_dev']:.2f} | "
+                f"{100 * r['bf16_dev']:.2f} |"
+            )
+        lines.append("")
+        for split in ("test", "dev"):
+            s = f1.get(split)
+            if s:
+                verdict = (
+                    "no evidence of a difference"
+                    if s["ci95"][0] <= 0 <= s["ci95"][1]
+                    else "a difference"
+                )
+                lines.append(
+                    f"- {split}: {s['mean_diff']:+.2f} ± {s['std_diff']:.2f} over {s['n']} pairs, "
+                    f"95% CI [{s['ci95'][0]:+.2f}, {s['ci95'][1]:+.2f}], paired t-test "
+                    f"p = {s['p_ttest']:.3f}: {verdict}."
+                )
+        lines.append("")
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("measure", help="time one cell in a fresh process")
+    m.add_argument("--label", required=True)
+    m.add_argument("--src", type=Path, default=ROOT / "src")
+    m.add_argument("--mixed-precision", default="no", choices=["no", "bf16"])
+    f = sub.add_parser("f1", help="paired F1 of an fp32 and a bf16 grid")
+    f.add_argument("fp32_grid", type=Path)
+    f.add_argument("bf16_grid", type=Path)
+    args = parser.parse_args()
+
+    path = RESULT.with_suffix(".json")
+    result = json.loads(path.read_text()) if path.exists() else {}
+    if args.command == "measure":
+        row = measure(args.label, args.src.resolve(), args.mixed_precision)
+        rows = [r for r in result.get("measurements", []) if r["label"] != args.label]
+        result["measurements"] = [*rows, row]
+        print(
+            f"{args.label}: {row['timing']['total_seconds']:.1f} s in the run, "
+            f"{row['wall_seconds']:.1f} s wall; test F1 {100 * row['test_f1']:.2f}"
+        )
+    else:
+        result["bf16_f1"] = paired_f1(args.fp32_grid, args.bf16_grid)
+        for split in ("test", "dev"):
+            s = result["bf16_f1"].get(split)
+            if s:
+                print(f"{split}: bf16 − fp32 {s['mean_diff']:+.2f} (p {s['p_ttest']:.3f})")
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_markdown(result)
+
+
+if __name__ == "__main__":
+    main()
