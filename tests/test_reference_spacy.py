@@ -243,8 +243,11 @@ def test_the_spec_refuses_spacy_where_it_does_not_apply(tmp_path, text, line, fr
 def test_the_spec_says_how_to_install_spacy_when_it_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(spacy_ner, "_installed", lambda name: False)
     path = write_spec(tmp_path, SPEC)
-    with pytest.raises(SpecError, match=r":5: methods\[1\]: the spacy reference needs spaCy"):
+    with pytest.raises(
+        SpecError, match=r":5: methods\[1\]: the spacy reference needs spaCy"
+    ) as err:
         load_spec(path)
+    assert str(err.value).endswith("pip install 'segmix[spacy]', or leave spacy out of methods")
 
 
 def test_reference_cells_hash_their_versions_and_skip_the_lr_search(tmp_path, tiny_data):

@@ -521,7 +521,7 @@ def _reference_variant(
     try:
         reference_versions(ref.name)
     except ReferenceUnavailable as err:
-        raise at.error(where, str(err)) from None
+        raise at.error(where, f"{err}, or leave {ref.name} out of methods") from None
     labels[label] = i
     return Variant(label, ref.name)
 
