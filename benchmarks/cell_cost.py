@@ -18,6 +18,10 @@ fp32 NER quality grid and configs/ner_quality_bf16.yaml), seed by seed:
     python benchmarks/cell_cost.py f1 benchmarks/runs/ner_quality_grid \\
         benchmarks/runs/ner_quality_bf16_grid
 
+The step time alone under fp32, bf16 and ``torch.compile`` (compilation counted apart):
+
+    python benchmarks/cell_cost.py probe
+
 Results go to benchmarks/results/cell_cost.{json,md}; each command adds or replaces its part.
 """
 
@@ -111,6 +115,70 @@ def measure(label: str, src: Path, mixed_precision: str) -> dict:
     }
 
 
+STEP_PROBE = """
+import json, sys, time
+import torch
+from transformers import AutoModelForTokenClassification
+from segmix.encoding import resolve_model
+
+mode, lengths, steps = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+torch.manual_seed(0)
+model = AutoModelForTokenClassification.from_pretrained(resolve_model("default"), num_labels=9)
+model.train()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+started = time.perf_counter()
+if "compile" in mode:
+    model = torch.compile(model, dynamic=True)
+bf16 = "bf16" in mode
+gen = torch.Generator().manual_seed(0)
+
+def step(length):
+    ids = torch.randint(1000, 5000, (16, length), generator=gen)
+    labels = torch.randint(0, 9, (16, length), generator=gen)
+    t = time.perf_counter()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = model(input_ids=ids, labels=labels).loss
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+    return time.perf_counter() - t
+
+first = [step(n) for n in lengths]  # each length seen for the first time (compilation, caches)
+warm = time.perf_counter() - started
+times = [step(lengths[i % len(lengths)]) for i in range(steps)]
+times.sort()
+print("RESULT " + json.dumps({
+    "mode": mode, "first_pass_seconds": sum(first), "until_warm_seconds": warm,
+    "median_step_ms": 1000 * times[len(times) // 2], "steps": steps, "lengths": lengths,
+    "torch_threads": torch.get_num_threads(),
+}))
+"""
+
+
+def probe_steps(modes: list[str], steps: int) -> list[dict]:
+    """Steady training-step time of the default encoder, batch 16, at the padded lengths a
+    200-sentence CoNLL cell's length-grouped batches have, in fresh processes: fp32, bf16
+    autocast, and each under ``torch.compile`` (whose first pass over every new shape is
+    compilation, counted apart)."""
+    lengths = [16, 24, 32, 40, 48, 56]
+    rows = []
+    for mode in modes:
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
+        done = subprocess.run(
+            [sys.executable, "-c", STEP_PROBE, mode, json.dumps(lengths), str(steps)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            rows.append({"mode": mode, "error": done.stderr.strip().splitlines()[-1]})
+            continue
+        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+        rows.append(json.loads(line[len("RESULT ") :]))
+    return rows
+
+
 def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
     """Test and dev F1 of the cells the two grids share by (method, size, seed)."""
     from scipy import stats
@@ -198,6 +266,28 @@ def write_markdown(result: dict) -> None:
             + " |"
         )
         lines.append("")
+    probe = result.get("step_probe")
+    if probe:
+        lines += [
+            "## One training step: precision and `torch.compile`",
+            "",
+            "Batch 16 of the default encoder at padded lengths 16–56 (the shapes of a "
+            "length-grouped 200-sentence cell), fused AdamW, 2 threads, a fresh process per "
+            "row; `python benchmarks/cell_cost.py probe`. *First pass*: one step at each length "
+            "seen for the first time (compilation for `torch.compile`).",
+            "",
+            "| mode | median step | first pass over 6 lengths | until warm |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in probe:
+            if "error" in r:
+                lines.append(f"| {r['mode']} | failed: {r['error']} | | |")
+            else:
+                lines.append(
+                    f"| {r['mode']} | {r['median_step_ms']:.0f} ms | "
+                    f"{r['first_pass_seconds']:.1f} s | {r['until_warm_seconds']:.1f} s |"
+                )
+        lines.append("")
     f1 = result.get("bf16_f1")
     if f1:
         lines += [
@@ -242,6 +332,9 @@ def main() -> None:
     m.add_argument("--label", required=True)
     m.add_argument("--src", type=Path, default=ROOT / "src")
     m.add_argument("--mixed-precision", default="no", choices=["no", "bf16"])
+    p = sub.add_parser("probe", help="step time: fp32, bf16, and each under torch.compile")
+    p.add_argument("--modes", nargs="+", default=["fp32", "bf16", "fp32+compile", "bf16+compile"])
+    p.add_argument("--steps", type=int, default=30)
     f = sub.add_parser("f1", help="paired F1 of an fp32 and a bf16 grid")
     f.add_argument("fp32_grid", type=Path)
     f.add_argument("bf16_grid", type=Path)
@@ -257,6 +350,10 @@ def main() -> None:
             f"{args.label}: {row['timing']['total_seconds']:.1f} s in the run, "
             f"{row['wall_seconds']:.1f} s wall; test F1 {100 * row['test_f1']:.2f}"
         )
+    elif args.command == "probe":
+        result["step_probe"] = probe_steps(args.modes, args.steps)
+        for r in result["step_probe"]:
+            print(r)
     else:
         result["bf16_f1"] = paired_f1(args.fp32_grid, args.bf16_grid)
         for split in ("test", "dev"):
