@@ -245,26 +245,17 @@ def write_markdown(result: dict) -> None:
             lines.append(
                 f"| {what} | " + " | ".join("–" if v is None else f"{v:.1f} s" for v in vals) + " |"
             )
-        lines.append(
-            "| **run total** (`metrics.json`) | "
-            + " | ".join(f"**{r['timing']['total_seconds']:.1f} s**" for r in rows)
-            + " |"
-        )
-        lines.append(
-            "| **process wall time**, imports included | "
-            + " | ".join(f"**{r['wall_seconds']:.1f} s**" for r in rows)
-            + " |"
-        )
-        lines.append(
-            "| test F1 / dev F1 | "
-            + " | ".join(f"{100 * r['test_f1']:.2f} / {100 * r['dev_f1']:.2f}" for r in rows)
-            + " |"
-        )
-        lines.append(
-            "| load average at the end | "
-            + " | ".join(f"{r['load_avg_at_end']:.2f}" for r in rows)
-            + " |"
-        )
+        summary = [
+            (
+                "**run total** (`metrics.json`)",
+                lambda r: f"**{r['timing']['total_seconds']:.1f} s**",
+            ),
+            ("**process wall time**, imports included", lambda r: f"**{r['wall_seconds']:.1f} s**"),
+            ("test F1 / dev F1", lambda r: f"{100 * r['test_f1']:.2f} / {100 * r['dev_f1']:.2f}"),
+            ("load average at the end", lambda r: f"{r['load_avg_at_end']:.2f}"),
+        ]
+        for name, cell in summary:
+            lines.append(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
         lines.append("")
     probe = result.get("step_probe")
     if probe:

@@ -160,6 +160,21 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
     return Prepared(task, data, files, tokenizer, cache, encoded, augmenter)
 
 
+def subset_record(task: Task, data: RunData, config: TrainConfig, files: dict) -> dict:
+    """``subset.json``: which examples of each file a run used (the sampled ones by id)."""
+    return {
+        "train_file": files["train"],
+        "train_ids": task.subset_info(data.train),
+        "dev_carved_from_train": data.dev_carved,
+        "dev_ids": (
+            task.subset_info(data.dev)
+            if data.dev and (data.dev_carved or config.dev_size)
+            else None
+        ),
+        "test_ids": task.subset_info(data.test) if data.test and config.test_size else None,
+    }
+
+
 def _shaping(config_dict: dict) -> dict:
     """The fields that decide what a run computes, data paths made absolute."""
     names = {f.name for f in dataclasses.fields(TrainConfig)} - NOT_SHAPING
@@ -344,22 +359,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         )
         write_json(out / "config.json", header)
         write_json(out / "versions.json", versions())
-        write_json(
-            out / "subset.json",
-            {
-                "train_file": files["train"],
-                "train_ids": task.subset_info(data.train),
-                "dev_carved_from_train": data.dev_carved,
-                "dev_ids": (
-                    task.subset_info(data.dev)
-                    if data.dev and (data.dev_carved or config.dev_size)
-                    else None
-                ),
-                "test_ids": (
-                    task.subset_info(data.test) if data.test and config.test_size else None
-                ),
-            },
-        )
+        write_json(out / "subset.json", subset_record(task, data, config, files))
 
     set_seed(config.seed)
     with _quiet_hub_bars():

@@ -221,7 +221,7 @@ def _describe(versions: dict[str, Any]) -> str:
 
 def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> dict[str, Any]:
     from segmix.engine import planned_steps
-    from segmix.run import load_data, prepare_run_folder
+    from segmix.run import load_data, prepare_run_folder, subset_record
     from segmix.runs import mark_finished, versions, write_json
     from segmix.tasks import get_task
 
@@ -283,19 +283,7 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
             },
         },
     )
-    write_json(
-        out / "subset.json",
-        {
-            "train_file": files["train"],
-            "train_ids": task.subset_info(data.train),
-            "dev_carved_from_train": data.dev_carved,
-            "dev_ids": (
-                task.subset_info(data.dev)
-                if data.dev and (data.dev_carved or config.dev_size)
-                else None
-            ),
-        },
-    )
+    write_json(out / "subset.json", subset_record(task, data, config, files))
 
     examples = [
         Example(_words_doc(nlp, s.tokens), doc_from_tags(nlp.vocab, s.tokens, s.tags))
