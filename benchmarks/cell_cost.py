@@ -79,26 +79,30 @@ print("RESULT " + json.dumps({
 """
 
 
+def run_child(code: str, args: list[str], src: Path) -> tuple[dict | None, str]:
+    """Run ``code`` in a fresh Python whose ``segmix`` is the tree ``src``; ``(the JSON it
+    printed after "RESULT ", "")``, or ``(None, the end of its stderr)`` when it failed."""
+    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        return None, done.stderr.strip()[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT ") :]), ""
+
+
 def measure(label: str, src: Path, mixed_precision: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         config = {**CELL, "output_dir": str(Path(tmp) / "run")}
         if mixed_precision != "no":
             config["mixed_precision"] = mixed_precision
-        env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
-        env.setdefault("TOKENIZERS_PARALLELISM", "false")
         started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, json.dumps(config)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        row, error = run_child(CHILD, [json.dumps(config)], src)
         wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"the cell failed:\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    row = json.loads(line[len("RESULT ") :])
+    if row is None:
+        sys.exit(f"the cell failed:\n{error}")
     commit = subprocess.run(
         ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -163,19 +167,8 @@ def probe_steps(modes: list[str], steps: int) -> list[dict]:
     lengths = [16, 24, 32, 40, 48, 56]
     rows = []
     for mode in modes:
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
-        done = subprocess.run(
-            [sys.executable, "-c", STEP_PROBE, mode, json.dumps(lengths), str(steps)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            rows.append({"mode": mode, "error": done.stderr.strip().splitlines()[-1]})
-            continue
-        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-        rows.append(json.loads(line[len("RESULT ") :]))
+        row, error = run_child(STEP_PROBE, [mode, json.dumps(lengths), str(steps)], ROOT / "src")
+        rows.append(row if row is not None else {"mode": mode, "error": error.splitlines()[-1]})
     return rows
 
 
