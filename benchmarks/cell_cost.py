@@ -93,9 +93,9 @@ def run_child(code: str, args: list[str], src: Path) -> tuple[dict | None, str]:
     return json.loads(line[len("RESULT ") :]), ""
 
 
-def measure(label: str, src: Path, mixed_precision: str) -> dict:
+def measure(label: str, src: Path, mixed_precision: str, overrides: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        config = {**CELL, "output_dir": str(Path(tmp) / "run")}
+        config = {**CELL, **(overrides or {}), "output_dir": str(Path(tmp) / "run")}
         if mixed_precision != "no":
             config["mixed_precision"] = mixed_precision
         started = time.perf_counter()
@@ -113,6 +113,7 @@ def measure(label: str, src: Path, mixed_precision: str) -> dict:
         "label": label,
         "commit": commit,
         "mixed_precision": mixed_precision,
+        "overrides": overrides or {},
         "wall_seconds": wall,
         "load_avg_at_end": os.getloadavg()[0],
         **row,
@@ -170,6 +171,58 @@ def probe_steps(modes: list[str], steps: int) -> list[dict]:
         row, error = run_child(STEP_PROBE, [mode, json.dumps(lengths), str(steps)], ROOT / "src")
         rows.append(row if row is not None else {"mode": mode, "error": error.splitlines()[-1]})
     return rows
+
+
+def selection_schedules(grid: Path, shares: list[float]) -> dict:
+    """What a later first evaluation (``eval_from``) would have selected, on a finished grid's
+    own dev histories: exact, not estimated. A cell whose best checkpoint is still among the
+    evaluations kept selects the same weights, so its dev and test scores are unchanged; the
+    others would select another checkpoint, whose test score is unknown. Dev only: no test
+    score enters the choice of a schedule."""
+    import math
+
+    from segmix.engine import evaluation_delay
+
+    cells = []
+    for entry in json.loads((grid / "grid.json").read_text())["cells"]:
+        path = grid / entry["dir"] / "metrics.json"
+        if path.exists():
+            m = json.loads(path.read_text())
+            evals = [(h["step"], h["dev_f1"]) for h in m["history"] if "dev_f1" in h]
+            cells.append(
+                {
+                    "label": entry["label"],
+                    "steps": m["steps"],
+                    "best": m["best_step"],
+                    "evals": evals,
+                }
+            )
+    rows = []
+    for share in shares:
+        same = kept = total = 0
+        for c in cells:
+            delay = evaluation_delay(c["steps"], share)
+            later = [(s, f) for s, f in c["evals"] if s >= delay]
+            # the Trainer's rule: the first strictly best evaluation
+            best = max(later, key=lambda e: e[1]) if later else None
+            first_best = next(s for s, f in later if f == best[1]) if best else None
+            same += first_best == c["best"]
+            kept += len(later)
+            total += len(c["evals"])
+        rows.append(
+            {
+                "eval_from": share,
+                "cells": len(cells),
+                "same_selection": same,
+                "evaluations_kept": kept / max(total, 1),
+            }
+        )
+    best_steps = sorted(c["best"] / c["steps"] for c in cells)
+    return {
+        "grid": str(grid),
+        "schedules": rows,
+        "earliest_best_share": best_steps[0] if best_steps else math.nan,
+    }
 
 
 def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
@@ -316,6 +369,16 @@ def main() -> None:
     m.add_argument("--label", required=True)
     m.add_argument("--src", type=Path, default=ROOT / "src")
     m.add_argument("--mixed-precision", default="no", choices=["no", "bf16"])
+    m.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="another TrainConfig value for the cell (JSON value), e.g. eval_from=0.4",
+    )
+    s = sub.add_parser("selection", help="what a later first dev evaluation would select")
+    s.add_argument("grid", type=Path)
+    s.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.25, 0.4, 0.5, 0.6])
     p = sub.add_parser("probe", help="step time: fp32, bf16, and each under torch.compile")
     p.add_argument("--modes", nargs="+", default=["fp32", "bf16", "fp32+compile", "bf16+compile"])
     p.add_argument("--steps", type=int, default=30)
@@ -327,13 +390,19 @@ def main() -> None:
     path = RESULT.with_suffix(".json")
     result = json.loads(path.read_text()) if path.exists() else {}
     if args.command == "measure":
-        row = measure(args.label, args.src.resolve(), args.mixed_precision)
+        overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+        row = measure(args.label, args.src.resolve(), args.mixed_precision, overrides)
         rows = [r for r in result.get("measurements", []) if r["label"] != args.label]
         result["measurements"] = [*rows, row]
         print(
             f"{args.label}: {row['timing']['total_seconds']:.1f} s in the run, "
             f"{row['wall_seconds']:.1f} s wall; test F1 {100 * row['test_f1']:.2f}"
         )
+    elif args.command == "selection":
+        found = selection_schedules(args.grid, args.shares)
+        result.setdefault("selection", {})[args.grid.name] = found
+        for r in found["schedules"]:
+            print(r)
     elif args.command == "probe":
         result["step_probe"] = probe_steps(args.modes, args.steps)
         for r in result["step_probe"]:

@@ -98,6 +98,24 @@ def test_a_tiny_run_learns_and_writes_an_ordinary_run_folder(spacy_run):
     assert versions["spacy"]["pipeline"] in spacy_ner.PIPELINE_PACKAGES
 
 
+def test_eval_from_delays_spacys_dev_evaluations_as_segmixs(tiny_data, tmp_path):
+    """The reference row selects on the same schedule as the cells it is compared with."""
+    config = tiny_config(
+        tiny_data,
+        tmp_path / "run",
+        train_size=10,
+        max_steps=6,
+        eval_every=2,
+        eval_from=0.5,
+        dev_size=20,
+        save_model=False,
+    )
+    metrics = run_reference("spacy", config)
+    assert [h["step"] for h in metrics["history"]] == [4, 6]  # not 2: that is before step 3
+    assert metrics["timing"]["evaluations"] == 2 and metrics["best_step"] in (4, 6)
+    assert metrics["reference"]["eval_delay"] == 3
+
+
 def test_it_trains_and_selects_on_the_subsets_a_segmix_cell_uses(spacy_run):
     from segmix.run import load_data
     from segmix.tasks import get_task

@@ -67,6 +67,13 @@ def test_run_folder_is_complete(mmix_run):
     assert len(first["tokens"]) == len(first["gold"]) == len(first["pred"])
     timing = metrics["timing"]
     assert timing["evaluations"] == 3 and timing["train_seconds"] > 0
+    # the machine beside the timing: the same cell runs 3x slower on an AVX2-only CPU
+    import torch
+
+    machine = metrics["machine"]
+    assert machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert isinstance(machine["bf16_native"], bool) and machine["cpu"]
+    assert json.loads((out / "versions.json").read_text())["machine"]["cpu"] == machine["cpu"]
 
 
 def test_saved_model_loads_in_a_transformers_pipeline(mmix_run):
@@ -269,3 +276,29 @@ def test_test_size_scores_a_fixed_seeded_test_sample(tiny_data, tmp_path):
     assert sample(sample_seed=3) != first
     with pytest.raises(ValueError, match=r"^--test-size: 0 is not allowed; it must be ≥ 1$"):
         TrainConfig(test_size=0)
+
+
+def test_eval_from_skips_early_dev_evaluations(tiny_data, tmp_path):
+    """``eval_from``: no dev evaluation (and so no selection candidate) before that share of the
+    planned steps; evaluations still fall on multiples of ``eval_every``."""
+    config = tiny_config(
+        tiny_data, tmp_path / "r", max_steps=12, eval_every=3, eval_from=0.5, save_model=False
+    )
+    metrics = train(config)
+    assert [h["step"] for h in metrics["history"] if "dev_f1" in h] == [6, 9, 12]
+    assert metrics["timing"]["evaluations"] == 3
+    assert metrics["best_step"] in (6, 9, 12)
+
+
+def test_evaluation_delay_is_a_share_of_the_planned_steps():
+    from segmix.engine import evaluation_delay
+
+    assert evaluation_delay(400, 0.0) == 0
+    assert evaluation_delay(400, 0.4) == 160
+    assert evaluation_delay(300, 0.17) == 51  # not 52: 0.17 * 300 is 51.00000000000001
+    assert evaluation_delay(300, 0.4) == 120
+    assert evaluation_delay(200, 0.45) == 90
+    with pytest.raises(
+        ValueError, match=r"^--eval-from: 1.0 is not allowed; it must be ≥ 0 and < 1$"
+    ):
+        TrainConfig(eval_from=1.0)

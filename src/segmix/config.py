@@ -248,6 +248,14 @@ class TrainConfig:
         default=None,
         metadata={"help": "Evaluate on dev every N optimizer steps (default: ~10 times a run)."},
     )
+    eval_from: float = field(
+        default=0.0,
+        metadata={
+            "help": "Skip dev evaluations before this share of the planned steps (0: evaluate "
+            "from the first eval_every steps). Selection then only weighs the later "
+            "checkpoints, where small-data runs peak, at a fraction of the cost."
+        },
+    )
     patience: int | None = field(
         default=None,
         metadata={"help": "Stop after N evaluations without dev improvement (default: never)."},
@@ -427,6 +435,7 @@ LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "gradient_accumulation_steps": (lambda v: v >= 1, "≥ 1"),
     "num_workers": (lambda v: v >= 0, "≥ 0"),
     "eval_every": (lambda v: v >= 1, "≥ 1"),
+    "eval_from": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
     "patience": (lambda v: v >= 1, "≥ 1"),
     "eval_batch_size": (lambda v: v >= 1, "≥ 1"),
 }

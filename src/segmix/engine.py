@@ -396,6 +396,15 @@ def planned_steps(
     return max(batches // accumulation, 1) * epochs
 
 
+def evaluation_delay(steps: int, eval_from: float) -> int:
+    """The first step a dev evaluation may happen at: ``eval_from`` of the planned steps.
+
+    Passed to the Trainer as ``eval_delay`` (in steps); evaluations still fall on multiples of
+    ``eval_every``, and the last step is always evaluated.
+    """
+    return math.ceil(eval_from * steps - 1e-9)  # 0.17 × 300 is 51, not 52
+
+
 def history_from_log(log_history: Sequence[Mapping[str, Any]]) -> list[dict]:
     """One record per logging/evaluation step: step, epoch, train loss, dev scores."""
     by_step: dict[int, dict] = {}

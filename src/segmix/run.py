@@ -27,6 +27,7 @@ from segmix.runs import (
     LOCK_NAME,
     RunFolderError,
     is_finished,
+    machine,
     mark_finished,
     read_json,
     run_lock,
@@ -228,7 +229,13 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
 
 
 def _training_arguments(
-    config: TrainConfig, out: Path, *, has_dev: bool, eval_every: int, unused_parameters: bool
+    config: TrainConfig,
+    out: Path,
+    *,
+    has_dev: bool,
+    eval_every: int,
+    eval_delay: int,
+    unused_parameters: bool,
 ):
     import torch
     from transformers import TrainingArguments
@@ -249,6 +256,7 @@ def _training_arguments(
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         eval_strategy="steps" if has_dev else "no",
         eval_steps=eval_every,
+        eval_delay=eval_delay,
         save_strategy="steps",
         save_steps=eval_every,
         save_total_limit=1,  # with load_best_model_at_end: the best and the latest
@@ -312,6 +320,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         SegMixDataset,
         SegMixTrainer,
         argmax_logits,
+        evaluation_delay,
         history_from_log,
         planned_steps,
     )
@@ -388,6 +397,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
             out,
             has_dev=dev_set is not None,
             eval_every=eval_every,
+            eval_delay=evaluation_delay(steps, config.eval_from),
             unused_parameters=task.unused_parameters,
         ),
         train_dataset=dataset,
@@ -464,6 +474,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
     }
     metrics["timing"]["total_seconds"] = time.perf_counter() - started
     metrics["processes"] = state.num_processes
+    metrics["machine"] = machine()
     state.wait_for_everyone()
     if state.is_main_process:
         write_json(out / "metrics.json", metrics)

@@ -50,6 +50,36 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def cpu_model() -> str:
+    """The processor's model name (Linux ``/proc/cpuinfo``; elsewhere what ``platform`` says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, Any]:
+    """What a run's timing (and, in the last digits, its fp32 numbers) depends on.
+
+    Kept in ``metrics.json`` too: the same seed gives the same numbers on one kind of machine,
+    but kernels differ between instruction sets (AVX2, AVX-512), and a CPU without native
+    bf16 (``bf16_native``) runs bf16 autocast slower than fp32, not faster.
+    """
+    import torch
+
+    return {
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "bf16_native": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+        "torch_threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    }
+
+
 def versions() -> dict[str, Any]:
     """Package versions and machine facts that change numbers or timings."""
     import torch
@@ -69,6 +99,7 @@ def versions() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.version.cuda if torch.cuda.is_available() else None,
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "machine": machine(),
     }
 
 

@@ -37,7 +37,7 @@ from segmix.run import NOT_SHAPING
 #: behaviour before they existed: while a field holds that value it stays out of the identity,
 #: so a new option does not rename (and rerun) every finished cell; set to anything else, it is
 #: hashed like any other field
-ADDED_LATER: dict[str, Any] = {"test_size": None}
+ADDED_LATER: dict[str, Any] = {"test_size": None, "eval_from": 0.0}
 ID_LENGTH = 12
 RUN = "run"
 CELL_JSON = "cell.json"

@@ -71,6 +71,7 @@ _SUBSET_AND_BUDGET = (
     "batch_size",
     "gradient_accumulation_steps",
     "eval_every",
+    "eval_from",
     "patience",
     "save_model",
 )

@@ -220,9 +220,9 @@ def _describe(versions: dict[str, Any]) -> str:
 
 
 def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> dict[str, Any]:
-    from segmix.engine import planned_steps
+    from segmix.engine import evaluation_delay, planned_steps
     from segmix.run import load_data, prepare_run_folder, subset_record
-    from segmix.runs import mark_finished, versions, write_json
+    from segmix.runs import machine, mark_finished, versions, write_json
     from segmix.tasks import get_task
 
     started = time.perf_counter()
@@ -258,6 +258,7 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
         max_steps=config.max_steps,
     )
     eval_every = config.eval_every or max(1, steps // 10)
+    delay = evaluation_delay(steps, config.eval_from)
     reference = {
         **installed,
         "components_trained": list(nlp.pipe_names),
@@ -268,8 +269,9 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
         "sentences_per_update": per_update,
         "updates": steps,
         "eval_every": eval_every,
-        "selection": "dev F1 of the averaged parameters, every eval_every updates and after "
-        "the last; the first best state is kept",
+        "eval_delay": delay,
+        "selection": "dev F1 of the averaged parameters, every eval_every updates from "
+        "eval_delay on and after the last; the first best state is kept",
     }
     write_json(out / "config.json", _config_record(config, files, reference))
     write_json(
@@ -318,7 +320,7 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
         step += 1
         window.append(float(losses.get(COMPONENT, 0.0)))
         tokens_seen += sum(len(ex.reference) for ex in batch)
-        if step % eval_every and step != steps:
+        if (step % eval_every or step < delay) and step != steps:
             continue
         record: dict[str, Any] = {
             "step": step,
@@ -402,6 +404,7 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
         "total_seconds": time.perf_counter() - started,
     }
     metrics["processes"] = 1
+    metrics["machine"] = machine()
     metrics["reference"] = {**reference, "foreign_entities_dropped": dropped}
     write_json(out / "metrics.json", metrics)
     mark_finished(out)
