@@ -74,7 +74,7 @@ import torch
 print("RESULT " + json.dumps({
     "timing": metrics["timing"], "dev_f1": metrics["dev"]["f1"], "test_f1": metrics["test"]["f1"],
     "best_step": metrics["best_step"], "in_process_seconds": time.perf_counter() - started,
-    "torch_threads": torch.get_num_threads(),
+    "torch_threads": torch.get_num_threads(), "machine": metrics.get("machine"),
 }))
 """
 
@@ -273,13 +273,24 @@ def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
     return out
 
 
+def _overrides(row: dict) -> str:
+    return ", ".join(f"`{k}={v}`" for k, v in (row.get("overrides") or {}).items()) or "–"
+
+
+def _machine(row: dict) -> str:
+    """Rows measured before the machine was recorded ran on the 2-core AVX512-BF16 one."""
+    m = row.get("machine")
+    return f"{m['cpu']}, {m['cpu_capability']}" if m else "AVX512-BF16 (not recorded)"
+
+
 def write_markdown(result: dict) -> None:
     lines = [
         "# The cost of one grid cell",
         "",
         "MMix on 200 CoNLL-2003 sentences (seed 1), 400 steps at batch 16, selection on a "
         "1,000-sentence dev sample every 40 steps, full test scored once, no model saved; "
-        "alone on 2 CPU cores (AVX512-BF16). `python benchmarks/cell_cost.py measure …`.",
+        "alone on 2 CPU cores (which machine: the last row). "
+        "`python benchmarks/cell_cost.py measure …`.",
         "",
     ]
     rows = result.get("measurements", [])
@@ -299,6 +310,8 @@ def write_markdown(result: dict) -> None:
             ("**process wall time**, imports included", lambda r: f"**{r['wall_seconds']:.1f} s**"),
             ("test F1 / dev F1", lambda r: f"{100 * r['test_f1']:.2f} / {100 * r['dev_f1']:.2f}"),
             ("load average at the end", lambda r: f"{r['load_avg_at_end']:.2f}"),
+            ("options other than the cell's", _overrides),
+            ("machine", _machine),
         ]
         for name, cell in summary:
             lines.append(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
@@ -323,6 +336,26 @@ def write_markdown(result: dict) -> None:
                 lines.append(
                     f"| {r['mode']} | {r['median_step_ms']:.0f} ms | "
                     f"{r['first_pass_seconds']:.1f} s | {r['until_warm_seconds']:.1f} s |"
+                )
+        lines.append("")
+    selection = result.get("selection")
+    if selection:
+        lines += [
+            "## A later first dev evaluation (`eval_from`), on finished grids",
+            "",
+            "Read off each finished cell's own dev history: a cell whose selected checkpoint "
+            "is still among the evaluations kept selects the same weights, so its dev and test "
+            "scores are unchanged (exact, not estimated; test plays no part). "
+            "`python benchmarks/cell_cost.py selection GRID`.",
+            "",
+            "| grid | eval_from | cells selecting the same checkpoint | dev evaluations kept |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, found in selection.items():
+            for r in found["schedules"]:
+                lines.append(
+                    f"| {name} | {r['eval_from']:g} | {r['same_selection']} of {r['cells']} | "
+                    f"{100 * r['evaluations_kept']:.0f} % |"
                 )
         lines.append("")
     f1 = result.get("bf16_f1")

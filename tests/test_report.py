@@ -413,6 +413,8 @@ def _write_cell(grid: Path, spec: dict, pred: list[list[str]], *, rate: float) -
         "steps": 400,
         "timing": {"train_seconds": 100.0 * (1 + rate), "total_seconds": 150.0 + 100 * rate},
     }
+    if spec["method"] == "tmix":  # as segmix writes it now; the other cells predate it
+        metrics["machine"] = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "device": "cpu"}
     config = {"augment": spec["method"], "rate": rate, "lr": spec["lr"], "max_steps": 400}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     (folder / "config.json").write_text(json.dumps(config))
@@ -484,6 +486,13 @@ def test_hand_made_grid_files_and_rate_plot(tmp_path):
     assert (out / "report.csv").exists() and (out / "report.json").exists()
     text = md.read_text()
     assert "**mmix rate=0.5**" in text and "0.0625 with 5 seeds" in text
+    # the main runs by machine: 3 tmix runs say theirs, the 10 others do not
+    report = json.loads((out / "report.json").read_text())
+    assert report["machines"] == {
+        "not recorded (a run from before segmix wrote its machine)": 10,
+        "AMD EPYC (AVX2, cpu)": 3,
+    }
+    assert "AMD EPYC (AVX2, cpu): 3. Times from different machines do not compare." in text
     if not HAS_MPL:
         assert "matplotlib is not installed" in text
         pytest.skip("matplotlib is not installed: no plots to check")

@@ -278,16 +278,22 @@ def test_test_size_scores_a_fixed_seeded_test_sample(tiny_data, tmp_path):
         TrainConfig(test_size=0)
 
 
-def test_eval_from_skips_early_dev_evaluations(tiny_data, tmp_path):
+def test_eval_from_skips_early_dev_evaluations_and_changes_nothing_else(tiny_data, tmp_path):
     """``eval_from``: no dev evaluation (and so no selection candidate) before that share of the
-    planned steps; evaluations still fall on multiples of ``eval_every``."""
-    config = tiny_config(
-        tiny_data, tmp_path / "r", max_steps=12, eval_every=3, eval_from=0.5, save_model=False
-    )
-    metrics = train(config)
-    assert [h["step"] for h in metrics["history"] if "dev_f1" in h] == [6, 9, 12]
-    assert metrics["timing"]["evaluations"] == 3
-    assert metrics["best_step"] in (6, 9, 12)
+    planned steps; evaluations still fall on multiples of ``eval_every``. Evaluating leaves
+    training untouched, so the evaluations kept score exactly what the full schedule scores
+    there: a cell whose best checkpoint is kept selects the same weights (decision 31)."""
+    kw = dict(max_steps=12, eval_every=3, save_model=False)
+    late = train(tiny_config(tiny_data, tmp_path / "late", eval_from=0.5, **kw))
+    full = train(tiny_config(tiny_data, tmp_path / "full", **kw))
+    assert [h["step"] for h in late["history"] if "dev_f1" in h] == [6, 9, 12]
+    assert late["timing"]["evaluations"] == 3 and full["timing"]["evaluations"] == 4
+    scored = {h["step"]: (h["dev_f1"], h["train_loss"]) for h in full["history"]}
+    for h in late["history"]:
+        if "dev_f1" in h:
+            assert (h["dev_f1"], h["train_loss"]) == scored[h["step"]]
+    if full["best_step"] >= 6:
+        assert late["best_step"] == full["best_step"] and late["test"] == full["test"]
 
 
 def test_evaluation_delay_is_a_share_of_the_planned_steps():

@@ -332,6 +332,30 @@ class SegMixTrainer(Trainer):
         return eval_set.restore(list(output.predictions))
 
 
+class SkippedEvaluationDraw(TrainerCallback):
+    """Keeps training the same whether or not an evaluation before ``eval_delay`` runs.
+
+    Every evaluation starts a DataLoader iterator, and torch draws that iterator's base seed
+    from the global generator, the one dropout draws from. So skipping an evaluation would
+    shift every later dropout mask, and ``eval_from`` would change training, not just which
+    checkpoints are weighed. At each step where the full schedule evaluates but the delay
+    skips, this draws the same one number, in the same place (after the step, before the next),
+    so a run with ``eval_from`` trains exactly as one without it, and a cell whose selected
+    checkpoint is kept selects the same weights (decision 31; tested).
+    """
+
+    def on_step_end(self, args, state, control, **kwargs):
+        step = state.global_step
+        skipped = (
+            args.eval_strategy == "steps"
+            and step < args.eval_delay
+            and (step % state.eval_steps == 0 or step >= state.max_steps)
+        )
+        if skipped:
+            torch.empty((), dtype=torch.int64).random_()  # what DataLoader.__iter__ draws
+        return control
+
+
 class ProgressBar(TrainerCallback):
     """One tqdm bar over the optimizer steps, with the loss and the dev score as they come.
 
@@ -434,8 +458,10 @@ __all__ = [
     "SegMixDataset",
     "SegMixSampler",
     "SegMixTrainer",
+    "SkippedEvaluationDraw",
     "argmax_logits",
     "as_original",
+    "evaluation_delay",
     "history_from_log",
     "length_grouped_order",
     "planned_steps",

@@ -319,6 +319,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         ProgressBar,
         SegMixDataset,
         SegMixTrainer,
+        SkippedEvaluationDraw,
         argmax_logits,
         evaluation_delay,
         history_from_log,
@@ -388,6 +389,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         return {k: v for k, v in scores.items() if isinstance(v, float)}
 
     callbacks = [*([ProgressBar(task.metric)] if config.progress else []), *callbacks]
+    if config.eval_from > 0 and dev_set is not None:
+        callbacks.append(SkippedEvaluationDraw())
     if config.patience is not None and dev_set is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     trainer = SegMixTrainer(

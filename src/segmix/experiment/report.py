@@ -359,6 +359,23 @@ def _timing(cells: Sequence[Cell]) -> dict[str, float | None]:
     return out
 
 
+def _machines(cells: Sequence[Cell]) -> dict[str, int]:
+    """Finished runs per kind of machine (processor and instruction set), from metrics.json:
+    timings of two kinds do not compare (decision 32)."""
+    counts: dict[str, int] = {}
+    for c in cells:
+        if not c.metrics:
+            continue
+        m = c.metrics.get("machine")
+        name = (
+            f"{m['cpu']} ({m['cpu_capability']}, {m['device']})"
+            if m
+            else "not recorded (a run from before segmix wrote its machine)"
+        )
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def _row_result(
     row: _Row,
     base: _Row | None,
@@ -690,6 +707,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "recommendations": recommendations,
         "missing": missing,
         "notes": notes,
+        "machines": _machines(main),
     }
 
 
@@ -904,6 +922,16 @@ def _timing_section(report: dict) -> list[str]:
         "",
         "From each run's metrics.json; taken with whatever else ran on the machine.",
         "",
+    ]
+    machines = report.get("machines") or {}
+    if machines:
+        out.append(
+            "Runs by machine: "
+            + "; ".join(f"{name}: {n}" for name, n in machines.items())
+            + (". Times from different machines do not compare." if len(machines) > 1 else ".")
+        )
+        out.append("")
+    out += [
         "| train size | label | optimizer steps | train s | total s | tokens/s "
         "| train time vs none |",
         "|---|---|---|---|---|---|---|",
