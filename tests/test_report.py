@@ -501,16 +501,32 @@ def test_hand_made_grid_files_and_rate_plot(tmp_path):
     assert "![gain_by_rate](plots/gain_by_rate.png)" in text
 
 
-def test_missing_predictions_skip_the_bootstrap_and_say_so(tmp_path):
+def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(tmp_path):
     grid = _hand_grid(tmp_path)
     (grid / "cells" / "mmix-n200-s2" / "predictions" / "test.jsonl").unlink()
+    full = build_report(_hand_grid(tmp_path / "full"), bootstrap=100)
+    report = build_report(grid, bootstrap=100)
+    row = next(r for r in report["rows"] if (r["label"], r["size"]) == ("mmix", 200))
+    # seeds 1 and 3 still pair: the bootstrap runs over them, named as such
+    boot = row["bootstrap"]
+    assert boot["seeds_used"] == [1, 3] and boot["seeds_left_out"] == [2] and boot["seeds"] == 2
+    assert "bootstrap over seeds 1, 3 only (seeds 2 have no usable" in row["verdict"]
+    assert (
+        row["gain"]
+        == next(  # the seed-level statistics keep every seed
+            r for r in full["rows"] if (r["label"], r["size"]) == ("mmix", 200)
+        )["gain"]
+    )
+    assert any(m["id"] == "mmix-n200-s2" and "predictions" in m["state"] for m in report["missing"])
+    # with a second seed gone, one pair is left: no bootstrap, and the verdict says why
+    (grid / "cells" / "none-n200-s3" / "predictions" / "test.jsonl").unlink()
     report = build_report(grid, bootstrap=100)
     row = next(r for r in report["rows"] if (r["label"], r["size"]) == ("mmix", 200))
     assert row["bootstrap"] is None and row["evidence"] == "none"
     assert "bootstrap not computed" in row["verdict"] and "mmix-n200-s2" in row["verdict"]
-    assert any(m["id"] == "mmix-n200-s2" and "predictions" in m["state"] for m in report["missing"])
-    # the other rows keep their bootstrap
-    assert next(r for r in report["rows"] if r["label"] == "mmix rate=0.5")["bootstrap"]
+    # the other rows keep their bootstrap, over the seeds they can still pair
+    rate = next(r for r in report["rows"] if r["label"] == "mmix rate=0.5")
+    assert rate["bootstrap"]["seeds_used"] == [1, 2]
 
 
 def test_runner_layout_phase_numbers_and_tracebacks(tmp_path):

@@ -458,6 +458,11 @@ def _row_result(
     else:
         boot, skipped = _bootstrap_row(row, base, paired, task, resamples, seed, cache)
     evidence, wording = verdict(len(paired), boot, tests.t_p, skipped=skipped)
+    if boot and boot["seeds_left_out"]:
+        wording += (
+            f"; bootstrap over seeds {_seed_list(boot['seeds_used'])} only (seeds "
+            f"{_seed_list(boot['seeds_left_out'])} have no usable test predictions here)"
+        )
     if first.reference:
         wording += "; a reference row, not a candidate for the recommendation"
     result.update(
@@ -484,6 +489,10 @@ def _row_result(
     return result
 
 
+def _seed_list(seeds: Sequence[int]) -> str:
+    return ", ".join(str(s) for s in seeds)
+
+
 def _bootstrap_row(
     row: _Row,
     base: _Row,
@@ -493,15 +502,24 @@ def _bootstrap_row(
     seed: int,
     cache: dict[str, _TestSet | str],
 ) -> tuple[dict | None, str | None]:
-    method_sets, base_sets, problems = [], [], []
+    """The paired bootstrap over test examples, pooled over the seeds whose two runs both have
+    usable test predictions. Seeds without them (a run whose predictions were never copied to
+    this machine, say) are left out and named, as long as two seeds remain: a bootstrap over
+    fewer seeds is weaker but still a bootstrap, and whether predictions are missing does not
+    depend on the scores."""
+    method_sets, base_sets, problems, usable = [], [], [], []
     for s in paired:  # every cell is read, so that the Missing section lists each unusable one
+        bad = []
         for cell in (row.cells[s], base.cells[s]):
             got = _test_set(cell, task, cache)
             if isinstance(got, str):
-                problems.append(f"{cell.id}: {got}")
-        method_sets.append(cache[row.cells[s].id])
-        base_sets.append(cache[base.cells[s].id])
-    if problems:
+                bad.append(f"{cell.id}: {got}")
+        problems += bad
+        if not bad:
+            usable.append(s)
+            method_sets.append(cache[row.cells[s].id])
+            base_sets.append(cache[base.cells[s].id])
+    if len(usable) < 2:
         return None, "unusable test predictions (" + "; ".join(problems) + ")"
     keys = {ts.key for ts in (*method_sets, *base_sets)}  # type: ignore[union-attr]
     if len(keys) != 1:
@@ -520,6 +538,8 @@ def _bootstrap_row(
         "resamples": result.resamples,
         "examples": result.examples,
         "seeds": result.seeds,
+        "seeds_used": usable,
+        "seeds_left_out": [s for s in paired if s not in usable],
         "level": result.level,
     }, None
 
@@ -843,6 +863,8 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                 per_seed = ", ".join(f"{s}: {v:+.2f}" for s, v in r["gain"].items()) or "–"
                 b = r["bootstrap"]
                 interval = f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
+                if b and b.get("seeds_left_out"):
+                    interval += f" (seeds {_seed_list(b['seeds_used'])})"
                 out.append(
                     f"| {_shown(r)} | {per_seed} | {_signed(r['gain_mean'])} ± "
                     f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {_p(r['wilcoxon_p'])} | "
@@ -954,7 +976,8 @@ def _missing_section(report: dict) -> list[str]:
         return [*out, "Nothing is missing: every planned cell finished.", ""]
     out += [
         "Planned cells that did not finish (not in the tables above) and finished cells whose "
-        "test predictions could not be used (their rows have no bootstrap):",
+        "test predictions could not be used (their seeds are left out of the bootstrap; a row "
+        "with fewer than two usable pairs has none):",
         "",
         "| cell | label | size | seed | phase | state | detail |",
         "|---|---|---|---|---|---|---|",
