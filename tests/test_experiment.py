@@ -462,3 +462,47 @@ def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):
     assert result.complete and len(result.trained) == 2 and not result.failed
     for c in json.loads((grid / "grid.json").read_text())["cells"]:
         assert (grid / c["dir"] / "finished.json").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_grid_leaves_no_worker_training(tmp_path, tiny_data, signal_name):
+    """``kill`` (SIGTERM) stops a ``--workers 2`` grid as Ctrl-C does: the workers stop, the
+    running cells are marked interrupted. Even SIGKILL, which the grid cannot catch, takes its
+    workers down (Linux): no worker trains on, outside any claim, into a cell."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from segmix.runs import run_lock
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1, 2]\nsteps: 400\n")
+    grid = tmp_path / "grid"
+    cmd = [sys.executable, "-m", "segmix.cli", "experiment", str(path), "--out", str(grid)]
+    proc = subprocess.Popen([*cmd, "--workers", "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(list(grid.glob("cells/*/run/checkpoints/checkpoint-*"))) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the cells never started"
+            time.sleep(0.5)
+        proc.send_signal(getattr(signal, signal_name))
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    runs = [p.parent.parent for p in grid.glob("cells/*/run/checkpoints")]
+    assert len(runs) == 2
+    deadline = time.monotonic() + 30
+    for run in runs:  # a worker still training would hold its run folder's lock
+        while True:
+            try:
+                with run_lock(run):
+                    break
+            except ValueError:
+                assert time.monotonic() < deadline, f"a worker still writes {run}"
+                time.sleep(0.5)
+        assert not (run / "finished.json").exists()
+    if signal_name == "SIGTERM":
+        assert proc.returncode == 130
+        assert "interrupted: run the same command again to resume" in output
+        statuses = [c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]]
+        assert statuses == ["interrupted", "interrupted"]

@@ -771,15 +771,16 @@ def experiment(
         console.print(event.message, style=styles.get(event.kind), markup=False, soft_wrap=True)
 
     try:
-        result = run_experiment(
-            spec,
-            grid_dir,
-            executor=executor,
-            workers=workers,
-            ray_address=ray_address,
-            cpus_per_cell=cpus_per_cell,
-            on_event=show,
-        )
+        with _terminate_as_interrupt():
+            result = run_experiment(
+                spec,
+                grid_dir,
+                executor=executor,
+                workers=workers,
+                ray_address=ray_address,
+                cpus_per_cell=cpus_per_cell,
+                on_event=show,
+            )
     except KeyboardInterrupt:
         sys.exit(130)
     except (ValueError, RuntimeError, OSError) as err:
@@ -788,6 +789,28 @@ def experiment(
         console.print(f"report: [bold]{result.report}[/bold]", soft_wrap=True)
     if result.failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (``kill``, a scheduler's time limit, the end of a session) stops a grid the way
+    Ctrl-C does: running cells marked interrupted, worker processes stopped, the manifest
+    written. Python's default would end this process alone and leave its pool workers training
+    on, outside any claim, into folders the next run of the grid resumes."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding application): leave it as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _name_list(text: str | None) -> list[str] | None:

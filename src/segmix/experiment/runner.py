@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import os
 import statistics
+import sys
 import time
 import traceback
 from collections import deque
@@ -98,10 +99,31 @@ def run_cell(
     return {"steps": metrics["steps"], "seconds": metrics["timing"]["total_seconds"]}
 
 
-def _init_pool_worker(threads: int) -> None:
+def _init_pool_worker(threads: int, parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    if parent is not None:
+        _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: this worker gets SIGTERM when the grid process that started it dies, however it
+    dies (SIGKILL, an out-of-memory kill), instead of training on, unclaimed, into a cell the
+    next run of the grid will take. Its cell stays resumable from its last checkpoint.
+    Elsewhere nothing is done: the grid's own Ctrl-C and SIGTERM paths stop the workers."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <sys/prctl.h>
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+    except (OSError, AttributeError):  # no libc symbol to call: stay as before
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 # -- executors: each submit returns a concurrent.futures.Future --------------------------------
@@ -148,7 +170,7 @@ class PoolExecutor:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_pool_worker,
-            initargs=(self.threads,),
+            initargs=(self.threads, os.getpid()),
         )
         logger.info("process pool: %d workers, %d torch threads each", workers, self.threads)
 
