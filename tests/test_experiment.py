@@ -315,6 +315,38 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
         assert metrics["steps"] == 4
     assert "methods: [none, mmix]" in (grid / "experiment.yaml").read_text()
 
+    # what git keeps of a cell (no predictions/ folder) still gives the same bootstrap: the
+    # compact test predictions, with the gold read from the test file
+    from segmix.experiment.report import build_report
+    from segmix.runs import read_compact_predictions
+
+    full = build_report(grid, bootstrap=200)
+    for c in cells:
+        run = grid / c["dir"]
+        kept = [json.loads(line) for line in (run / "predictions" / "test.jsonl").open()]
+        ids, pred = read_compact_predictions(run / "test_pred.json.gz")
+        assert ids == [r["id"] for r in kept] and pred == [r["pred"] for r in kept]
+    moved = tmp_path / "predictions"
+    moved.mkdir()
+    for c in cells:
+        (grid / c["dir"] / "predictions").rename(moved / c["id"])
+    committed = build_report(grid, bootstrap=200)
+    (row,) = [r for r in full["rows"] if r["label"] == "mmix"]
+    assert row["bootstrap"] is not None and row["bootstrap"]["seeds_used"] == [1, 2]
+    assert [r.get("bootstrap") for r in committed["rows"]] == [
+        r.get("bootstrap") for r in full["rows"]
+    ]
+    for c in cells:
+        (moved / c["id"]).rename(grid / c["dir"] / "predictions")
+    # a cell from before segmix wrote them gets them from its predictions/ with the report
+    from segmix.experiment.report import write_report
+
+    compact = grid / cells[0]["dir"] / "test_pred.json.gz"
+    before = compact.read_bytes()
+    compact.unlink()
+    write_report(grid, bootstrap=10, out=tmp_path / "report")
+    assert compact.read_bytes() == before  # the same bytes: no timestamp in them
+
     stamps = {p: p.stat().st_mtime_ns for p in grid.glob("cells/*/run/metrics.json")}
     again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
     assert again.exit_code == 0, again.output

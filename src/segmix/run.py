@@ -24,6 +24,7 @@ import numpy as np
 
 from segmix.config import TrainConfig
 from segmix.runs import (
+    COMPACT_TEST,
     LOCK_NAME,
     RunFolderError,
     is_finished,
@@ -32,6 +33,7 @@ from segmix.runs import (
     read_json,
     run_lock,
     versions,
+    write_compact_predictions,
     write_json,
 )
 from segmix.tasks import Task, get_task
@@ -453,6 +455,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         metrics[split] = scores
         if state.is_main_process:
             task.write_predictions(predictions, split, examples, pred)
+            if split == "test":
+                write_compact_predictions(out / COMPACT_TEST, [e.id for e in examples], pred)
     t2 = time.perf_counter()
     if config.save_model:  # every process calls it; the Trainer writes from the main one
         with _quiet_hub_bars():

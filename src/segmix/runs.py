@@ -17,7 +17,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,34 @@ def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False, default=_jsonable) + "\n")
     os.replace(tmp, path)
+
+
+#: the test predictions alone (ids and predicted labels), gzipped: a few kB, so a grid's cells
+#: can keep them in git where ``predictions/`` (tokens, gold, dev) is too large to, and a report
+#: on a fresh clone still bootstraps over test examples (gold comes from the test file)
+COMPACT_TEST = "test_pred.json.gz"
+
+
+def write_compact_predictions(path: str | Path, ids: Sequence[Any], pred: Sequence[Any]) -> None:
+    """``{"ids": [...], "pred": [...]}`` gzipped, atomically, the same bytes for the same
+    predictions (no timestamp in the gzip header)."""
+    import gzip
+
+    path = Path(path)
+    body = json.dumps({"ids": list(ids), "pred": list(pred)}, separators=(",", ":"))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
+    os.replace(tmp, path)
+
+
+def read_compact_predictions(path: str | Path) -> tuple[list[Any], list[Any]]:
+    """``(ids, pred)`` as :func:`write_compact_predictions` wrote them."""
+    import gzip
+
+    record = json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
+    if len(record["ids"]) != len(record["pred"]):
+        raise ValueError(f"{path}: {len(record['ids'])} ids but {len(record['pred'])} predictions")
+    return record["ids"], record["pred"]
 
 
 FINISHED_NAME = "finished.json"

@@ -44,6 +44,7 @@ from segmix.experiment.stats import (
     re_example_stats,
 )
 from segmix.reference import REFERENCES, is_reference
+from segmix.runs import COMPACT_TEST, read_compact_predictions
 
 logger = logging.getLogger(__name__)
 
@@ -239,26 +240,43 @@ def _read_predictions(cell: Cell, task: str) -> tuple[list, list]:
     """
     path = cell.dir / "predictions" / "test.jsonl"
     if not path.exists():
-        raise FileNotFoundError("no predictions/test.jsonl")
+        compact = cell.dir / COMPACT_TEST
+        if not compact.exists():
+            raise FileNotFoundError(f"no predictions/test.jsonl (nor {COMPACT_TEST})")
+        # what a committed grid keeps: ids and predictions, the gold read from the test file
+        ids, pred = read_compact_predictions(compact)
+        gold_of = dict(_gold_of_test_file(cell, task))
+        missing = [i for i in ids if i not in gold_of]
+        if missing:
+            raise ValueError(f"{COMPACT_TEST}: ids {missing[:3]} are not in the test file")
+        return [gold_of[i] for i in ids], pred
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     pred = [r["pred"] for r in records]
     if records and all("gold" in r for r in records):
         return [r["gold"] for r in records], pred
+    gold = [g for _, g in _gold_of_test_file(cell, task)]
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(pred)} predictions but {len(gold)} gold labels in the test file")
+    return gold, pred
+
+
+def _gold_of_test_file(cell: Cell, task: str) -> list[tuple[Any, Any]]:
+    """``(id, gold)`` of every example of the test file the cell's ``config.json`` names (the
+    cell's identity pins that file's content)."""
     test_file = ((cell.config or {}).get("files") or {}).get("test")
     if not test_file:
         raise FileNotFoundError("predictions lack gold and config.json names no test file")
     if task == "ner":
         from segmix.data import read_ner
 
-        gold = [s.tags for s in read_ner(test_file, (cell.config or {}).get("scheme", "auto"))]
-    else:
-        from segmix.re_data import read_relations
-        from segmix.tasks.relations import id_start
+        scheme = (cell.config or {}).get("scheme", "auto")
+        return [(s.id, list(s.tags)) for s in read_ner(test_file, scheme)]
+    from segmix.re_data import read_relations
+    from segmix.tasks.relations import id_start
 
-        gold = [ex.relation for ex in read_relations(test_file, id_start=id_start(Path(test_file)))]
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(pred)} predictions but {len(gold)} gold labels in {test_file}")
-    return gold, pred
+    return [
+        (ex.id, ex.relation) for ex in read_relations(test_file, id_start=id_start(Path(test_file)))
+    ]
 
 
 def _test_set(cell: Cell, task: str, cache: dict[str, _TestSet | str]) -> _TestSet | str:
@@ -1061,6 +1079,26 @@ def write_csv(report: dict, path: Path) -> None:
             )
 
 
+def keep_compact_predictions(grid_dir: str | Path) -> int:
+    """Write the compact test predictions (:data:`segmix.runs.COMPACT_TEST`) of every finished
+    cell that has ``predictions/test.jsonl`` but not them (a run from before segmix wrote
+    them), so that what git keeps of the grid still bootstraps on another machine. Returns how
+    many were written."""
+    from segmix.runs import write_compact_predictions
+
+    written = 0
+    for path in sorted(Path(grid_dir).glob("cells/*/run/predictions/test.jsonl")):
+        run = path.parent.parent
+        if (run / COMPACT_TEST).exists() or not (run / "finished.json").exists():
+            continue
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        write_compact_predictions(
+            run / COMPACT_TEST, [r["id"] for r in records], [r["pred"] for r in records]
+        )
+        written += 1
+    return written
+
+
 def write_report(
     grid_dir: str | Path, *, bootstrap: int = 1000, out: str | Path | None = None, seed: int = 0
 ) -> Path:
@@ -1075,6 +1113,9 @@ def write_report(
     grid_dir = Path(grid_dir)
     out_dir = Path(out) if out is not None else grid_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    kept = keep_compact_predictions(grid_dir)
+    if kept:
+        logger.info("%d cells: %s written from predictions/test.jsonl", kept, COMPACT_TEST)
     report = build_report(grid_dir, bootstrap=bootstrap, seed=seed)
     plots = write_plots(report, out_dir / "plots")
     report["plots"] = [str(p.relative_to(out_dir)) for p in plots]

@@ -222,7 +222,14 @@ def _describe(versions: dict[str, Any]) -> str:
 def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> dict[str, Any]:
     from segmix.engine import evaluation_delay, planned_steps
     from segmix.run import load_data, prepare_run_folder, subset_record
-    from segmix.runs import machine, mark_finished, versions, write_json
+    from segmix.runs import (
+        COMPACT_TEST,
+        machine,
+        mark_finished,
+        versions,
+        write_compact_predictions,
+        write_json,
+    )
     from segmix.tasks import get_task
 
     started = time.perf_counter()
@@ -385,6 +392,8 @@ def _train(config: Any, installed: dict, *, resume: bool, overwrite: bool) -> di
         scores["seconds"] = split_seconds[split]
         metrics[split] = scores
         task.write_predictions(out / "predictions", split, sentences, pred)
+        if split == "test":
+            write_compact_predictions(out / COMPACT_TEST, [s.id for s in sentences], pred)
     t2 = time.perf_counter()
     if config.save_model:
         nlp.to_disk(out / "model")  # spacy.load(RUN/model): the pipeline with this NER
