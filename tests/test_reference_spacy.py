@@ -26,7 +26,14 @@ from .test_experiment import one_torch_thread, tiny_spec, write_spec  # noqa: F4
 spacy = pytest.importorskip("spacy", reason="the spacy extra: pip install 'segmix[spacy]'")
 
 TYPES = ["LOC", "MISC", "ORG", "PER"]
-RUN_FILES = ("config.json", "versions.json", "subset.json", "metrics.json", "finished.json")
+RUN_FILES = (
+    "config.json",
+    "versions.json",
+    "subset.json",
+    "metrics.json",
+    "test_pred.json.gz",
+    "finished.json",
+)
 
 
 def read_jsonl(path: Path) -> list[dict]:
