@@ -125,6 +125,7 @@ import json, sys, time
 import torch
 from transformers import AutoModelForTokenClassification
 from segmix.encoding import resolve_model
+from segmix.runs import machine
 
 mode, lengths, steps = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 torch.manual_seed(0)
@@ -155,7 +156,7 @@ times.sort()
 print("RESULT " + json.dumps({
     "mode": mode, "first_pass_seconds": sum(first), "until_warm_seconds": warm,
     "median_step_ms": 1000 * times[len(times) // 2], "steps": steps, "lengths": lengths,
-    "torch_threads": torch.get_num_threads(),
+    "torch_threads": torch.get_num_threads(), "machine": machine(),
 }))
 """
 
@@ -169,8 +170,23 @@ def probe_steps(modes: list[str], steps: int) -> list[dict]:
     rows = []
     for mode in modes:
         row, error = run_child(STEP_PROBE, [mode, json.dumps(lengths), str(steps)], ROOT / "src")
-        rows.append(row if row is not None else {"mode": mode, "error": error.splitlines()[-1]})
+        if row is None:
+            from segmix.runs import machine
+
+            row = {"mode": mode, "error": error.splitlines()[-1], "machine": machine()}
+        rows.append(row)
     return rows
+
+
+def merge_probe(old: list[dict], new: list[dict]) -> list[dict]:
+    """Keep other machines' rows: a probe replaces only its own machine's rows of its modes,
+    so the AVX2, AVX512-BF16 and AMX figures of one mode stand side by side."""
+
+    def key(row: dict) -> tuple:
+        return row["mode"], _machine(row)
+
+    replaced = {key(r) for r in new}
+    return [r for r in old if key(r) not in replaced] + new
 
 
 def selection_schedules(grid: Path, shares: list[float]) -> dict:
@@ -326,18 +342,25 @@ def write_markdown(result: dict) -> None:
             "row; `python benchmarks/cell_cost.py probe`. *First pass*: one step at each length "
             "seen for the first time (compilation for `torch.compile`).",
             "",
-            "| mode | median step | first pass over 6 lengths | until warm |",
-            "|---|---:|---:|---:|",
+            "| machine | mode | median step | first pass over 6 lengths | until warm |",
+            "|---|---|---:|---:|---:|",
         ]
         for r in probe:
             if "error" in r:
-                lines.append(f"| {r['mode']} | failed: {r['error']} | | |")
+                lines.append(f"| {_machine(r)} | {r['mode']} | failed: {r['error']} | | |")
             else:
                 lines.append(
-                    f"| {r['mode']} | {r['median_step_ms']:.0f} ms | "
+                    f"| {_machine(r)} | {r['mode']} | {r['median_step_ms']:.0f} ms | "
                     f"{r['first_pass_seconds']:.1f} s | {r['until_warm_seconds']:.1f} s |"
                 )
-        lines.append("")
+        lines += [
+            "",
+            "bf16 autocast is worth probing only where `bf16_native` is true (AVX512-BF16 or "
+            "AMX, as recorded in each run's `machine`): elsewhere it is emulated.",
+            "",
+            *(f"- {note}" for note in result.get("step_probe_notes", [])),
+            "",
+        ]
     selection = result.get("selection")
     if selection:
         lines += [
@@ -437,8 +460,9 @@ def main() -> None:
         for r in found["schedules"]:
             print(r)
     elif args.command == "probe":
-        result["step_probe"] = probe_steps(args.modes, args.steps)
-        for r in result["step_probe"]:
+        found = probe_steps(args.modes, args.steps)
+        result["step_probe"] = merge_probe(result.get("step_probe", []), found)
+        for r in found:
             print(r)
     else:
         result["bf16_f1"] = paired_f1(args.fp32_grid, args.bf16_grid)
