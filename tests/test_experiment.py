@@ -538,3 +538,23 @@ def test_a_stopped_grid_leaves_no_worker_training(tmp_path, tiny_data, signal_na
         assert "interrupted: run the same command again to resume" in output
         statuses = [c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]]
         assert statuses == ["interrupted", "interrupted"]
+
+
+# -- shipped specs ----------------------------------------------------------------------------
+
+SHIPPED_SPECS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+
+
+@pytest.mark.skipif(not CONLL.exists(), reason=f"real data not found at {DATA}")
+@pytest.mark.parametrize("path", SHIPPED_SPECS, ids=lambda p: p.name)
+def test_every_shipped_spec_loads_plans_and_has_the_cell_count_it_states(path, tmp_path):
+    import re
+
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(path)
+    cells = planned_cells(spec, tmp_path / "grid")
+    assert cells and len({c.id for c in cells}) == len(cells)
+    stated = re.search(r"^#.*# (\d+) cells$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    if stated:  # the count a spec's header promises is the count --dry-run gives
+        assert total_cells(spec) == int(stated.group(1))

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The grids behind the committed experiment results, in the order they are run, each resumable:
+# run this again after an interruption (Ctrl-C, kill, a session's end) and finished cells are
+# skipped, unfinished ones resumed. Commit benchmarks/runs/ between sessions (.gitignore keeps
+# each finished cell's summary and compact test predictions, not checkpoints) and the next
+# session continues where this one stopped.
+#
+#   bash benchmarks/closing_grids.sh            # everything, then the reports
+#   bash benchmarks/closing_grids.sh reports    # only the reports, from whatever has finished
+#
+# About 400 cells: about 10 hours on 2 AVX512-BF16 cores, about 30 on 2 AVX2 cores
+# (a cell's machine is in its metrics.json; the reports count runs by machine).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+SEGMIX=${SEGMIX:-.venv/bin/segmix}
+RUNS=benchmarks/runs
+RESULTS=benchmarks/results
+WORKERS=${WORKERS:-2}
+status=0
+
+grid() {  # grid SPEC OUT [options]: one grid, its failures noted but never stopping the rest
+    local spec=$1 out=$2
+    shift 2
+    echo "== $(date -u +%FT%TZ) $spec -> $out"
+    "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" "$@" || status=1
+}
+
+reuse_quality_cells() {
+    # The NER quality grid's cells (200 sentences, lr 1e-4, seeds 1-5) are cells the CoNLL
+    # spec plans too, with the same ids (a cell id is its full configuration): copied into the
+    # closing grid, they are reused instead of trained again. Only summaries travel (no
+    # checkpoints); a copied cell is never rewritten.
+    mkdir -p "$RUNS/conll2003_grid/cells"
+    for cell in "$RUNS"/ner_quality_grid/cells/*/; do
+        local id
+        id=$(basename "$cell")
+        [ -e "$RUNS/conll2003_grid/cells/$id" ] || cp -r "$cell" "$RUNS/conll2003_grid/cells/$id"
+    done
+}
+
+if [ "${1:-all}" != reports ]; then
+    # equal epochs (paper-style) against equal steps: where a paper-style gain comes from
+    grid configs/conll2003_epochs.yaml "$RUNS/conll2003_epochs_grid"
+    grid configs/conll2003_epochs_steps.yaml "$RUNS/conll2003_epochs_steps_grid"
+    # the rate sweep of the SegMix variants at 100 sentences
+    grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid"
+    # relation classification at 200 and 400 examples
+    grid configs/semeval2010.yaml "$RUNS/semeval2010_grid" --sizes 200,400 --methods rmix,mixup
+    # NER at 50, 100 and 200 sentences: the SegMix variants, the best rule (SiS, by the quality
+    # grid), the sequence-level baselines and the spaCy reference row
+    reuse_quality_cells
+    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
+        --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
+fi
+
+report() {  # report GRID OUT: only for a grid that has started
+    [ -f "$1/grid.json" ] && { "$SEGMIX" report "$1" --out "$2" || status=1; }
+}
+report "$RUNS/conll2003_epochs_grid" "$RESULTS/ner_conll2003_epochs/equal_epochs"
+report "$RUNS/conll2003_epochs_steps_grid" "$RESULTS/ner_conll2003_epochs/equal_steps"
+if [ -f "$RUNS/conll2003_epochs_grid/grid.json" ] && [ -f "$RUNS/conll2003_epochs_steps_grid/grid.json" ]; then
+    .venv/bin/python benchmarks/epochs_vs_steps.py || status=1
+fi
+report "$RUNS/conll2003_rates_grid" "$RESULTS/ner_conll2003_rates"
+report "$RUNS/semeval2010_grid" "$RESULTS/re_semeval2010_sizes"
+report "$RUNS/conll2003_grid" "$RESULTS/ner_conll2003_sizes"
+exit $status
