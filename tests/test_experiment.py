@@ -353,6 +353,19 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert "4 cells finished earlier: reused" in again.output
     assert "4/4 cells done (0 trained now, 4 reused, 0 failed)" in again.output
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # each run of the grid command is one line of sessions.jsonl; the report sums their time
+    sessions = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
+    assert [(r["trained"], r["reused"], r["done"], r["interrupted"]) for r in sessions] == [
+        (4, 0, 4, False),
+        (0, 4, 4, False),
+    ]
+    assert sessions[0]["wall_seconds"] > sessions[1]["wall_seconds"] >= 0
+    assert sessions[1]["executor"] == "local" and "cpu" in sessions[1]["machine"]
+    total = (sessions[0]["wall_seconds"] + sessions[1]["wall_seconds"]) / 3600
+    assert (
+        f"Grid wall time: {total:.1f} h over 2 runs of the grid command"
+        in (grid / "report.md").read_text()
+    )
 
     # a folder whose stored identity is another cell's is reported, never reused or overwritten
     stored = grid / "cells" / cells[0]["id"] / "cell.json"
@@ -538,6 +551,10 @@ def test_a_stopped_grid_leaves_no_worker_training(tmp_path, tiny_data, signal_na
         assert "interrupted: run the same command again to resume" in output
         statuses = [c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]]
         assert statuses == ["interrupted", "interrupted"]
+        (session,) = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
+        assert session["interrupted"] and session["trained"] == 0 and session["workers"] == 2
+    else:  # killed outright: no time is recorded, rather than a guessed one
+        assert not (grid / "sessions.jsonl").exists()
 
 
 # -- shipped specs ----------------------------------------------------------------------------

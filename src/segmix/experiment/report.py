@@ -746,6 +746,40 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "missing": missing,
         "notes": notes,
         "machines": _machines(main),
+        "sessions": _sessions(grid_dir),
+    }
+
+
+def _sessions(grid_dir: Path) -> dict | None:
+    """The grid command's runs on this folder (``sessions.jsonl``, one line per run): their
+    count, summed wall time and machines. A line that cannot be read is counted, not guessed."""
+    path = grid_dir / "sessions.jsonl"
+    if not path.exists():
+        return None
+    runs, unreadable = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            float(record["wall_seconds"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            unreadable += 1
+            continue
+        runs.append(record)
+    machines: dict[str, float] = {}
+    for r in runs:
+        name = str(r.get("machine") or "not recorded")
+        machines[name] = machines.get(name, 0.0) + float(r["wall_seconds"])
+    return {
+        "runs": len(runs),
+        "unreadable": unreadable,
+        "wall_seconds": sum(float(r["wall_seconds"]) for r in runs),
+        "trained": sum(int(r.get("trained") or 0) for r in runs),
+        "interrupted": sum(bool(r.get("interrupted")) for r in runs),
+        "first": runs[0]["started"] if runs else None,
+        "last": runs[-1]["ended"] if runs else None,
+        "wall_seconds_by_machine": machines,
     }
 
 
@@ -963,6 +997,26 @@ def _timing_section(report: dict) -> list[str]:
         "From each run's metrics.json; taken with whatever else ran on the machine.",
         "",
     ]
+    sessions = report.get("sessions")
+    if sessions and sessions["runs"]:
+        hours = sessions["wall_seconds"] / 3600
+        by_machine = "; ".join(
+            f"{name}: {seconds / 3600:.1f} h"
+            for name, seconds in sessions["wall_seconds_by_machine"].items()
+        )
+        out.append(
+            f"Grid wall time: {hours:.1f} h over {sessions['runs']} run"
+            f"{'s' * (sessions['runs'] != 1)} of the grid command ({sessions['first']} to "
+            f"{sessions['last']}; {sessions['interrupted']} of them interrupted), "
+            f"{sessions['trained']} cells trained in them; by machine: {by_machine}"
+            + (
+                f"; {sessions['unreadable']} unreadable line(s) in sessions.jsonl not counted"
+                if sessions["unreadable"]
+                else ""
+            )
+            + ". A run killed outright records no time."
+        )
+        out.append("")
     machines = report.get("machines") or {}
     if machines:
         out.append(

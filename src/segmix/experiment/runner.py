@@ -23,6 +23,7 @@ leaves each cell resumable; running the grid again continues where it stopped.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import statistics
@@ -52,6 +53,9 @@ from segmix.runs import LOCK_NAME, is_finished, read_json, write_json
 logger = logging.getLogger(__name__)
 
 GRID_JSON = "grid.json"
+#: one line per run of the grid command on this folder (appended, never rewritten): when, how
+#: long, on which machine, what it trained; a grid that spans sessions sums its wall time here
+SESSIONS_JSONL = "sessions.jsonl"
 LR_CHOICE_JSON = "lr_choice.json"
 SPEC_COPY = "experiment.yaml"
 ATTEMPTS = 2  # a failing cell is retried once
@@ -373,6 +377,8 @@ class _Grid:
 
     def run(self) -> GridResult:
         self.grid_dir.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        interrupted = False
         self._copy_spec()
         first = planned_cells(self.spec, self.grid_dir)
         self._add(first)
@@ -395,6 +401,7 @@ class _Grid:
                 self._run_cells(final)
             self.result.complete = not self.result.busy
         except KeyboardInterrupt:
+            interrupted = True
             for state in self.state.values():
                 if state["status"] == "running":
                     state["status"] = "interrupted"
@@ -404,6 +411,7 @@ class _Grid:
         finally:
             self._close(cancel=False)
             self._write_manifest()
+            self._log_session(started, interrupted)
         self._emit(
             "done",
             f"{self.spec.name}: {self._done()}/{self.result.total} cells done "
@@ -787,6 +795,37 @@ class _Grid:
                 "cells": entries,
             },
         )
+
+    def _log_session(self, started: float, interrupted: bool) -> None:
+        """Append this run of the grid to ``sessions.jsonl``.
+
+        Why a log of its own: grid.json is rewritten by every grid process, and a grid that spans
+        sessions (and machines) has no single start and end, so its total wall time is the sum
+        of its sessions'. Appending one short line is atomic enough for two grid processes on
+        one folder. A grid killed outright (SIGKILL) writes no line: its time is missing, never
+        invented.
+        """
+        from segmix.runs import machine
+
+        opts = self.executor_options
+        m = machine()
+        record = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "wall_seconds": round(time.time() - started, 1),
+            "trained": len(self.result.trained),
+            "reused": len(self.result.reused),
+            "failed": len(self.result.failed),
+            "done": self._done(),
+            "total": self.result.total,
+            "interrupted": interrupted,
+            "executor": opts.get("executor"),
+            "workers": opts.get("workers") if opts.get("executor") == "local" else None,
+            "machine": f"{m['cpu']} ({m['cpu_capability']}, {m['device']})",
+        }
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with (self.grid_dir / SESSIONS_JSONL).open("a", encoding="utf-8") as fh:
+            fh.write(line)
 
     def _report(self) -> Any:
         try:
