@@ -501,6 +501,19 @@ def test_hand_made_grid_files_and_rate_plot(tmp_path):
     assert "![gain_by_rate](plots/gain_by_rate.png)" in text
 
 
+def test_an_epochs_grid_names_its_epochs_per_size_and_says_steps_differ(tmp_path):
+    grid = _hand_grid(tmp_path)
+    manifest = json.loads((grid / "grid.json").read_text())
+    # as the runner writes an epochs grid: one count of epochs per size
+    manifest.update(budget="epochs", steps=None, epochs={"200": 25, "100": 30})
+    (grid / "grid.json").write_text(json.dumps(manifest))
+    text = write_report(grid, bootstrap=0).read_text()
+    assert "## 200 training examples — 25 epochs per run" in text
+    assert "## 100 training examples — 30 epochs per run" in text
+    assert "Test score (25 epochs, every method the same number of epochs: a method that" in text
+    assert "{" not in text.split("## 200 training examples")[1].splitlines()[0]
+
+
 def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(tmp_path):
     grid = _hand_grid(tmp_path)
     (grid / "cells" / "mmix-n200-s2" / "predictions" / "test.jsonl").unlink()

@@ -786,7 +786,9 @@ def _sessions(grid_dir: Path) -> dict | None:
 def _budget(grid: dict, size: int, cells: Sequence[Cell]) -> str:
     """The per-run training budget at ``size``, as the table heading names it."""
     if grid.get("budget") == "epochs" and grid.get("epochs"):
-        return f"{grid['epochs']} epochs"
+        epochs = grid["epochs"]  # per size, as grid.json writes it, or one figure
+        n = epochs.get(str(size), epochs.get(size)) if isinstance(epochs, dict) else epochs
+        return f"{n} epochs" if n is not None else "epochs (count not recorded)"
     steps = grid.get("steps") or {}
     n = steps.get(str(size), steps.get(size)) if isinstance(steps, dict) else steps
     if n is None:  # the runs themselves know their budget
@@ -886,7 +888,13 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
             out += ["No finished run at this size.", ""]
             continue
         out += [
-            f"Test score ({budget}, every method the same budget):",
+            f"Test score ({budget}, "
+            + (
+                "every method the same number of epochs: a method that adds mixes to an epoch "
+                "takes more optimizer steps, counted in the training-time table):"
+                if report["grid"].get("budget") == "epochs"
+                else "every method the same budget):"
+            ),
             "",
             "| label | lr | seeds | test mean ± std | per seed | dev mean |",
             "|---|---|---|---|---|---|",
