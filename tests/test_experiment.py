@@ -353,6 +353,12 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert "4 cells finished earlier: reused" in again.output
     assert "4/4 cells done (0 trained now, 4 reused, 0 failed)" in again.output
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # grid.json still says how long each cell took and in how many attempts (a rerun used to
+    # drop both for every reused cell)
+    taken = {c["id"]: (c["seconds"], c["attempts"]) for c in cells}
+    assert all(seconds > 0 and attempts == 1 for seconds, attempts in taken.values())
+    rerun = json.loads((grid / "grid.json").read_text())["cells"]
+    assert {c["id"]: (c.get("seconds"), c.get("attempts")) for c in rerun} == taken
     # each run of the grid command is one line of sessions.jsonl; the report sums their time
     sessions = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
     assert [(r["trained"], r["reused"], r["done"], r["interrupted"]) for r in sessions] == [
@@ -366,6 +372,19 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
         f"Grid wall time: {total:.1f} h over 2 runs of the grid command"
         in (grid / "report.md").read_text()
     )
+    assert "were not trained in these runs" not in (grid / "report.md").read_text()
+    # a grid trained before sessions.jsonl existed, then run again: its one recorded run
+    # trained nothing, and the report says the wall time leaves those cells out (it read as if
+    # the whole grid had taken 0.0 h)
+    lines = (grid / "sessions.jsonl").read_text().splitlines()
+    (grid / "sessions.jsonl").write_text(lines[1] + "\n")
+    write_report(grid, bootstrap=10, out=tmp_path / "report_late")
+    assert (
+        "over 1 run of the grid command"
+        in (text := (tmp_path / "report_late/report.md").read_text())
+        and "4 of the 4 finished cells were not trained in these runs" in text
+    )
+    (grid / "sessions.jsonl").write_text("\n".join(lines) + "\n")
 
     # a folder whose stored identity is another cell's is reported, never reused or overwritten
     stored = grid / "cells" / cells[0]["id"] / "cell.json"

@@ -31,6 +31,16 @@ def _save(fig, path: Path) -> Path:
     return save_figure(fig, path, dpi=120)
 
 
+def sideways_shift(index: int, count: int, step: float = 1.02) -> float:
+    """A multiplicative x shift for series ``index`` of ``count`` on a log axis.
+
+    Series drawn at the same x values (sizes, rates) put their error bars on top of each other;
+    shifting each by a small factor, symmetric around 1, keeps them apart without moving the
+    middle one and without suggesting a different x on a log scale.
+    """
+    return step ** (index - (count - 1) / 2)
+
+
 def plot_f1_by_size(report: dict, path: Path) -> Path | None:
     """Test score against training-set size, one line per label, error bars = std over seeds."""
     rows = [r for r in report["rows"] if r["test_mean"] is not None]
@@ -45,7 +55,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
         points = sorted(by_label[label], key=lambda r: r["size"])
         reference = bool(points[0].get("reference"))
         # a small sideways shift per label, so error bars at one size do not hide each other
-        shift = 1.02 ** (i - (len(shown) - 1) / 2)
+        shift = sideways_shift(i, len(shown))
         ax.errorbar(
             [r["size"] * shift for r in points],
             [r["test_mean"] for r in points],
@@ -85,20 +95,29 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
     if not groups:
         return None
     fig, ax = _figure()
+    series = []
     for (method, others), rows in sorted(groups.items()):
         extra = " ".join(f"{k}={v}" for k, v in json.loads(others).items())
         for size in sorted({r["size"] for r in rows}):
             points = sorted((r for r in rows if r["size"] == size), key=lambda r: r["rate"])
-            if len(points) < 2:
-                continue
-            ax.errorbar(
-                [r["rate"] for r in points],
-                [r["gain_mean"] for r in points],
-                yerr=[r["gain_std"] or 0.0 for r in points],
-                marker="o",
-                capsize=3,
-                label=f"{method}{' ' + extra if extra else ''}, n={size}",
-            )
+            if len(points) >= 2:
+                series.append((f"{method}{' ' + extra if extra else ''}, n={size}", points))
+    rates = sorted({r["rate"] for _, points in series for r in points})
+    for i, (label, points) in enumerate(series):
+        shift = sideways_shift(i, len(series), step=1.03)
+        ax.errorbar(
+            [r["rate"] * shift for r in points],
+            [r["gain_mean"] for r in points],
+            yerr=[r["gain_std"] or 0.0 for r in points],
+            marker="o",
+            capsize=3,
+            label=label,
+        )
+    # rates are chosen on a ratio scale (0.1, 0.2, 0.5, 1.0): a log axis spaces them evenly
+    if rates and rates[0] > 0:
+        ax.set_xscale("log")
+    ax.set_xticks(rates, [f"{r:g}" for r in rates])
+    ax.minorticks_off()
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("augmentation rate (mixes per epoch / |train|)")
     ax.set_ylabel("gain over none (points, mean ± std over seeds)")

@@ -731,6 +731,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "cells_planned": len(cells),
             "cells_main": len(main),
             "cells_main_finished": sum(c.state == "finished" for c in main),
+            "cells_finished": sum(c.state == "finished" for c in cells),
         },
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
@@ -1024,6 +1025,13 @@ def _timing_section(report: dict) -> list[str]:
             )
             + ". A run killed outright records no time."
         )
+        unrecorded = report["grid"].get("cells_finished", 0) - sessions["trained"]
+        if unrecorded > 0:  # e.g. a grid begun before sessions.jsonl existed: 0 h would mislead
+            out[-1] += (
+                f" {unrecorded} of the {report['grid']['cells_finished']} finished cells were not "
+                "trained in these runs (trained before segmix kept sessions.jsonl, in a run "
+                "killed outright, or copied from another grid), so the grid took longer than this."
+            )
         out.append("")
     machines = report.get("machines") or {}
     if machines:

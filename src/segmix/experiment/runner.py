@@ -372,6 +372,22 @@ class _Grid:
         self.durations: list[float] = []
         self.result = GridResult(self.grid_dir, total_cells(spec))
         self.lr_choice: dict[str, Any] | None = None
+        self.earlier = self._earlier_entries()
+
+    def _earlier_entries(self) -> dict[str, dict[str, Any]]:
+        """What the last grid.json said of each finished cell: how long it took, in how many
+        attempts. A reused cell keeps these, so running a finished grid again leaves its
+        grid.json as it was instead of erasing the time each cell took."""
+        try:
+            entries = read_json(self.grid_dir / GRID_JSON).get("cells") or []
+        except (OSError, ValueError, AttributeError):
+            return {}
+        kept = ("seconds", "attempts")
+        return {
+            e["id"]: {k: e[k] for k in kept if k in e}
+            for e in entries
+            if isinstance(e, dict) and e.get("status") == "finished" and "id" in e
+        }
 
     # -- the two phases
 
@@ -548,7 +564,7 @@ class _Grid:
 
     def _mark_reused(self, cell: Cell) -> None:
         self._record_scores(cell)
-        self.state[cell.id]["status"] = "finished"
+        self.state[cell.id].update(self.earlier.get(cell.id, {}), status="finished")
         self.result.reused.append(cell.id)
 
     def _reusable(self, cell: Cell) -> bool:
