@@ -41,6 +41,15 @@ def sideways_shift(index: int, count: int, step: float = 1.02) -> float:
     return step ** (index - (count - 1) / 2)
 
 
+def _log_x_ticked_at(ax, values: list[float], labels: list[str]) -> None:
+    """A log x axis ticked at exactly ``values`` (sizes, rates: chosen on a ratio scale, so a
+    log axis spaces them evenly), with no minor ticks between them."""
+    if len(values) > 1 and values[0] > 0:
+        ax.set_xscale("log")
+    ax.set_xticks(values, labels)
+    ax.minorticks_off()
+
+
 def plot_f1_by_size(report: dict, path: Path) -> Path | None:
     """Test score against training-set size, one line per label, error bars = std over seeds."""
     rows = [r for r in report["rows"] if r["test_mean"] is not None]
@@ -66,10 +75,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
             linestyle="--" if label == "none" else (":" if reference else "-"),
         )
     sizes = sorted({r["size"] for r in rows})
-    if len(sizes) > 1 and sizes[0] > 0:
-        ax.set_xscale("log")
-    ax.set_xticks(sizes, [str(s) for s in sizes])
-    ax.minorticks_off()
+    _log_x_ticked_at(ax, sizes, [str(s) for s in sizes])
     ax.set_xlabel("training examples")
     ax.set_ylabel("test score (points, mean ± std over seeds)")
     ax.set_title("Test score by training-set size")
@@ -113,11 +119,7 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
             capsize=3,
             label=label,
         )
-    # rates are chosen on a ratio scale (0.1, 0.2, 0.5, 1.0): a log axis spaces them evenly
-    if rates and rates[0] > 0:
-        ax.set_xscale("log")
-    ax.set_xticks(rates, [f"{r:g}" for r in rates])
-    ax.minorticks_off()
+    _log_x_ticked_at(ax, rates, [f"{r:g}" for r in rates])
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("augmentation rate (mixes per epoch / |train|)")
     ax.set_ylabel("gain over none (points, mean ± std over seeds)")
