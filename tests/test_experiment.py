@@ -348,6 +348,7 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert compact.read_bytes() == before  # the same bytes: no timestamp in them
 
     stamps = {p: p.stat().st_mtime_ns for p in grid.glob("cells/*/run/metrics.json")}
+    first_entries = json.dumps(json.loads((grid / "grid.json").read_text())["cells"])
     again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
     assert again.exit_code == 0, again.output
     assert "4 cells finished earlier: reused" in again.output
@@ -359,6 +360,8 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert all(seconds > 0 and attempts == 1 for seconds, attempts in taken.values())
     rerun = json.loads((grid / "grid.json").read_text())["cells"]
     assert {c["id"]: (c.get("seconds"), c.get("attempts")) for c in rerun} == taken
+    # ... in the same words and order, so a committed grid.json only changes where a cell did
+    assert json.dumps(rerun) == first_entries
     # each run of the grid command is one line of sessions.jsonl; the report sums their time
     sessions = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
     assert [(r["trained"], r["reused"], r["done"], r["interrupted"]) for r in sessions] == [

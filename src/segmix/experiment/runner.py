@@ -56,6 +56,8 @@ GRID_JSON = "grid.json"
 #: one line per run of the grid command on this folder (appended, never rewritten): when, how
 #: long, on which machine, what it trained; a grid that spans sessions sums its wall time here
 SESSIONS_JSONL = "sessions.jsonl"
+#: the order of a cell's status fields in grid.json
+STATE_ORDER = ("status", "attempts", "dev", "test", "seconds", "error")
 LR_CHOICE_JSON = "lr_choice.json"
 SPEC_COPY = "experiment.yaml"
 ATTEMPTS = 2  # a failing cell is retried once
@@ -768,7 +770,7 @@ class _Grid:
             state = dict(self.state[cell.id])
             if state["status"] in ("pending", "busy") and is_finished(cell.run_dir):
                 state["status"] = "finished"  # by another grid process on this folder
-            entries.append({**cell.entry(self.grid_dir), **state})
+            entries.append({**cell.entry(self.grid_dir), **_in_order(state)})
         chosen = None
         if self.lr_choice is not None:
             chosen = {}
@@ -861,6 +863,15 @@ class _Grid:
                 self.grid_dir,
             )
             return None
+
+
+def _in_order(state: dict[str, Any]) -> dict[str, Any]:
+    """A cell's status fields in one fixed order, however they were filled (trained now, or
+    reused with what the last grid.json said): running a finished grid again then rewrites
+    grid.json with the same cell entries, so a committed grid.json changes only where a cell
+    did."""
+    known = {k: state[k] for k in STATE_ORDER if k in state}
+    return known | {k: v for k, v in state.items() if k not in known}
 
 
 def _last_line(err: BaseException) -> str:
