@@ -26,6 +26,21 @@ grid() {  # grid SPEC OUT [options]: one grid, its failures noted but never stop
     "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" "$@" || status=1
 }
 
+by_size() {  # by_size SPEC OUT SIZES [options]: one size at a time, then all of them
+    # A size's learning rates are chosen from its own cells only, so its grid is finished as
+    # soon as its cells are: run size by size, each size's results are whole sessions before the
+    # last size's (one call would train every size's lr search before any final cell). --sizes
+    # plans exactly the cells (same ids) of the whole grid, so the last call, with every size,
+    # trains nothing and writes the grid.json (and report) that covers them all.
+    local spec=$1 out=$2 sizes=$3
+    shift 3
+    local size
+    for size in ${sizes//,/ }; do
+        grid "$spec" "$out" --sizes "$size" "$@"
+    done
+    grid "$spec" "$out" --sizes "$sizes" "$@"
+}
+
 reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that plans them too
     # A cell id is its full configuration, so a cell of the quality grids (200 examples, lr 1e-4,
     # seeds 1-5) that the closing spec also plans has the same id there: copied into the closing
@@ -48,11 +63,11 @@ if [ "${1:-all}" != reports ]; then
     grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid"
     # relation classification at 200 and 400 examples
     reuse_cells "$RUNS/re_quality_grid" "$RUNS/semeval2010_grid"
-    grid configs/semeval2010.yaml "$RUNS/semeval2010_grid" --sizes 200,400 --methods rmix,mixup
+    by_size configs/semeval2010.yaml "$RUNS/semeval2010_grid" 200,400 --methods rmix,mixup
     # NER at 50, 100 and 200 sentences: the SegMix variants, the best rule (SiS, by the quality
     # grid), the sequence-level baselines and the spaCy reference row
     reuse_cells "$RUNS/ner_quality_grid" "$RUNS/conll2003_grid"
-    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
+    by_size configs/conll2003.yaml "$RUNS/conll2003_grid" 50,100,200 \
         --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
 fi
 
