@@ -26,19 +26,18 @@ grid() {  # grid SPEC OUT [options]: one grid, its failures noted but never stop
     "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" "$@" || status=1
 }
 
-by_size() {  # by_size SPEC OUT SIZES [options]: one size at a time, then all of them
-    # A size's learning rates are chosen from its own cells only, so its grid is finished as
-    # soon as its cells are: run size by size, each size's results are whole sessions before the
-    # last size's (one call would train every size's lr search before any final cell). --sizes
-    # plans exactly the cells (same ids) of the whole grid, so the last call, with every size,
-    # trains nothing and writes the grid.json (and report) that covers them all.
-    local spec=$1 out=$2 sizes=$3
+by_size() {  # by_size SPEC OUT SIZES [options]: the first size, then the first two, ... all
+    # A size's learning rates are chosen from its own cells only, so a size is finished as soon
+    # as its own cells are; one call would train every size's lr search before any final cell.
+    # --sizes plans exactly the cells (same ids) of the whole grid, so each call reuses the sizes
+    # before it and trains only the new one, and its grid.json and report cover every size so
+    # far: whole results for the finished sizes, the missing cells listed for the one under way.
+    local spec=$1 out=$2 sizes=$3 so_far="" size
     shift 3
-    local size
     for size in ${sizes//,/ }; do
-        grid "$spec" "$out" --sizes "$size" "$@"
+        so_far=${so_far:+$so_far,}$size
+        grid "$spec" "$out" --sizes "$so_far" "$@"
     done
-    grid "$spec" "$out" --sizes "$sizes" "$@"
 }
 
 reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that plans them too
