@@ -362,32 +362,44 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert {c["id"]: (c.get("seconds"), c.get("attempts")) for c in rerun} == taken
     # ... in the same words and order, so a committed grid.json only changes where a cell did
     assert json.dumps(rerun) == first_entries
-    # each run of the grid command is one line of sessions.jsonl; the report sums their time
+    # each run of the grid command that trained is one line of sessions.jsonl, and the report
+    # sums their time; running the finished grid again adds none (each such line counted as
+    # one more run of the grid)
     sessions = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
     assert [(r["trained"], r["reused"], r["done"], r["interrupted"]) for r in sessions] == [
         (4, 0, 4, False),
-        (0, 4, 4, False),
     ]
-    assert sessions[0]["wall_seconds"] > sessions[1]["wall_seconds"] >= 0
-    assert sessions[1]["executor"] == "local" and "cpu" in sessions[1]["machine"]
-    total = (sessions[0]["wall_seconds"] + sessions[1]["wall_seconds"]) / 3600
+    assert sessions[0]["executor"] == "local" and "cpu" in sessions[0]["machine"]
+    total = sessions[0]["wall_seconds"] / 3600
     assert (
-        f"Grid wall time: {total:.1f} h over 2 runs of the grid command"
+        f"Grid wall time: {total:.1f} h over 1 run of the grid command"
         in (grid / "report.md").read_text()
     )
     assert "were not trained in these runs" not in (grid / "report.md").read_text()
-    # a grid trained before sessions.jsonl existed, then run again: its one recorded run
-    # trained nothing, and the report says the wall time leaves those cells out (it read as if
-    # the whole grid had taken 0.0 h)
-    lines = (grid / "sessions.jsonl").read_text().splitlines()
-    (grid / "sessions.jsonl").write_text(lines[1] + "\n")
+    # such a line written by an earlier segmix is left out of the count too
+    trained_run = sessions[0]
+    rerun_line = {**trained_run, "trained": 0, "reused": 4, "wall_seconds": 2.0}
+    (grid / "sessions.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in (trained_run, rerun_line))
+    )
+    write_report(grid, bootstrap=10, out=tmp_path / "report_rerun")
+    assert "over 1 run of the grid command" in (tmp_path / "report_rerun/report.md").read_text()
+    # a grid trained in a run that wrote no line (before sessions.jsonl existed, killed
+    # outright), then run again: the report says its time is not recorded (it read as if the
+    # whole grid had taken 0.0 h), or, beside a recorded run, which cells that run leaves out
+    (grid / "sessions.jsonl").write_text(json.dumps(rerun_line) + "\n")
     write_report(grid, bootstrap=10, out=tmp_path / "report_late")
     assert (
-        "over 1 run of the grid command"
-        in (text := (tmp_path / "report_late/report.md").read_text())
-        and "4 of the 4 finished cells were not trained in these runs" in text
+        "Grid wall time: not recorded: none of the 4 finished cells was trained in a run"
+        in (tmp_path / "report_late/report.md").read_text()
     )
-    (grid / "sessions.jsonl").write_text("\n".join(lines) + "\n")
+    (grid / "sessions.jsonl").write_text(json.dumps({**trained_run, "trained": 1}) + "\n")
+    write_report(grid, bootstrap=10, out=tmp_path / "report_part")
+    assert (
+        "3 of the 4 finished cells were not trained in these runs"
+        in (tmp_path / "report_part/report.md").read_text()
+    )
+    (grid / "sessions.jsonl").write_text(json.dumps(trained_run) + "\n")
 
     # a folder whose stored identity is another cell's is reported, never reused or overwritten
     stored = grid / "cells" / cells[0]["id"] / "cell.json"

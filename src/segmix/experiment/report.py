@@ -753,7 +753,9 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
 
 def _sessions(grid_dir: Path) -> dict | None:
     """The grid command's runs on this folder (``sessions.jsonl``, one line per run): their
-    count, summed wall time and machines. A line that cannot be read is counted, not guessed."""
+    count, summed wall time and machines. A line that cannot be read is counted, not guessed;
+    a run that trained nothing, failed nothing and was not interrupted is no run of the grid's
+    work and is left out (segmix no longer writes such lines)."""
     path = grid_dir / "sessions.jsonl"
     if not path.exists():
         return None
@@ -767,6 +769,8 @@ def _sessions(grid_dir: Path) -> dict | None:
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             unreadable += 1
             continue
+        if not (record.get("trained") or record.get("failed") or record.get("interrupted")):
+            continue  # a finished grid run again: no time spent on it (no longer written)
         runs.append(record)
     machines: dict[str, float] = {}
     for r in runs:
@@ -999,6 +1003,12 @@ def _per_type_section(report: dict) -> list[str]:
     return out
 
 
+_UNRECORDED_WHY = (
+    "trained before segmix kept sessions.jsonl, in a run killed outright, or copied from another "
+    "grid"
+)
+
+
 def _timing_section(report: dict) -> list[str]:
     out = [
         "## Training time (mean per run)",
@@ -1007,13 +1017,14 @@ def _timing_section(report: dict) -> list[str]:
         "",
     ]
     sessions = report.get("sessions")
+    finished = report["grid"].get("cells_finished", 0)
     if sessions and sessions["runs"]:
         hours = sessions["wall_seconds"] / 3600
         by_machine = "; ".join(
             f"{name}: {seconds / 3600:.1f} h"
             for name, seconds in sessions["wall_seconds_by_machine"].items()
         )
-        out.append(
+        line = (
             f"Grid wall time: {hours:.1f} h over {sessions['runs']} run"
             f"{'s' * (sessions['runs'] != 1)} of the grid command ({sessions['first']} to "
             f"{sessions['last']}; {sessions['interrupted']} of them interrupted), "
@@ -1025,14 +1036,19 @@ def _timing_section(report: dict) -> list[str]:
             )
             + ". A run killed outright records no time."
         )
-        unrecorded = report["grid"].get("cells_finished", 0) - sessions["trained"]
+        unrecorded = finished - sessions["trained"]
         if unrecorded > 0:  # e.g. a grid begun before sessions.jsonl existed: 0 h would mislead
-            out[-1] += (
-                f" {unrecorded} of the {report['grid']['cells_finished']} finished cells were not "
-                "trained in these runs (trained before segmix kept sessions.jsonl, in a run "
-                "killed outright, or copied from another grid), so the grid took longer than this."
+            line += (
+                f" {unrecorded} of the {finished} finished cells were not trained in these runs "
+                f"({_UNRECORDED_WHY}), so the grid took longer than this."
             )
-        out.append("")
+        out += [line, ""]
+    elif sessions is not None and finished:
+        out += [
+            f"Grid wall time: not recorded: none of the {finished} finished cells was trained in "
+            f"a run that sessions.jsonl records ({_UNRECORDED_WHY}).",
+            "",
+        ]
     machines = report.get("machines") or {}
     if machines:
         out.append(

@@ -821,8 +821,13 @@ class _Grid:
         sessions (and machines) has no single start and end, so its total wall time is the sum
         of its sessions'. Appending one short line is atomic enough for two grid processes on
         one folder. A grid killed outright (SIGKILL) writes no line: its time is missing, never
-        invented.
+        invented. A run that trained nothing, failed nothing and was not interrupted (a finished
+        grid run again) writes none either.
         """
+        if not (interrupted or self.result.trained or self.result.failed):
+            # it found every cell it planned finished (or another process's): no time spent on
+            # the grid, and a line would only inflate the report's count of runs
+            return
         from segmix.runs import machine
 
         opts = self.executor_options
