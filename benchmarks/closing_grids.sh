@@ -26,20 +26,6 @@ grid() {  # grid SPEC OUT [options]: one grid, its failures noted but never stop
     "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" "$@" || status=1
 }
 
-by_size() {  # by_size SPEC OUT SIZES [options]: the first size, then the first two, ... all
-    # A size's learning rates are chosen from its own cells only, so a size is finished as soon
-    # as its own cells are; one call would train every size's lr search before any final cell.
-    # --sizes plans exactly the cells (same ids) of the whole grid, so each call reuses the sizes
-    # before it and trains only the new one, and its grid.json and report cover every size so
-    # far: whole results for the finished sizes, the missing cells listed for the one under way.
-    local spec=$1 out=$2 sizes=$3 so_far="" size
-    shift 3
-    for size in ${sizes//,/ }; do
-        so_far=${so_far:+$so_far,}$size
-        grid "$spec" "$out" --sizes "$so_far" "$@"
-    done
-}
-
 reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that plans them too
     # A cell id is its full configuration, so a cell of the quality grids (200 examples, lr 1e-4,
     # seeds 1-5) that the closing spec also plans has the same id there: copied into the closing
@@ -62,11 +48,12 @@ if [ "${1:-all}" != reports ]; then
     grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid"
     # relation classification at 200 and 400 examples
     reuse_cells "$RUNS/re_quality_grid" "$RUNS/semeval2010_grid"
-    by_size configs/semeval2010.yaml "$RUNS/semeval2010_grid" 200,400 --methods rmix,mixup
+    grid configs/semeval2010.yaml "$RUNS/semeval2010_grid" --sizes 200,400 --methods rmix,mixup
     # NER at 50, 100 and 200 sentences: the SegMix variants, the best rule (SiS, by the quality
-    # grid), the sequence-level baselines and the spaCy reference row
+    # grid), the sequence-level baselines and the spaCy reference row; each size's final cells
+    # start once its own lr search is over, so the sizes finish one after another
     reuse_cells "$RUNS/ner_quality_grid" "$RUNS/conll2003_grid"
-    by_size configs/conll2003.yaml "$RUNS/conll2003_grid" 50,100,200 \
+    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
         --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
 fi
 

@@ -40,13 +40,15 @@ def write_spec(folder: Path, text: str, name: str = "spec.yaml") -> Path:
     return path
 
 
-def tiny_spec(folder: Path, tiny_data: dict, body: str, name: str = "tiny") -> Path:
+def tiny_spec(
+    folder: Path, tiny_data: dict, body: str, name: str = "tiny", sizes: str = "[20]"
+) -> Path:
     """A spec on 20-sentence subsets of real CoNLL-2003, an 80-sentence dev (30 sampled) and
     test, and the bundled encoder; ``body`` adds methods, seeds, steps and lr."""
     head = f"""
         name: {name}
         task: ner
-        sizes: [20]
+        sizes: {sizes}
         train: {{train_file: {tiny_data["train"]}, dev_file: {tiny_data["dev"]},
                 test_file: {tiny_data["test"]}, batch_size: 8, eval_every: 2, dev_size: 30}}
     """
@@ -527,6 +529,47 @@ def test_the_lr_is_chosen_on_dev_from_the_first_seeds(tmp_path, tiny_data):
     (search_only,) = [c for c in cells if c["phase"] == 1]
     assert search_only["lr"] != best and search_only["status"] == "finished"
     assert json.loads((grid / "grid.json").read_text())["lr_choice"] == {"mmix": {"20": best}}
+
+
+def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_data):
+    # a size's lr is chosen from its own cells, so its final cells need not wait for the other
+    # sizes' searches (they did: a long grid had no whole size until every search was over)
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 4\nlr: [1.0e-6, 1.0e-3]\n",
+        sizes="[20, 24]",
+    )
+    grid = tmp_path / "grid"
+    events: list = []
+    result = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
+    assert result.complete and len(result.trained) == 6
+    order = [
+        (e.kind, e.cell.size, e.cell.seed) if e.cell else (e.kind, e.message.split(": ")[0])
+        for e in events
+        if e.kind in ("finished", "lr_choice")
+    ]
+    assert order == [
+        ("finished", 20, 1),
+        ("finished", 20, 1),
+        ("lr_choice", "lr for mmix n=20"),
+        ("finished", 20, 2),
+        ("finished", 24, 1),
+        ("finished", 24, 1),
+        ("lr_choice", "lr for mmix n=24"),
+        ("finished", 24, 2),
+    ]
+    choice = json.loads((grid / "lr_choice.json").read_text())
+    assert sorted(choice) == ["_about", "mmix|20", "mmix|24"]
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert sorted(manifest["lr_choice"]["mmix"]) == ["20", "24"]
+    assert manifest["counts"] == {"finished": 6}
+
+    # run again: everything reused, the same choices
+    events.clear()
+    again = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
+    assert again.complete and not again.trained and len(again.reused) == 6
+    assert json.loads((grid / "lr_choice.json").read_text()) == choice
 
 
 def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):

@@ -10,6 +10,8 @@ work and its bookkeeping:
    ``lr_seeds`` seeds; per (variant, size) the candidate with the best mean *dev* score wins
    (ties: the smaller lr), recorded in ``lr_choice.json``. Test is never read for a choice.
 3. Phase 2 trains every seed at the chosen lr (the search seeds' cells are phase-1 cells reused).
+   A size's phase 2 starts as soon as its own search is over, ahead of the other sizes'
+   search cells still queued, so a long grid's sizes finish one after another.
    A reference row (``spacy``, :mod:`segmix.reference`) skips phase 1: it trains with its own
    optimizer's settings, so it has no lr to choose; its cells run in phase 2 only.
 
@@ -374,6 +376,8 @@ class _Grid:
         self.durations: list[float] = []
         self.result = GridResult(self.grid_dir, total_cells(spec))
         self.lr_choice: dict[str, Any] | None = None
+        self.search: list[Cell] = []  # the lr search's cells (phase 1)
+        self.decided: set[int] = set()  # sizes whose final cells are planned
         self.earlier = self._earlier_entries()
 
     def _earlier_entries(self) -> dict[str, dict[str, Any]]:
@@ -411,13 +415,13 @@ class _Grid:
             + f" in {self.grid_dir}",
         )
         try:
-            self._run_cells(first)
-            if self.spec.lr_search and not self.result.busy:
-                chosen = self._choose_lr(first)
-                final = plan_final(self.spec, self.grid_dir, chosen)
-                self._add(final)
-                self._run_cells(final)
-            self.result.complete = not self.result.busy
+            if self.spec.lr_search:
+                self.search = first
+                self._run_cells(first, then=self._final_cells_of_searched_sizes)
+            else:
+                self.decided = set(self.spec.sizes)
+                self._run_cells(first)
+            self.result.complete = not self.result.busy and self.decided == set(self.spec.sizes)
         except KeyboardInterrupt:
             interrupted = True
             for state in self.state.values():
@@ -442,25 +446,31 @@ class _Grid:
             self.result.report = self._report()
         return self.result
 
-    def _run_cells(self, cells: list[Cell]) -> None:
-        """Run every cell not yet finished; come back to the ones claimed elsewhere."""
-        queue = deque(c for c in cells if self.state[c.id]["status"] not in ("finished", "failed"))
-        reused = [c for c in queue if self._reusable(c)]
-        for cell in reused:
-            self._mark_reused(cell)
-        if reused:
-            self._emit("reused", f"{len(reused)} cells finished earlier: reused")
-        queue = deque(c for c in queue if self.state[c.id]["status"] == "pending")
-        self._write_manifest()
+    def _run_cells(self, cells: list[Cell], then: Callable[[], list[Cell]] | None = None) -> None:
+        """Run every cell not yet finished; come back to the ones claimed elsewhere.
+
+        ``then`` is asked, before the first cell and after each one, for cells that have become
+        plannable (a size's final cells once its lr search is over); they go to the front of
+        the queue, so each size's results are whole as early as they can be instead of after
+        every size's search.
+        """
+        queue: deque[Cell] = deque()
+        self._enqueue(cells, queue)
+        if then is not None:
+            self._enqueue(then(), queue, front=True)
         busy: list[Cell] = []
         waiting_for = ""
         while queue or self.in_flight or busy:
             while queue and len(self.in_flight) < self._executor().capacity:
                 self._start(queue.popleft(), busy)
+                if then is not None:  # a cell another process finished meanwhile is reused
+                    self._enqueue(then(), queue, front=True)
             if self.in_flight:
                 done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
                 for future in done:
                     self._finish(self.in_flight.pop(future), future)
+                if then is not None:
+                    self._enqueue(then(), queue, front=True)
                 continue
             if busy:
                 names = ", ".join(c.name for c in busy)
@@ -474,6 +484,45 @@ class _Grid:
                 time.sleep(self.poll_seconds)
                 queue.extend(busy)
                 busy.clear()
+
+    def _enqueue(self, cells: list[Cell], queue: deque[Cell], *, front: bool = False) -> None:
+        """Queue the cells not yet finished; those finished earlier are reused."""
+        if not cells:
+            return
+        todo = [c for c in cells if self.state[c.id]["status"] not in ("finished", "failed")]
+        reused = [c for c in todo if self._reusable(c)]
+        for cell in reused:
+            self._mark_reused(cell)
+        if reused:
+            self._emit("reused", f"{len(reused)} cells finished earlier: reused")
+        new = [c for c in todo if self.state[c.id]["status"] == "pending"]
+        if front:
+            queue.extendleft(reversed(new))
+        else:
+            queue.extend(new)
+        self._write_manifest()
+
+    def _final_cells_of_searched_sizes(self) -> list[Cell]:
+        """The final cells of every size whose lr search has just ended (each of its search
+        cells finished or failed): its lr is chosen from its own cells only, so it need not
+        wait for the other sizes' searches."""
+        ready = [
+            size
+            for size in self.spec.sizes
+            if size not in self.decided
+            and all(
+                self.state[c.id]["status"] in ("finished", "failed")
+                for c in self.search
+                if c.size == size
+            )
+        ]
+        if not ready:
+            return []
+        chosen = self._choose_lr(self.search, ready)
+        self.decided.update(ready)
+        final = [c for c in plan_final(self.spec, self.grid_dir, chosen) if c.size in ready]
+        self._add(final)
+        return final
 
     # -- one cell
 
@@ -615,18 +664,21 @@ class _Grid:
 
     # -- learning rate on dev
 
-    def _choose_lr(self, search: list[Cell]) -> dict[tuple[str, int], float | None]:
-        """Per (variant, size): the candidate with the best mean dev score over the search
-        seeds (ties: the smaller lr). A candidate missing a seed (failed) cannot win.
+    def _choose_lr(
+        self, search: list[Cell], sizes: list[int]
+    ) -> dict[tuple[str, int], float | None]:
+        """Per (variant, size) of ``sizes``: the candidate with the best mean dev score over
+        the search seeds (ties: the smaller lr). A candidate missing a seed (failed) cannot win.
 
         ``lr_choice.json`` holds one entry per ``"label|size"`` (the chosen lr, each candidate's
         dev mean and per-seed dev scores) and ``_about`` (metric, split, seeds, rule, and the
-        reference rows, which take no part: they train with their own optimizer's settings).
+        reference rows, which take no part: they train with their own optimizer's settings);
+        each size's entries are added as its search ends.
         """
         seeds = self.spec.seeds[: self.spec.lr_seeds]
         by_key = {(c.variant.label, c.size, c.lr, c.seed): c for c in search}
         chosen: dict[tuple[str, int], float | None] = {}
-        record: dict[str, Any] = {
+        record: dict[str, Any] = dict(self.lr_choice or {}) | {
             "_about": {
                 "metric": self.spec.metric,
                 "split": "dev",
@@ -642,7 +694,7 @@ class _Grid:
                 "from the grid"
                 for label in references
             }
-        for size in self.spec.sizes:
+        for size in sizes:
             for variant in self.spec.variants:
                 if variant.reference:
                     continue
