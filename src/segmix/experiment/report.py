@@ -477,9 +477,15 @@ def _row_result(
         boot, skipped = _bootstrap_row(row, base, paired, task, resamples, seed, cache)
     evidence, wording = verdict(len(paired), boot, tests.t_p, skipped=skipped)
     if boot and boot["seeds_left_out"]:
+        left_out = boot["seeds_left_out"]
         wording += (
-            f"; bootstrap over seeds {_seed_list(boot['seeds_used'])} only (seeds "
-            f"{_seed_list(boot['seeds_left_out'])} have no usable test predictions here)"
+            f"; bootstrap over seeds {_seed_list(boot['seeds_used'])} only ("
+            + (
+                f"seed {left_out[0]} has"
+                if len(left_out) == 1
+                else f"seeds {_seed_list(left_out)} have"
+            )
+            + " no usable test predictions here)"
         )
     if first.reference:
         wording += "; a reference row, not a candidate for the recommendation"
