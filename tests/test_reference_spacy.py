@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from segmix.cli import app
 from segmix.config import ConfigError
 from segmix.data import from_iob2, to_iob2
 from segmix.experiment import SpecError, load_spec, run_experiment
@@ -268,11 +270,34 @@ def test_the_spec_refuses_spacy_where_it_does_not_apply(tmp_path, text, line, fr
 def test_the_spec_says_how_to_install_spacy_when_it_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(spacy_ner, "_installed", lambda name: False)
     path = write_spec(tmp_path, SPEC)
+    spec = load_spec(path)
     with pytest.raises(
         SpecError, match=r":5: methods\[1\]: the spacy reference needs spaCy"
     ) as err:
-        load_spec(path)
+        spec.require_installed()
     assert str(err.value).endswith("pip install 'segmix[spacy]', or leave spacy out of methods")
+    # the grid refuses before any cell trains, and the command says it in one line
+    with pytest.raises(SpecError, match="needs spaCy"):
+        run_experiment(spec, tmp_path / "grid")
+    assert not (tmp_path / "grid").exists()
+    result = CliRunner().invoke(app, ["experiment", str(path), "--out", str(tmp_path / "grid")])
+    assert result.exit_code != 0
+    assert "needs spaCy" in result.output and "Traceback" not in result.output
+
+
+def test_a_grid_without_its_spacy_row_runs_where_spacy_is_missing(tmp_path, monkeypatch):
+    """--methods that leave the reference row out need no spaCy: the shipped CoNLL spec names
+    spacy, and a machine without it must still run that spec's other methods."""
+    monkeypatch.setattr(spacy_ner, "_installed", lambda name: False)
+    path = write_spec(tmp_path, SPEC)
+    narrowed = load_spec(path).narrowed(methods=["none"])
+    narrowed.require_installed()  # nothing left to install
+    assert [v.label for v in narrowed.variants] == ["none"]
+    result = CliRunner().invoke(
+        app, ["experiment", str(path), "--methods", "none", "--dry-run", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 cells" in result.output, result.output
 
 
 def test_reference_cells_hash_their_versions_and_skip_the_lr_search(tmp_path, tiny_data):

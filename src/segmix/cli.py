@@ -757,6 +757,7 @@ def experiment(
         spec = load_spec(spec_file)
         if sizes or methods:
             spec = spec.narrowed(sizes=_int_list("--sizes", sizes), methods=_name_list(methods))
+        spec.require_installed()
     except ConfigError as err:
         _fail(err)
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name

@@ -324,6 +324,7 @@ def run_experiment(
     without, it returns them in ``GridResult.busy``. ``report`` writes the report
     (``segmix.experiment.report.write_report``) once the grid is complete, if that exists.
     """
+    spec.require_installed()  # before any cell trains: a missing library fails the grid at once
     return _Grid(
         spec,
         Path(grid_dir),

@@ -119,6 +119,9 @@ class ExperimentSpec:
     train: dict[str, Any]
     metric: str  # the key of the headline score in a run's metrics.json dev/test
     train_examples: int  # examples a training subset can be drawn from
+    # reference rows whose library is not installed here, by label: raised by
+    # require_installed() only if the row is still in the grid after --methods narrows it
+    not_installed: dict[str, SpecError] = field(default_factory=dict)
 
     @property
     def lr_search(self) -> bool:
@@ -156,8 +159,23 @@ class ExperimentSpec:
                 if v.method == "none" or v.label in methods or v.method in methods
             ]
         return dataclasses.replace(
-            self, sizes=keep_sizes, variants=keep_variants, budgets=dict(self.budgets)
+            self,
+            sizes=keep_sizes,
+            variants=keep_variants,
+            budgets=dict(self.budgets),
+            not_installed={
+                v.label: self.not_installed[v.label]
+                for v in keep_variants
+                if v.label in self.not_installed
+            },
         )
+
+    def require_installed(self) -> None:
+        """Raise the spec's own error (file, line, how to install) for the first reference row
+        whose library is missing here. Not done in :func:`load_spec`: a grid narrowed with
+        ``--methods`` to leave that row out runs on a machine without its library."""
+        for error in self.not_installed.values():
+            raise error
 
     def config(
         self,
@@ -304,7 +322,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     data_dir = _check_data(values, task, base, at)
     train_path, available, carved = _count_training(task, data_dir, train, at)
 
-    variants, items = _check_methods(values.get("methods"), task, at)
+    variants, items, not_installed = _check_methods(values.get("methods"), task, at)
     sizes = _int_list(values, "sizes", at, positive=True)
     for i, size in enumerate(sizes):
         if size > available:
@@ -341,6 +359,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
         train=train,
         metric=get_task(task).metric,
         train_examples=available,
+        not_installed=not_installed,
     )
     # every planned cell must make a valid TrainConfig (combinations the checks above miss)
     for variant, item in zip(variants, items, strict=True):
@@ -415,15 +434,18 @@ def _count_training(
     return train_path, len(pool), True
 
 
-def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant], list[int]]:
-    """Every method item expanded into its variants (the product of its options' lists), and
-    the index of the item each variant came from."""
+def _check_methods(
+    methods: Any, task: str, at: _Located
+) -> tuple[list[Variant], list[int], dict[str, SpecError]]:
+    """Every method item expanded into its variants (the product of its options' lists), the
+    index of the item each variant came from, and the reference rows not installed here."""
     if methods is None:
         raise at.error(("methods",), "required: a list of --augment names (none, mmix, …)")
     if not isinstance(methods, list) or not methods:
         raise at.error(("methods",), "expected a non-empty list of methods")
     variants: list[Variant] = []
     labels: dict[str, int] = {}
+    not_installed: dict[str, SpecError] = {}
     for i, item in enumerate(methods):
         if isinstance(item, str):
             item = {"name": item}
@@ -433,7 +455,7 @@ def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant]
             )
         method = item["name"]
         if is_reference(method):
-            variants.append(_reference_variant(item, task, at, i, labels))
+            variants.append(_reference_variant(item, task, at, i, labels, not_installed))
             continue
         try:
             config = TrainConfig(task=task, augment=method)
@@ -484,13 +506,19 @@ def _check_methods(methods: Any, task: str, at: _Located) -> tuple[list[Variant]
                 )
             labels[name] = i
             variants.append(Variant(name, method, options))
-    return variants, [labels[v.label] for v in variants]
+    return variants, [labels[v.label] for v in variants], not_installed
 
 
 def _reference_variant(
-    item: dict, task: str, at: _Located, i: int, labels: dict[str, int]
+    item: dict,
+    task: str,
+    at: _Located,
+    i: int,
+    labels: dict[str, int],
+    not_installed: dict[str, SpecError],
 ) -> Variant:
-    """A reference system's row: its task, no options, and its library installed here."""
+    """A reference system's row: its task and no options; a missing library is noted in
+    ``not_installed`` (see :meth:`ExperimentSpec.require_installed`)."""
     from segmix.reference import ReferenceUnavailable, get_reference, reference_versions
 
     ref = get_reference(item["name"])
@@ -521,7 +549,7 @@ def _reference_variant(
     try:
         reference_versions(ref.name)
     except ReferenceUnavailable as err:
-        raise at.error(where, f"{err}, or leave {ref.name} out of methods") from None
+        not_installed[label] = at.error(where, f"{err}, or leave {ref.name} out of methods")
     labels[label] = i
     return Variant(label, ref.name)
 
