@@ -243,7 +243,6 @@ def selection_schedules(grid: Path, shares: list[float]) -> dict:
 
 def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
     """Test and dev F1 of the cells the two grids share by (method, size, seed)."""
-    from scipy import stats
 
     def cells(grid: Path) -> dict:
         out = {}
@@ -271,22 +270,32 @@ def paired_f1(fp32_grid: Path, bf16_grid: Path) -> dict:
     ]
     out: dict = {"fp32_grid": str(fp32_grid), "bf16_grid": str(bf16_grid), "pairs": rows}
     for split in ("test", "dev"):
-        diffs = [100 * (r[f"bf16_{split}"] - r[f"fp32_{split}"]) for r in rows]
-        if len(diffs) >= 2:
-            t = stats.ttest_rel(
-                [r[f"bf16_{split}"] for r in rows], [r[f"fp32_{split}"] for r in rows]
-            )
-            mean = sum(diffs) / len(diffs)
-            sd = (sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)) ** 0.5
-            half = stats.t.ppf(0.975, len(diffs) - 1) * sd / len(diffs) ** 0.5
-            out[split] = {
-                "n": len(diffs),
-                "mean_diff": mean,
-                "std_diff": sd,
-                "ci95": [mean - half, mean + half],
-                "p_ttest": float(t.pvalue),
-            }
+        summary = paired_summary(
+            [r[f"fp32_{split}"] for r in rows], [r[f"bf16_{split}"] for r in rows]
+        )
+        if summary:
+            out[split] = summary
     return out
+
+
+def paired_summary(before: list[float], after: list[float]) -> dict | None:
+    """after − before in points (F1 × 100): mean, std, the t-based 95 % interval of the mean
+    and the paired t-test; None with fewer than 2 pairs."""
+    from scipy import stats
+
+    diffs = [100 * (b - a) for a, b in zip(before, after, strict=True)]
+    if len(diffs) < 2:
+        return None
+    mean = sum(diffs) / len(diffs)
+    sd = (sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)) ** 0.5
+    half = stats.t.ppf(0.975, len(diffs) - 1) * sd / len(diffs) ** 0.5
+    return {
+        "n": len(diffs),
+        "mean_diff": mean,
+        "std_diff": sd,
+        "ci95": [mean - half, mean + half],
+        "p_ttest": float(stats.ttest_rel(after, before).pvalue),
+    }
 
 
 def _overrides(row: dict) -> str:
