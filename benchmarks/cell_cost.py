@@ -305,7 +305,10 @@ def _overrides(row: dict) -> str:
 def _machine(row: dict) -> str:
     """Rows measured before the machine was recorded ran on the 2-core AVX512-BF16 one."""
     m = row.get("machine")
-    return f"{m['cpu']}, {m['cpu_capability']}" if m else "AVX512-BF16 (not recorded)"
+    if not m:
+        return "AVX512-BF16 (not recorded)"
+    native = ", native bf16" if m.get("bf16_native") else ""
+    return f"{m['cpu']}, {m['cpu_capability']}{native}"
 
 
 def write_markdown(result: dict) -> None:
@@ -341,6 +344,8 @@ def write_markdown(result: dict) -> None:
         for name, cell in summary:
             lines.append(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
         lines.append("")
+        notes = result.get("measurement_notes", [])
+        lines += [*(f"- {note}" for note in notes), *([""] if notes else [])]
     probe = result.get("step_probe")
     if probe:
         lines += [
