@@ -501,6 +501,31 @@ def test_hand_made_grid_files_and_rate_plot(tmp_path):
     assert "![gain_by_rate](plots/gain_by_rate.png)" in text
 
 
+def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
+    """The same cell lands up to about a point apart on two machines (benchmarks/same_cell.py),
+    so a gain whose two runs come from different machines is named; unrecorded ones are not."""
+    grid = _hand_grid(tmp_path)
+    cpu = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "device": "cpu"}
+    gpu = {"cpu": "Intel Xeon", "cpu_capability": "AVX512", "device": "NVIDIA H200"}
+    for label, seed, machine in [
+        *(("none", s, cpu) for s in (1, 2, 3)),
+        ("mmix", 1, cpu),
+        ("mmix", 2, cpu),
+        ("mmix", 3, gpu),
+    ]:
+        path = grid / "cells" / f"{label}-n200-s{seed}" / "metrics.json"
+        metrics = json.loads(path.read_text())
+        path.write_text(json.dumps({**metrics, "machine": machine}))
+    notes = [n for n in build_report(grid, bootstrap=50)["notes"] if "two kinds" in n]
+    assert notes == [
+        "mmix at size 200: the paired gain of seed 3 compares runs from two kinds of machine; "
+        "the machine alone moves a run's score by up to about a point (benchmarks/same_cell.py)",
+        "tmix at size 200: the paired gain of seeds 1, 2, 3 compares runs from two kinds of "
+        "machine; the machine alone moves a run's score by up to about a point "
+        "(benchmarks/same_cell.py)",
+    ]
+
+
 def test_an_epochs_grid_names_its_epochs_per_size_and_says_steps_differ(tmp_path):
     grid = _hand_grid(tmp_path)
     manifest = json.loads((grid / "grid.json").read_text())

@@ -394,6 +394,39 @@ def _machines(cells: Sequence[Cell]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def _machine_kind(cell: Cell) -> str | None:
+    """Processor, instruction set and device of a finished run; None where not recorded."""
+    m = (cell.metrics or {}).get("machine")
+    return f"{m['cpu']} ({m['cpu_capability']}, {m['device']})" if m else None
+
+
+def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
+    """A note for each size whose paired gains compare a run with the baseline's run of the
+    same seed on another kind of machine. The same cell trained on two machines lands up to
+    about a point of F1 apart (benchmarks/same_cell.py), so such a gain carries the machine's
+    effect as well as the method's; pairs where either machine is not recorded are not
+    counted."""
+    notes = []
+    for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        base = rows.get((BASELINE, size))
+        if label == BASELINE or base is None:
+            continue
+        crossed = []
+        for seed, cell in sorted(row.cells.items()):
+            other = base.cells.get(seed)
+            kinds = (_machine_kind(cell), _machine_kind(other)) if other else (None, None)
+            if None not in kinds and kinds[0] != kinds[1]:
+                crossed.append(seed)
+        if crossed:
+            seeds = ", ".join(map(str, crossed))
+            notes.append(
+                f"{label} at size {size}: the paired gain of seed{'s' * (len(crossed) > 1)} "
+                f"{seeds} compares runs from two kinds of machine; the machine alone moves a "
+                "run's score by up to about a point (benchmarks/same_cell.py)"
+            )
+    return notes
+
+
 def _row_result(
     row: _Row,
     base: _Row | None,
@@ -661,6 +694,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             )
             continue
         row.cells[c.seed] = c
+    notes += _pairs_across_machines(rows)
     cache: dict[str, _TestSet | str] = {}
     results: list[dict] = []
     recommendations: list[dict] = []
