@@ -53,6 +53,10 @@ if [ "${1:-all}" != reports ]; then
     # grid), the sequence-level baselines and the spaCy reference row; each size's final cells
     # start once its own lr search is over, so the sizes finish one after another
     reuse_cells "$RUNS/ner_quality_grid" "$RUNS/conll2003_grid"
+    # 200 first: the quality grid's cells cover most of it, and the H200 grid
+    # (conll2003_gpu_grid) finished 50 and 100 but only 200's lr search
+    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 200 \
+        --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
     grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
         --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
 fi
@@ -68,4 +72,5 @@ fi
 report "$RUNS/conll2003_rates_grid" "$RESULTS/ner_conll2003_rates"
 report "$RUNS/semeval2010_grid" "$RESULTS/re_semeval2010_sizes"
 report "$RUNS/conll2003_grid" "$RESULTS/ner_conll2003_sizes"
+report "$RUNS/conll2003_gpu_grid" "$RESULTS/ner_conll2003_sizes_gpu"
 exit $status
