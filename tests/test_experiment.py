@@ -351,6 +351,7 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
 
     stamps = {p: p.stat().st_mtime_ns for p in grid.glob("cells/*/run/metrics.json")}
     first_entries = json.dumps(json.loads((grid / "grid.json").read_text())["cells"])
+    first_manifest = (grid / "grid.json").read_bytes()
     again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
     assert again.exit_code == 0, again.output
     assert "4 cells finished earlier: reused" in again.output
@@ -364,6 +365,9 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert {c["id"]: (c.get("seconds"), c.get("attempts")) for c in rerun} == taken
     # ... in the same words and order, so a committed grid.json only changes where a cell did
     assert json.dumps(rerun) == first_entries
+    # and the whole file is left as it was, its time of writing included: a committed grid
+    # run again shows no change
+    assert (grid / "grid.json").read_bytes() == first_manifest
     # each run of the grid command that trained is one line of sessions.jsonl, and the report
     # sums their time; running the finished grid again adds none (each such line counted as
     # one more run of the grid)

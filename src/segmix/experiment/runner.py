@@ -379,15 +379,19 @@ class _Grid:
         self.lr_choice: dict[str, Any] | None = None
         self.search: list[Cell] = []  # the lr search's cells (phase 1)
         self.decided: set[int] = set()  # sizes whose final cells are planned
+        try:  # the manifest as this run found it
+            found = read_json(self.grid_dir / GRID_JSON)
+        except (OSError, ValueError):
+            found = None
+        self.manifest_found: dict[str, Any] | None = found if isinstance(found, dict) else None
         self.earlier = self._earlier_entries()
 
     def _earlier_entries(self) -> dict[str, dict[str, Any]]:
         """What the last grid.json said of each finished cell: how long it took, in how many
         attempts. A reused cell keeps these, so running a finished grid again leaves its
         grid.json as it was instead of erasing the time each cell took."""
-        try:
-            entries = read_json(self.grid_dir / GRID_JSON).get("cells") or []
-        except (OSError, ValueError, AttributeError):
+        entries = (self.manifest_found or {}).get("cells")
+        if not isinstance(entries, list):
             return {}
         kept = ("seconds", "attempts")
         return {
@@ -835,37 +839,40 @@ class _Grid:
             counts[entry["status"]] = counts.get(entry["status"], 0) + 1
         from segmix import __version__
 
-        write_json(
-            self.grid_dir / GRID_JSON,
-            {
-                "name": spec.name,
-                "task": spec.task,
-                "spec": SPEC_COPY,
-                "spec_source": str(spec.path),
-                "metric": spec.metric,
-                "budget": spec.budget,
-                spec.budget: {str(size): n for size, n in spec.budgets.items()},
-                "sizes": spec.sizes,
-                "seeds": spec.seeds,
-                "methods": [
-                    {
-                        "label": v.label,
-                        "method": v.method,
-                        "options": v.options,
-                        **({"reference": True} if v.reference else {}),
-                    }
-                    for v in spec.variants
-                ],
-                "lr_candidates": spec.lrs,
-                "lr_seeds": spec.lr_seeds if spec.lr_search else None,
-                "lr_choice": chosen,
-                "segmix": __version__,
-                "total": self.result.total,
-                "counts": counts,
-                "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "cells": entries,
-            },
-        )
+        manifest = {
+            "name": spec.name,
+            "task": spec.task,
+            "spec": SPEC_COPY,
+            "spec_source": str(spec.path),
+            "metric": spec.metric,
+            "budget": spec.budget,
+            spec.budget: {str(size): n for size, n in spec.budgets.items()},
+            "sizes": spec.sizes,
+            "seeds": spec.seeds,
+            "methods": [
+                {
+                    "label": v.label,
+                    "method": v.method,
+                    "options": v.options,
+                    **({"reference": True} if v.reference else {}),
+                }
+                for v in spec.variants
+            ],
+            "lr_candidates": spec.lrs,
+            "lr_seeds": spec.lr_seeds if spec.lr_search else None,
+            "lr_choice": chosen,
+            "segmix": __version__,
+            "total": self.result.total,
+            "counts": counts,
+            "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "cells": entries,
+        }
+        found = self.manifest_found
+        if found is not None and {**found, "updated": None} == {**manifest, "updated": None}:
+            # nothing changed since this run began (a finished grid run again): keep the time
+            # it was last written, so a committed grid.json is left exactly as it was
+            manifest["updated"] = found.get("updated")
+        write_json(self.grid_dir / GRID_JSON, manifest)
 
     def _log_session(self, started: float, interrupted: bool) -> None:
         """Append this run of the grid to ``sessions.jsonl``.
