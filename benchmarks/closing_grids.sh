@@ -52,9 +52,11 @@ if [ "${1:-all}" != reports ]; then
     # NER at 50, 100 and 200 sentences: the SegMix variants, the best rule (SiS, by the quality
     # grid), the sequence-level baselines and the spaCy reference row; each size's final cells
     # start once its own lr search is over, so the sizes finish one after another
-    reuse_cells "$RUNS/ner_quality_grid" "$RUNS/conll2003_grid"
-    # 200 first: the quality grid's cells cover most of it, and the H200 grid
-    # (conll2003_gpu_grid) finished 50 and 100 but only 200's lr search
+    # The NER quality grid's cells are not reused here: they were trained before runs wrote
+    # test_pred.json.gz and their predictions are gone, so with them the report could not
+    # bootstrap size 200 (the `none` cells of every seed among them) and could recommend
+    # nothing there. 200 first: the H200 grid (conll2003_gpu_grid) finished 50 and 100 but
+    # only 200's lr search.
     grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 200 \
         --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
     grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
