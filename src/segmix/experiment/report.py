@@ -384,12 +384,7 @@ def _machines(cells: Sequence[Cell]) -> dict[str, int]:
     for c in cells:
         if not c.metrics:
             continue
-        m = c.metrics.get("machine")
-        name = (
-            f"{m['cpu']} ({m['cpu_capability']}, {m['device']})"
-            if m
-            else "not recorded (a run from before segmix wrote its machine)"
-        )
+        name = _machine_kind(c) or "not recorded (a run from before segmix wrote its machine)"
         counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
@@ -401,11 +396,11 @@ def _machine_kind(cell: Cell) -> str | None:
 
 
 def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
-    """A note for each size whose paired gains compare a run with the baseline's run of the
-    same seed on another kind of machine. The same cell trained on two machines lands up to
-    about a point of F1 apart (benchmarks/same_cell.py), so such a gain carries the machine's
-    effect as well as the method's; pairs where either machine is not recorded are not
-    counted."""
+    """A note for each method and size whose paired gains compare a run with the baseline's
+    run of the same seed on another kind of machine. The same cell trained on two machines
+    lands up to about a point of F1 apart (benchmarks/same_cell.py), so such a gain carries the
+    machine's effect as well as the method's; pairs where either machine is not recorded are
+    not counted."""
     notes = []
     for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         base = rows.get((BASELINE, size))
