@@ -5,17 +5,22 @@
 # each finished cell's summary and compact test predictions, not checkpoints) and the next
 # session continues where this one stopped.
 #
-#   bash benchmarks/closing_grids.sh            # everything, then the reports
+#   bash benchmarks/closing_grids.sh            # the CPU grids, then the reports
+#   bash benchmarks/closing_grids.sh gpu        # the NER grid by size, on a GPU machine
+#   bash benchmarks/closing_grids.sh replicate  # that grid again on this machine (CPU)
 #   bash benchmarks/closing_grids.sh reports    # only the reports, from whatever has finished
 #
-# About 400 cells: about 10 hours on 2 AVX512-BF16 cores, about 30 on 2 AVX2 cores
-# (a cell's machine is in its metrics.json; the reports count runs by machine).
+# The CPU grids are about 180 cells, about 8 hours on 2 AVX-512 cores and three times that on
+# AVX2 alone (a cell's machine is in its metrics.json; the reports count runs by machine). The GPU
+# grid is 324 cells: 21 minutes on one H200 with 16 cores (WORKERS=8 to 12 there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 SEGMIX=${SEGMIX:-.venv/bin/segmix}
 RUNS=benchmarks/runs
 RESULTS=benchmarks/results
+mode=${1:-all}
+[ "$mode" = gpu ] && WORKERS=${WORKERS:-12}
 WORKERS=${WORKERS:-2}
 status=0
 
@@ -40,7 +45,26 @@ reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that
     done
 }
 
-if [ "${1:-all}" != reports ]; then
+# NER by training-set size: the SegMix variants, the best rule (SiS, by the quality grid) and
+# the sequence-level baselines, each method's lr chosen per size on dev; each size's final cells
+# start once its own lr search is over, so the sizes finish one after another
+SIZES_METHODS=(--sizes 50,100,200,400 --methods mmix,tmix,smix,sis,mixup,seqmix,lada)
+if [ "$mode" = gpu ]; then
+    grid configs/conll2003.yaml "$RUNS/conll2003_gpu_grid" "${SIZES_METHODS[@]}"
+    "$SEGMIX" report "$RUNS/conll2003_gpu_grid" --out "$RESULTS/ner_conll2003_sizes_gpu" || status=1
+    exit $status
+fi
+if [ "$mode" = replicate ]; then
+    # the same cells on this machine, in a grid of their own; the spaCy row's grid keeps its
+    # own manifest, and its cells that this grid plans too (none, and any lr-search cell an
+    # earlier run of the whole spec left there) are reused here
+    reuse_cells "$RUNS/conll2003_grid" "$RUNS/conll2003_cpu_grid"
+    grid configs/conll2003.yaml "$RUNS/conll2003_cpu_grid" "${SIZES_METHODS[@]}"
+    "$SEGMIX" report "$RUNS/conll2003_cpu_grid" --out "$RESULTS/ner_conll2003_sizes_cpu" || status=1
+    exit $status
+fi
+
+if [ "$mode" != reports ]; then
     # equal epochs (paper-style) against equal steps: where a paper-style gain comes from
     grid configs/conll2003_epochs.yaml "$RUNS/conll2003_epochs_grid"
     grid configs/conll2003_epochs_steps.yaml "$RUNS/conll2003_epochs_steps_grid"
@@ -49,18 +73,9 @@ if [ "${1:-all}" != reports ]; then
     # relation classification at 200 and 400 examples
     reuse_cells "$RUNS/re_quality_grid" "$RUNS/semeval2010_grid"
     grid configs/semeval2010.yaml "$RUNS/semeval2010_grid" --sizes 200,400 --methods rmix,mixup
-    # NER at 50, 100 and 200 sentences: the SegMix variants, the best rule (SiS, by the quality
-    # grid), the sequence-level baselines and the spaCy reference row; each size's final cells
-    # start once its own lr search is over, so the sizes finish one after another
-    # The NER quality grid's cells are not reused here: they were trained before runs wrote
-    # test_pred.json.gz and their predictions are gone, so with them the report could not
-    # bootstrap size 200 (the `none` cells of every seed among them) and could recommend
-    # nothing there. 200 first: the H200 grid (conll2003_gpu_grid) finished 50 and 100 but
-    # only 200's lr search.
-    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 200 \
-        --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
-    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 \
-        --methods mmix,tmix,smix,sis,mixup,seqmix,lada,spacy
+    # the spaCy reference row against none at 50, 100 and 200 sentences, on the same subsets
+    # (the MiniLM methods by size: the `gpu` mode above, or `replicate` on this machine)
+    grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 --methods spacy
 fi
 
 report() {  # report GRID OUT: only for a grid that has started
@@ -73,6 +88,6 @@ if [ -f "$RUNS/conll2003_epochs_grid/grid.json" ] && [ -f "$RUNS/conll2003_epoch
 fi
 report "$RUNS/conll2003_rates_grid" "$RESULTS/ner_conll2003_rates"
 report "$RUNS/semeval2010_grid" "$RESULTS/re_semeval2010_sizes"
-report "$RUNS/conll2003_grid" "$RESULTS/ner_conll2003_sizes"
+report "$RUNS/conll2003_grid" "$RESULTS/ner_conll2003_spacy"
 report "$RUNS/conll2003_gpu_grid" "$RESULTS/ner_conll2003_sizes_gpu"
 exit $status

@@ -478,6 +478,23 @@ def test_hand_made_grid_recommends_the_best_supported_gain(tmp_path):
     assert any(m["id"] == "none-n100-s1" for m in report["missing"])
 
 
+def test_a_size_with_no_augmentation_method_says_there_was_nothing_to_compare(tmp_path):
+    """A grid of the baseline and reference rows alone (`--methods spacy`) ran no augmentation:
+    its recommendation says so instead of "no method shows evidence of a gain"."""
+    grid = tmp_path / "grid"
+    cells = []
+    for seed in (1, 2, 3):
+        spec = _spec(f"none-n200-s{seed}", "none", 200, seed)
+        _write_cell(grid, spec, _pred({seed}), rate=0.0)
+        cells.append(spec)
+    _grid_json(grid, cells)
+    (recommendation,) = build_report(grid, bootstrap=50)["recommendations"]
+    assert recommendation["label"] is None
+    assert recommendation["text"] == (
+        "nothing to recommend: no augmentation method ran at this size, only the baseline"
+    )
+
+
 def test_hand_made_grid_files_and_rate_plot(tmp_path):
     grid = _hand_grid(tmp_path)
     out = tmp_path / "out"

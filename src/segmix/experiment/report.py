@@ -611,6 +611,14 @@ def _recommend(size: int, rows: list[dict], has_base: bool) -> dict:
             "label": None,
             "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against",
         }
+    if not compared:  # e.g. `--methods spacy`: the baseline against a reference row alone
+        references = sorted({r["label"] for r in rows if r["reference"]})
+        return {
+            "size": size,
+            "label": None,
+            "text": "nothing to recommend: no augmentation method ran at this size, only "
+            + " and ".join(["the baseline", *(f"the reference row {ref}" for ref in references)]),
+        }
     qualified = [
         r
         for r in compared

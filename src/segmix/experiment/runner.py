@@ -460,22 +460,25 @@ class _Grid:
         every size's search.
         """
         queue: deque[Cell] = deque()
+
+        def queue_what_became_plannable() -> None:
+            if then is not None:
+                self._enqueue(then(), queue, front=True)
+
         self._enqueue(cells, queue)
-        if then is not None:
-            self._enqueue(then(), queue, front=True)
+        queue_what_became_plannable()
         busy: list[Cell] = []
         waiting_for = ""
         while queue or self.in_flight or busy:
             while queue and len(self.in_flight) < self._executor().capacity:
                 self._start(queue.popleft(), busy)
-                if then is not None:  # a cell another process finished meanwhile is reused
-                    self._enqueue(then(), queue, front=True)
+                # a cell another process finished meanwhile is reused, and may end a search
+                queue_what_became_plannable()
             if self.in_flight:
                 done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
                 for future in done:
                     self._finish(self.in_flight.pop(future), future)
-                if then is not None:
-                    self._enqueue(then(), queue, front=True)
+                queue_what_became_plannable()
                 continue
             if busy:
                 names = ", ".join(c.name for c in busy)
