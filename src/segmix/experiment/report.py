@@ -1052,6 +1052,15 @@ _UNRECORDED_WHY = (
 )
 
 
+def _duration(seconds: float) -> str:
+    """A wall time in the unit a reader takes in: a GPU grid of 21 minutes read "0.3 h"."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _timing_section(report: dict) -> list[str]:
     out = [
         "## Training time (mean per run)",
@@ -1062,13 +1071,12 @@ def _timing_section(report: dict) -> list[str]:
     sessions = report.get("sessions")
     finished = report["grid"].get("cells_finished", 0)
     if sessions and sessions["runs"]:
-        hours = sessions["wall_seconds"] / 3600
         by_machine = "; ".join(
-            f"{name}: {seconds / 3600:.1f} h"
+            f"{name}: {_duration(seconds)}"
             for name, seconds in sessions["wall_seconds_by_machine"].items()
         )
         line = (
-            f"Grid wall time: {hours:.1f} h over {sessions['runs']} run"
+            f"Grid wall time: {_duration(sessions['wall_seconds'])} over {sessions['runs']} run"
             f"{'s' * (sessions['runs'] != 1)} of the grid command ({sessions['first']} to "
             f"{sessions['last']}; {sessions['interrupted']} of them interrupted), "
             f"{sessions['trained']} cells trained in them; by machine: {by_machine}"
