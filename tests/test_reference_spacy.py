@@ -380,7 +380,10 @@ def test_a_grid_runs_spacy_as_a_reference_row_never_recommended(tmp_path, tiny_d
     assert report["references"] == ["spacy"] and report["reference_note"] == REFERENCE_NOTE
     (rec,) = report["recommendations"]
     assert rec["label"] is None and "spacy" not in rec["text"]
-    assert rec["text"].startswith("no augmentation")
+    assert rec["text"] == (  # the grid ran no augmentation method, only none and spacy
+        "nothing to recommend: no augmentation method ran at this size, only the baseline and "
+        "reference rows"
+    )
 
     recommendation = text.split("## Recommendation")[1].split("## 20 training examples")[0]
     assert "spacy" not in recommendation.split("Rule:")[0]

@@ -612,12 +612,12 @@ def _recommend(size: int, rows: list[dict], has_base: bool) -> dict:
             "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against",
         }
     if not compared:  # e.g. `--methods spacy`: the baseline against a reference row alone
-        references = sorted({r["label"] for r in rows if r["reference"]})
-        return {
+        also = " and reference rows" if any(r["reference"] for r in rows) else ""
+        return {  # a reference is never named here: it is not a candidate
             "size": size,
             "label": None,
-            "text": "nothing to recommend: no augmentation method ran at this size, only "
-            + " and ".join(["the baseline", *(f"the reference row {ref}" for ref in references)]),
+            "text": "nothing to recommend: no augmentation method ran at this size, only the "
+            f"baseline{also}",
         }
     qualified = [
         r
