@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from segmix.experiment.report import _duration, build_report, verdict, write_report
+from segmix.experiment.report import build_report, verdict, write_report
+from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     SufficientStats,
     holm,
@@ -480,7 +481,7 @@ def test_hand_made_grid_recommends_the_best_supported_gain(tmp_path):
 
 def test_wall_times_read_in_the_unit_that_fits():
     # the H200 grid's four runs took 1254.4 s, the SemEval grid's 16,056 s
-    assert [_duration(s) for s in (42.4, 1254.4, 3599.0, 16056.0)] == [
+    assert [human_duration(s) for s in (42.4, 1254.4, 3599.0, 16056.0)] == [
         "42 s",
         "21 min",
         "60 min",

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     BootstrapResult,
     SufficientStats,
@@ -1052,15 +1053,6 @@ _UNRECORDED_WHY = (
 )
 
 
-def _duration(seconds: float) -> str:
-    """A wall time in the unit a reader takes in: a GPU grid of 21 minutes read "0.3 h"."""
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def _timing_section(report: dict) -> list[str]:
     out = [
         "## Training time (mean per run)",
@@ -1072,11 +1064,12 @@ def _timing_section(report: dict) -> list[str]:
     finished = report["grid"].get("cells_finished", 0)
     if sessions and sessions["runs"]:
         by_machine = "; ".join(
-            f"{name}: {_duration(seconds)}"
+            f"{name}: {human_duration(seconds)}"
             for name, seconds in sessions["wall_seconds_by_machine"].items()
         )
+        wall = human_duration(sessions["wall_seconds"])
         line = (
-            f"Grid wall time: {_duration(sessions['wall_seconds'])} over {sessions['runs']} run"
+            f"Grid wall time: {wall} over {sessions['runs']} run"
             f"{'s' * (sessions['runs'] != 1)} of the grid command ({sessions['first']} to "
             f"{sessions['last']}; {sessions['interrupted']} of them interrupted), "
             f"{sessions['trained']} cells trained in them; by machine: {by_machine}"

@@ -793,7 +793,7 @@ class _Grid:
 
     def _eta(self) -> str:
         seconds = self._eta_seconds()
-        return f" · ETA {_duration(seconds)}" if seconds else ""
+        return f" · ETA {human_duration(seconds)}" if seconds else ""
 
     def _emit(self, kind: str, message: str, cell: Cell | None = None) -> None:
         level = logging.WARNING if kind in ("failed", "retry") else logging.INFO
@@ -951,7 +951,9 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.2f}"
 
 
-def _duration(seconds: float) -> str:
+def human_duration(seconds: float) -> str:
+    """A time in the unit a reader takes in (an ETA, a grid's wall time): seconds under a minute
+    and a half, minutes under an hour and a half, hours above (a 21-minute grid read "0.3 h")."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
