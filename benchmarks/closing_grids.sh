@@ -45,23 +45,26 @@ reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that
     done
 }
 
+report() {  # report GRID OUT: only for a grid that has started
+    [ -f "$1/grid.json" ] && { "$SEGMIX" report "$1" --out "$2" || status=1; }
+}
+
 # NER by training-set size: the SegMix variants, the best rule (SiS, by the quality grid) and
 # the sequence-level baselines, each method's lr chosen per size on dev; each size's final cells
 # start once its own lr search is over, so the sizes finish one after another
-SIZES_METHODS=(--sizes 50,100,200,400 --methods mmix,tmix,smix,sis,mixup,seqmix,lada)
-if [ "$mode" = gpu ]; then
-    grid configs/conll2003.yaml "$RUNS/conll2003_gpu_grid" "${SIZES_METHODS[@]}"
-    "$SEGMIX" report "$RUNS/conll2003_gpu_grid" --out "$RESULTS/ner_conll2003_sizes_gpu" || status=1
+sizes_grid() {  # sizes_grid GRID OUT: that grid in GRID, its report in OUT, and stop
+    grid configs/conll2003.yaml "$1" --sizes 50,100,200,400 \
+        --methods mmix,tmix,smix,sis,mixup,seqmix,lada
+    report "$1" "$2"
     exit $status
-fi
+}
+[ "$mode" = gpu ] && sizes_grid "$RUNS/conll2003_gpu_grid" "$RESULTS/ner_conll2003_sizes_gpu"
 if [ "$mode" = replicate ]; then
     # the same cells on this machine, in a grid of their own; the spaCy row's grid keeps its
     # own manifest, and its cells that this grid plans too (none, and any lr-search cell an
     # earlier run of the whole spec left there) are reused here
     reuse_cells "$RUNS/conll2003_grid" "$RUNS/conll2003_cpu_grid"
-    grid configs/conll2003.yaml "$RUNS/conll2003_cpu_grid" "${SIZES_METHODS[@]}"
-    "$SEGMIX" report "$RUNS/conll2003_cpu_grid" --out "$RESULTS/ner_conll2003_sizes_cpu" || status=1
-    exit $status
+    sizes_grid "$RUNS/conll2003_cpu_grid" "$RESULTS/ner_conll2003_sizes_cpu"
 fi
 
 if [ "$mode" != reports ]; then
@@ -78,9 +81,6 @@ if [ "$mode" != reports ]; then
     grid configs/conll2003.yaml "$RUNS/conll2003_grid" --sizes 50,100,200 --methods spacy
 fi
 
-report() {  # report GRID OUT: only for a grid that has started
-    [ -f "$1/grid.json" ] && { "$SEGMIX" report "$1" --out "$2" || status=1; }
-}
 report "$RUNS/conll2003_epochs_grid" "$RESULTS/ner_conll2003_epochs/equal_epochs"
 report "$RUNS/conll2003_epochs_steps_grid" "$RESULTS/ner_conll2003_epochs/equal_steps"
 if [ -f "$RUNS/conll2003_epochs_grid/grid.json" ] && [ -f "$RUNS/conll2003_epochs_steps_grid/grid.json" ]; then
