@@ -12,10 +12,10 @@ Per paired seed:
 * the **gain at equal steps**: MMix − none trained for MMix's steps;
 * **the extra steps alone**: none at MMix's steps − none at its own (the difference of the two);
 
-each with its mean ± std over seeds, the paired t-test and Wilcoxon over seeds, and the paired
-bootstrap over test sentences pooled across seeds, read exactly as ``segmix report`` reads a
-grid. The script checks the step counts it pairs: MMix's cells must have trained exactly as many
-steps as the twin's baseline.
+each with its mean ± std over seeds, the paired t-test over seeds, and the two-way bootstrap
+interval (seeds and test sentences resampled together), judged by ``segmix report``'s rule; each
+comparison is asked on its own, so its t-test is not Holm-adjusted. The script checks the step
+counts it pairs: MMix's cells must have trained exactly as many steps as the twin's baseline.
 
     segmix experiment configs/conll2003_epochs.yaml --out benchmarks/runs/conll2003_epochs_grid
     segmix experiment configs/conll2003_epochs_steps.yaml \\
@@ -32,7 +32,7 @@ from pathlib import Path
 import common
 
 from segmix.experiment.report import Cell, _test_set, _unique_cells, read_grid, verdict
-from segmix.experiment.stats import paired_bootstrap, paired_tests
+from segmix.experiment.stats import paired_bootstraps, paired_tests
 
 RESULT = common.ROOT / "benchmarks" / "results" / "ner_conll2003_epochs"
 RUNS = common.ROOT / "benchmarks" / "runs"
@@ -69,10 +69,11 @@ def compare(name: str, method: dict[int, Cell], base: dict[int, Cell], resamples
     ]
     if len(usable) >= 2 and resamples > 0:
         pairs = [p for s, p in zip(seeds, sets, strict=True) if s in usable]
-        found = paired_bootstrap(
+        _, found = paired_bootstraps(  # the two-way interval (seeds × sentences)
             [m.stats for m, _ in pairs], [b.stats for _, b in pairs], resamples=resamples, seed=0
         )
         boot = {
+            "scheme": found.scheme,
             "gain": 100 * found.gain,
             "low": 100 * found.low,
             "high": 100 * found.high,
@@ -81,7 +82,10 @@ def compare(name: str, method: dict[int, Cell], base: dict[int, Cell], resamples
         }
     else:
         skipped = f"{len(usable)} seeds with usable test predictions"
-    _, wording = verdict(len(seeds), boot, tests.t_p, skipped=skipped)
+    # each comparison is asked on its own (no family to pick a best from): unadjusted t-test
+    _, wording = verdict(
+        len(seeds), boot, tests.t_p, mean=tests.mean, skipped=skipped, adjusted=False
+    )
     return {
         "comparison": name,
         "steps": {
@@ -94,7 +98,7 @@ def compare(name: str, method: dict[int, Cell], base: dict[int, Cell], resamples
         "gain_std": tests.std,
         "t_p": tests.t_p,
         "wilcoxon_p": tests.wilcoxon_p,
-        "bootstrap": boot,
+        "interval": boot,
         "verdict": wording,
     }
 
@@ -110,24 +114,23 @@ def render(result: dict) -> str:
         "`configs/conll2003_epochs.yaml`, `configs/conll2003_epochs_steps.yaml`).",
         "",
         "| comparison | steps (method / baseline) | gain per seed | gain mean ± std | "
-        "t-test p | Wilcoxon p | bootstrap 95 % | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "t-test p | two-way 95 % interval (seeds × sentences) | verdict |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in result["comparisons"]:
         per_seed = ", ".join(f"{s}: {g:+.2f}" for s, g in r["gain"].items())
-        b = r["bootstrap"]
+        b = r["interval"]
         boot = f"[{b['low']:+.2f}, {b['high']:+.2f}]" if b else "–"
         mean = "–" if r["gain_mean"] is None else f"{r['gain_mean']:+.2f}"
         std = "" if r["gain_std"] is None else f" ± {r['gain_std']:.2f}"
         t_p = "–" if r["t_p"] is None else f"{r['t_p']:.3f}"
-        w_p = "–" if r["wilcoxon_p"] is None else f"{r['wilcoxon_p']:.3f}"
         steps = (
             "/".join(str(s) for s in r["steps"]["method"])
             + " / "
             + "/".join(str(s) for s in r["steps"]["base"])
         )
         lines.append(
-            f"| {r['comparison']} | {steps} | {per_seed} | {mean}{std} | {t_p} | {w_p} | "
+            f"| {r['comparison']} | {steps} | {per_seed} | {mean}{std} | {t_p} | "
             f"{boot} | {r['verdict']} |"
         )
     lines.append("")

@@ -114,6 +114,30 @@ steps: 4
         (GOOD + "lr: [1.0e-4, -1]\n", 9, "lr[1]: -1.0 is not allowed; it must be > 0"),
         (GOOD.replace("  - mmix", "  - [mmix"), 6, "YAML syntax error"),
         (GOOD.replace("seeds: [1, 2]", "seeds: [1, 2]\nseeds: [3]"), 8, "seeds: duplicate key"),
+        (GOOD + "lr_seeds: 0\n", 9, "lr_seeds: 0 is not allowed; it must be a whole number ≥ 1"),
+        (GOOD + "lr_seeds: [1001,\n  1001]\n", 10, "lr_seeds[1]: 1001 is listed twice"),
+        (GOOD + "lr_seeds: [1001, 2.5]\n", 9, "lr_seeds[1]: 2.5 is not allowed; it must be a"),
+        (GOOD + "lr_seeds: []\n", 9, "lr_seeds: expected a non-empty list of whole numbers"),
+        (
+            GOOD + "lr_search_reuses_seeds: yes please\n",
+            9,
+            "lr_search_reuses_seeds: 'yes please' is not allowed; it must be true or false",
+        ),
+        (
+            GOOD + "lr_seeds: 3\nlr_search_reuses_seeds: true\n",
+            9,
+            "lr_seeds: 3 is more than the 2 seeds of the grid",
+        ),
+        (
+            GOOD + "contrasts:\n  - [mmix, mixup]\n",
+            10,
+            "contrasts[0]: 'mixup' is not a method of this grid (other than none); its methods "
+            "are mmix",
+        ),
+        (GOOD + "contrasts: [[mmix, none]]\n", 9, "contrasts[0]: 'none' is not a method"),
+        (GOOD + "contrasts: [[mmix, mmix]]\n", 9, "needs two different methods, got mmix twice"),
+        (GOOD + "contrasts: [mmix]\n", 9, "contrasts[0]: 'mmix' is not a pair of method labels"),
+        (GOOD + "contrasts: mmix\n", 9, "contrasts: expected a list of pairs of method labels"),
     ],
 )
 def test_a_bad_spec_is_one_line_naming_file_line_and_key(tmp_path, text, line, fragment):
@@ -151,12 +175,24 @@ def test_a_good_spec_expands_option_grids_and_resolves_paths(tmp_path):
         "tmix[rate=0.5]",
         "lada[lada_mode=intra]",
     ]
-    assert spec.lrs == [5e-5, 1e-4] and spec.lr_seeds == 2 and spec.lr_search
+    assert spec.lrs == [5e-5, 1e-4] and spec.lr_search
+    assert spec.search_seeds == [1001, 1002] and not spec.lr_search_reuses_seeds
+    assert spec.contrasts is None  # the report's default: the paper's claim among the rows
+    paired = load_spec(
+        write_spec(
+            spec_dir,
+            path.read_text() + 'contrasts:\n  - ["tmix[rate=0.1]", "lada[lada_mode=intra]"]\n',
+        )
+    )
+    assert paired.contrasts == [("tmix[rate=0.1]", "lada[lada_mode=intra]")]
+    # narrowing the grid keeps the contrasts whose two methods stay
+    assert paired.narrowed(methods=["lada"]).contrasts == []
+    assert paired.narrowed(methods=["tmix", "lada"]).contrasts == paired.contrasts
     config = spec.config(spec.variants[2], 20, 3, 1e-4)
     assert (config.augment, config.rate, config.epochs, config.max_steps) == ("tmix", 0.5, 2, None)
     assert (config.sample_seed, config.seed, config.save_model) == (3, 3, False)
     assert Path(config.data_dir) == (spec_dir / "data").resolve()
-    # phase 1: 4 variants × 2 lr × 2 search seeds; then seed 3 at the chosen lr
+    # phase 1: 4 variants × 2 lr × 2 search seeds; then seeds 1-3 at the chosen lr
     assert len(planned_cells(spec, tmp_path / "grid")) == 16
 
 
@@ -213,6 +249,143 @@ def test_experiment_sizes_and_methods_options(tmp_path):
         "error: --sizes: expected whole numbers separated by commas, got '2O'"
     )
     assert not grid.exists()
+
+
+# -- the lr search's seeds: never the reported ones, unless a historical grid says so ----------
+
+SEARCHED = GOOD.replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5]") + "lr: [1.0e-4, 2.0e-4]\n"
+
+
+def _plan(spec, grid: Path):
+    """(search cells, final cells at 2e-4 for every variant and size) of ``spec``."""
+    from segmix.experiment.cells import plan_final, plan_lr_search
+
+    chosen = {(v.label, size): 2e-4 for v in spec.variants for size in spec.sizes}
+    return plan_lr_search(spec, grid), plan_final(spec, grid, chosen)
+
+
+def test_the_lr_search_runs_on_seeds_the_comparison_never_reports(tmp_path):
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: 2\n"))
+    assert spec.search_seeds == [1001, 1002] and not spec.lr_search_reuses_seeds
+    search, final = _plan(spec, tmp_path / "grid")
+    assert {c.seed for c in search} == {1001, 1002} and len(search) == 2 * 2 * 2 * 2
+    assert {c.seed for c in final} == {1, 2, 3, 4, 5}
+    assert not any(c.lr_search for c in final)  # no reported cell took part in the choice
+    # the reported runs of seeds 1 and 2, at the lr the search chose, are runs of their own
+    assert not {c.id for c in final if c.seed in (1, 2)} & {c.id for c in search}
+    assert total_cells(spec) == len({c.id for c in search + final}) == 16 + 20
+    # the default is the same two seeds; a seed of the grid in that range is skipped
+    assert load_spec(write_spec(tmp_path, SEARCHED, "default.yaml")).search_seeds == [1001, 1002]
+    skipping = SEARCHED.replace("[1, 2, 3, 4, 5]", "[1, 1001, 1003]") + "lr_seeds: 3\n"
+    assert load_spec(write_spec(tmp_path, skipping, "skip.yaml")).search_seeds == [
+        1002,
+        1004,
+        1005,
+    ]
+    # named search seeds are used as given
+    named = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: [11, 7]\n", "named.yaml"))
+    assert named.search_seeds == [11, 7]
+    assert {c.seed for c in _plan(named, tmp_path / "grid")[0]} == {7, 11}
+
+
+def test_search_seeds_among_the_reported_ones_are_refused_unless_asked_for(tmp_path):
+    path = write_spec(tmp_path, SEARCHED + "lr_seeds: [1, 7]\n")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:10: lr_seeds: seed 1 is also in seeds"), message
+    assert "reported as if unselected" in message and "lr_search_reuses_seeds: true" in message
+    assert "seeds 1, 7" not in message and "\n" not in message  # 7 is not a reported seed
+    several = write_spec(tmp_path, SEARCHED + "lr_seeds: [2, 1]\n", "several.yaml")
+    with pytest.raises(SpecError, match=r":10: lr_seeds: seeds 2, 1 are also in seeds"):
+        load_spec(several)
+    # asked for: a list may then share seeds with the comparison
+    allowed = write_spec(
+        tmp_path, SEARCHED + "lr_seeds: [1, 7]\nlr_search_reuses_seeds: true\n", "ok.yaml"
+    )
+    spec = load_spec(allowed)
+    assert spec.search_seeds == [1, 7] and spec.lr_search_reuses_seeds
+    from segmix.experiment.cells import total_cells
+
+    search, final = _plan(spec, tmp_path / "grid")
+    assert [c.seed for c in final if c.lr_search] == [1, 1] * 2  # none and mmix at both sizes
+    assert total_cells(spec) == len({c.id for c in search + final}) == 20 + 2 * 2 * (1 + 2)
+
+
+def test_reusing_the_reported_seeds_plans_exactly_the_old_cells(tmp_path):
+    """``lr_search_reuses_seeds: true`` is what the committed grids were run with: the first
+    ``lr_seeds`` of seeds, searched and reported, so their cells keep their ids."""
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: 2\nlr_search_reuses_seeds: true\n"))
+    assert spec.search_seeds == [1, 2] and spec.lr_search_reuses_seeds
+    search, final = _plan(spec, tmp_path / "grid")
+    assert {c.seed for c in search} == {1, 2} and len(search) == 16
+    assert {c.seed for c in final if c.lr_search} == {1, 2}
+    assert not any(c.lr_search for c in final if c.seed > 2)
+    # the final cells of seeds 1-2 are the search cells at the chosen lr (same ids)
+    searched = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in search}
+    for c in final:
+        if c.seed in (1, 2):
+            assert searched[(c.variant.label, c.size, c.seed, c.lr)] == c.id
+    assert total_cells(spec) == len({c.id for c in search + final}) == 20 + 8
+    # with one seed in the grid the old default (min(2, seeds)) still holds
+    one = SEARCHED.replace("[1, 2, 3, 4, 5]", "[4]") + "lr_search_reuses_seeds: true\n"
+    assert load_spec(write_spec(tmp_path, one, "one.yaml")).search_seeds == [4]
+
+
+def test_a_grids_copy_of_its_spec_runs_from_the_grid_folder(tmp_path):
+    """A historical grid is resumed from its own ``experiment.yaml``: the copy's relative paths
+    are the original's (its header says where that was), and it plans the same cells."""
+    from segmix.experiment.spec import grid_copy_text
+
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "data").symlink_to(Path(CONLL))
+    text = SEARCHED.replace(str(CONLL), "data")
+    original = load_spec(write_spec(spec_dir, text))
+    grid = tmp_path / "runs" / "grid"
+    grid.mkdir(parents=True)
+    copy = grid / "experiment.yaml"
+    copy.write_text(grid_copy_text(original, grid))
+    assert copy.read_text().splitlines()[0].endswith("folder (../../specs from here)")
+    again = load_spec(copy)
+    assert again.data_dir == original.data_dir and again.source == original.path
+    assert [c.id for c in planned_cells(again, grid)] == [
+        c.id for c in planned_cells(original, grid)
+    ]
+    # a copy of the copy names the original, under one header
+    other = tmp_path / "elsewhere" / "grid"
+    other.mkdir(parents=True)
+    twice = grid_copy_text(again, other)
+    assert twice.count("# copied from") == 1 and f"from {original.path} when" in twice
+    assert twice.splitlines()[1:] == copy.read_text().splitlines()[1:]
+    # dry-run from inside the grid folder, onto it
+    result = CliRunner().invoke(app, ["experiment", str(copy), "--dry-run", "--out", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert "search seeds 1001, 1002, never reported" in result.output
+    # a copy whose original folder is gone cannot resolve its paths: said, on line 1
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(copy.read_text().replace("(../../specs from", "(../../nowhere from", 1))
+    with pytest.raises(SpecError, match=r"moved.yaml:1: spec: a grid's copy of .*run the orig"):
+        load_spec(moved)
+
+
+def test_the_committed_grids_that_searched_on_reported_seeds_say_so():
+    """Every committed grid copy with an lr search was run under the old policy: without the
+    opt-in key it would plan other search cells and train its grid again."""
+    found = 0
+    for copy in sorted((ROOT / "benchmarks" / "runs").glob("*/experiment.yaml")):
+        manifest = json.loads((copy.parent / "grid.json").read_text())
+        if not manifest.get("lr_seeds"):
+            continue
+        found += 1
+        text = copy.read_text()
+        assert "\nlr_search_reuses_seeds: true\n" in text, copy
+        assert "from here)\n" in text.partition("\n")[0] + "\n", copy  # portable header
+    assert found >= 4
 
 
 # -- cell identity ----------------------------------------------------------------------------
@@ -334,10 +507,9 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
         (grid / c["dir"] / "predictions").rename(moved / c["id"])
     committed = build_report(grid, bootstrap=200)
     (row,) = [r for r in full["rows"] if r["label"] == "mmix"]
-    assert row["bootstrap"] is not None and row["bootstrap"]["seeds_used"] == [1, 2]
-    assert [r.get("bootstrap") for r in committed["rows"]] == [
-        r.get("bootstrap") for r in full["rows"]
-    ]
+    assert row["interval"] is not None and row["interval"]["seeds_used"] == [1, 2]
+    for key in ("interval", "sentence_bootstrap"):
+        assert [r.get(key) for r in committed["rows"]] == [r.get(key) for r in full["rows"]]
     for c in cells:
         (moved / c["id"]).rename(grid / c["dir"] / "predictions")
     # a cell from before segmix wrote them gets them from its predictions/ with the report
@@ -367,6 +539,15 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert json.dumps(rerun) == first_entries
     # and the whole file is left as it was, its time of writing included: a committed grid
     # run again shows no change
+    assert (grid / "grid.json").read_bytes() == first_manifest
+    # run from the grid's own copy of its spec (how a grid is resumed exactly as it was run):
+    # the copy is left as it is (it used to gain a second header, naming itself as the
+    # source), and so is grid.json, the spec's source included
+    copy = (grid / "experiment.yaml").read_bytes()
+    assert copy.decode().count("# copied from") == 1
+    own = CliRunner().invoke(app, ["experiment", str(grid / "experiment.yaml"), "--out", str(grid)])
+    assert own.exit_code == 0 and "(0 trained now, 4 reused, 0 failed)" in own.output, own.output
+    assert (grid / "experiment.yaml").read_bytes() == copy
     assert (grid / "grid.json").read_bytes() == first_manifest
     # each run of the grid command that trained is one line of sessions.jsonl, and the report
     # sums their time; running the finished grid again adds none (each such line counted as
@@ -504,7 +685,7 @@ def test_a_claimed_cell_is_left_to_its_holder_then_run_when_free(tmp_path, tiny_
     assert result.complete and result.trained == [second.id, first.id]
 
 
-def test_the_lr_is_chosen_on_dev_from_the_first_seeds(tmp_path, tiny_data):
+def test_the_lr_is_chosen_on_dev_on_search_seeds_never_reported(tmp_path, tiny_data):
     path = tiny_spec(
         tmp_path,
         tiny_data,
@@ -512,28 +693,36 @@ def test_the_lr_is_chosen_on_dev_from_the_first_seeds(tmp_path, tiny_data):
     )
     grid = tmp_path / "grid"
     result = run_experiment(load_spec(path), grid, report=False)
-    assert result.complete and len(result.trained) == 3  # 2 candidates on seed 1, then seed 2
+    # 2 candidates on search seed 1001, then seeds 1 and 2 at the chosen lr
+    assert result.complete and len(result.trained) == 4
 
     cells = json.loads((grid / "grid.json").read_text())["cells"]
     dev = {}
     for c in cells:
-        if c["seed"] == 1:
+        if c["seed"] == 1001:
             dev[c["lr"]] = json.loads((grid / c["dir"] / "metrics.json").read_text())["dev"]["f1"]
     best = max(dev, key=lambda lr: (dev[lr], -lr))  # ties go to the smaller lr
     choice = json.loads((grid / "lr_choice.json").read_text())
     assert sorted(choice) == ["_about", "mmix|20"]
-    assert choice["_about"]["split"] == "dev" and choice["_about"]["seeds"] == [1]
+    about = choice["_about"]
+    assert about["split"] == "dev" and about["seeds"] == [1001]
+    assert about["reuses_reported_seeds"] is False
     row = choice["mmix|20"]
     assert (row["label"], row["size"], row["chosen"]) == ("mmix", 20, best)
     assert row["dev_means"] == {str(lr): value for lr, value in dev.items()}
     assert {c["lr"]: c["dev"] for c in row["candidates"]} == {
-        lr: {"1": value} for lr, value in dev.items()
+        lr: {"1001": value} for lr, value in dev.items()
     }
     final = [c for c in cells if c["phase"] == 2]
     assert sorted(c["seed"] for c in final) == [1, 2] and {c["lr"] for c in final} == {best}
-    (search_only,) = [c for c in cells if c["phase"] == 1]
-    assert search_only["lr"] != best and search_only["status"] == "finished"
-    assert json.loads((grid / "grid.json").read_text())["lr_choice"] == {"mmix": {"20": best}}
+    assert not any(c["lr_search"] for c in final)  # no reported run chose its lr
+    search = [c for c in cells if c["phase"] == 1]
+    assert sorted(c["lr"] for c in search) == [1e-6, 1e-3]
+    assert {c["seed"] for c in search} == {1001} and {c["status"] for c in search} == {"finished"}
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert manifest["lr_choice"] == {"mmix": {"20": best}} and manifest["total"] == 4
+    assert (manifest["lr_seeds"], manifest["lr_search_seeds"]) == (1, [1001])
+    assert manifest["lr_search_reuses_seeds"] is False
 
 
 def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_data):
@@ -542,7 +731,8 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
     path = tiny_spec(
         tmp_path,
         tiny_data,
-        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 4\nlr: [1.0e-6, 1.0e-3]\n",
+        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 4\nlr: [1.0e-6, 1.0e-3]\n"
+        "lr_search_reuses_seeds: true\n",  # seed 1 searched and reported: 6 cells, not 8
         sizes="[20, 24]",
     )
     grid = tmp_path / "grid"
@@ -566,9 +756,14 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
     ]
     choice = json.loads((grid / "lr_choice.json").read_text())
     assert sorted(choice) == ["_about", "mmix|20", "mmix|24"]
+    assert choice["_about"]["seeds"] == [1] and choice["_about"]["reuses_reported_seeds"] is True
     manifest = json.loads((grid / "grid.json").read_text())
     assert sorted(manifest["lr_choice"]["mmix"]) == ["20", "24"]
     assert manifest["counts"] == {"finished": 6}
+    assert (manifest["lr_seeds"], manifest["lr_search_seeds"]) == (1, [1])
+    assert manifest["lr_search_reuses_seeds"] is True
+    final = [c for c in manifest["cells"] if c["phase"] == 2]
+    assert sorted((c["seed"], c["lr_search"]) for c in final) == [(1, True)] * 2 + [(2, False)] * 2
 
     # run again: everything reused, the same choices
     events.clear()

@@ -315,7 +315,11 @@ def test_reference_cells_hash_their_versions_and_skip_the_lr_search(tmp_path, ti
     final = plan_final(spec, grid, {("none", 20): 2e-4})
     refs = [c for c in final if c.variant.reference]
     assert [(c.seed, c.lr) for c in refs] == [(1, None), (2, None)]
-    assert total_cells(spec) == 3 + 2  # none: 2 lrs on seed 1, then seed 2; spacy: seeds 1, 2
+    # none: 2 lrs on search seed 1001, then seeds 1, 2 at the chosen lr; spacy: seeds 1, 2 (it
+    # has no lr, so no search cell)
+    assert spec.search_seeds == [1001]
+    planned = {c.id for c in planned_cells(spec, grid)} | {c.id for c in final}
+    assert total_cells(spec) == len(planned) == 2 + 2 + 2
     identity = refs[0].identity
     assert identity["reference"] == {"method": "spacy", **spacy_ner.versions_info()}
     assert "lr" not in identity["config"] and "model" not in identity["config"]
@@ -373,7 +377,7 @@ def test_a_grid_runs_spacy_as_a_reference_row_never_recommended(tmp_path, tiny_d
     text = report_md.read_text()
     report = json.loads((grid / "report.json").read_text())
     (row,) = [r for r in report["rows"] if r["label"] == "spacy"]
-    assert row["reference"] and row["title"] == "spacy (reference: en_core_web_sm fine-tuned)"
+    assert row["reference"] and row["title"] == "spaCy (reference: en_core_web_sm fine-tuned)"
     assert sorted(row["gain"]) == ["1", "2"] and row["gain_mean"] is not None
     assert row["t_p_holm"] is None and row["lr"] is None
     assert row["verdict"].endswith("a reference row, not a candidate for the recommendation")
@@ -388,5 +392,5 @@ def test_a_grid_runs_spacy_as_a_reference_row_never_recommended(tmp_path, tiny_d
     recommendation = text.split("## Recommendation")[1].split("## 20 training examples")[0]
     assert "spacy" not in recommendation.split("Rule:")[0]
     assert REFERENCE_NOTE in recommendation
-    assert "| spacy (reference: en_core_web_sm fine-tuned) | – | 2 |" in text  # test table
-    assert "| spacy (reference: en_core_web_sm fine-tuned) | 1: " in text  # gain table
+    assert "| spaCy (reference: en_core_web_sm fine-tuned) | – | 2 |" in text  # test table
+    assert "| spaCy (reference: en_core_web_sm fine-tuned) | 1: " in text  # gain table

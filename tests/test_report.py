@@ -20,13 +20,17 @@ from segmix.experiment.report import build_report, verdict, write_report
 from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     SufficientStats,
+    detectable_gain,
     holm,
     min_wilcoxon_p,
     ner_sentence_stats,
     paired_bootstrap,
+    paired_bootstraps,
     paired_tests,
     re_example_stats,
     resample_counts,
+    seeds_needed,
+    t_test_power,
 )
 from segmix.metrics import ner_scores
 
@@ -280,21 +284,82 @@ def test_holm_by_hand():
     assert holm([0.01, 0.04, 0.03, None]) == pytest.approx([0.03, 0.06, 0.06, None])
 
 
-def test_wording_follows_the_bootstrap():
+def test_wording_needs_the_adjusted_test_and_the_interval():
     covers = {"low": -0.4, "high": 1.2}
+    above = {"low": 0.3, "high": 1.2}
     assert verdict(5, covers, 0.01) == (
         "none",
-        "no evidence of a gain (the bootstrap interval covers 0)",
+        "no evidence of a gain (the interval covers 0)",
     )
-    assert verdict(5, {"low": 0.3, "high": 1.2}, 0.01) == ("gain", "evidence of a gain")
-    evidence, text = verdict(5, {"low": 0.3, "high": 1.2}, 0.2)
-    assert evidence == "gain" and "test examples only" in text and "p = 0.200" in text
+    assert verdict(5, above, 0.01) == ("gain", "evidence of a gain")
+    # the interval alone is no longer enough: the seeds (Holm-adjusted) must agree
+    evidence, text = verdict(5, above, 0.2)
+    assert evidence == "none" and text == "no evidence of a gain (Holm-adjusted t-test p = 0.200)"
     assert verdict(5, {"low": -2.0, "high": -0.1}, 0.01) == ("loss", "evidence of a loss")
+    evidence, text = verdict(5, {"low": -2.0, "high": 0.1}, 0.3, mean=-1.0)
+    assert text.startswith("no evidence of a gain or a loss (")
     assert verdict(1, None, None)[1].startswith("no evidence of a gain")
     evidence, text = verdict(3, None, 0.001, skipped="no predictions")
     assert evidence == "none" and "no predictions" in text
-    for case in (verdict(5, covers, 0.01), verdict(5, {"low": 0.3, "high": 1.0}, 0.01)):
+    # a reference row is a family of one: its p is not called adjusted
+    assert "(t-test p = 0.200)" in verdict(5, above, 0.2, adjusted=False)[1]
+    detectable = {"n": 5, "gain": 3.51, "power": 0.8}
+    assert verdict(5, covers, 0.3, detectable=detectable)[1].endswith(
+        "; these 5 seeds could show only gains ≥ 3.51 points (80 % power)"
+    )
+    for case in (verdict(5, covers, 0.01), verdict(5, above, 0.01)):
         assert "improve" not in case[1]
+
+
+def test_two_way_bootstrap_widens_with_the_seeds_and_keeps_the_sentence_resamples():
+    # four seeds whose gains disagree in sign (+1 / -1 per sentence pattern): on a shared
+    # sentence resample the seeds' gains cancel, so the sentence bootstrap is a point at 0 while
+    # the two-way bootstrap, drawing seeds, spreads
+    m1, b1 = _one_per([True, False]), _one_per([False, True])
+    sentences, two_way = paired_bootstraps(
+        [m1, b1, m1, b1], [b1, m1, b1, m1], resamples=2000, seed=3
+    )
+    assert (sentences.low, sentences.high) == (0.0, 0.0)
+    assert two_way.low < -0.3 and two_way.high > 0.3 and two_way.scheme == "seeds×sentences"
+    # the sentence-only figure is the old paired bootstrap, resample for resample
+    old = paired_bootstrap([m1, b1, m1, b1], [b1, m1, b1, m1], resamples=2000, seed=3)
+    assert (old.low, old.high, old.p) == (sentences.low, sentences.high, sentences.p)
+    assert (
+        paired_bootstrap(
+            [m1, b1, m1, b1], [b1, m1, b1, m1], resamples=2000, seed=3, resample_seeds=True
+        )
+        == two_way
+    )
+
+
+def test_two_way_bootstrap_by_hand():
+    # one sentence per seed pattern would tie seeds to sentences; instead: 2 seeds, 40 sentences
+    # each gaining the same everywhere, so the only variation is the seed draw: seed A gains
+    # 1.0 - 0.5, seed B gains 0.0. A two-way resample draws (A, A), (B, B) with 1/4 each and a
+    # mix with 1/2: gains 0.5, 0.0, 0.25 (up to the sentence draw, which moves each a little)
+    good = _one_per([True] * 40)
+    half = _one_per([True, False] * 20)
+    bad = _one_per([False] * 40)
+    _, two_way = paired_bootstraps([good, half], [half, half], resamples=4000, seed=0)
+    assert two_way.gain == pytest.approx(0.5 * (1 - 2 / 3))  # F1 of half is 2/3
+    assert two_way.p == pytest.approx(0.25, abs=0.03)  # the (B, B) draws: gain exactly 0
+    assert two_way.low == 0.0 and two_way.high > 0.3
+    del bad
+
+
+def test_power_of_the_paired_t_test_equals_a_simulation():
+    rng = np.random.default_rng(0)
+    n, sd, effect, alpha = 5, 2.0, 2.5, 0.05
+    gains = rng.normal(effect, sd, size=(40000, n))
+    simulated = np.mean(scipy_stats.ttest_1samp(gains, 0.0, axis=1).pvalue < alpha)
+    assert t_test_power(effect, sd, n, alpha) == pytest.approx(simulated, abs=0.01)
+    found = detectable_gain(sd, n, alpha, targets=(1.0, 2.0))
+    assert t_test_power(found.gain, sd, n, alpha) == pytest.approx(0.8, abs=1e-4)
+    # the textbook normal approximation (z_α/2 + z_β)·sd/√n understates it at 5 seeds
+    assert found.gain > (1.96 + 0.8416) * sd / np.sqrt(n)
+    need = found.seeds_for["2"]
+    assert t_test_power(2.0, sd, need, alpha) >= 0.8 > t_test_power(2.0, sd, need - 1, alpha)
+    assert seeds_needed(0.01, sd, alpha, max_seeds=50) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,7 +419,7 @@ def test_report_on_real_run_folders(tmp_path):
 
     md = write_report(grid, bootstrap=200)
     assert md == grid / "report.md"
-    plots = ("plots/f1_by_size.png", "plots/per_type_gain_n200.png") if HAS_MPL else ()
+    plots = ("plots/gains_n200.png", "plots/per_type_gain_n200.png") if HAS_MPL else ()
     for name in ("report.csv", "report.json", *plots):
         assert (grid / name).stat().st_size > 0
     text = md.read_text()
@@ -379,11 +444,11 @@ def test_report_on_real_run_folders(tmp_path):
     )
     mmix = rows["mmix"]
     if has_predictions:
-        # the bootstrap's observed gain is the mean of the per-seed gains of the table
-        assert mmix["bootstrap"]["gain"] == pytest.approx(mmix["gain_mean"], abs=1e-9)
-        assert mmix["bootstrap"]["examples"] == 3453 and mmix["bootstrap"]["seeds"] == 2
+        # the interval's observed gain is the mean of the per-seed gains of the table
+        assert mmix["interval"]["gain"] == pytest.approx(mmix["gain_mean"], abs=1e-9)
+        assert mmix["interval"]["examples"] == 3453 and mmix["interval"]["seeds"] == 2
     else:
-        assert mmix["bootstrap"] is None and "bootstrap not computed" in mmix["verdict"]
+        assert mmix["interval"] is None and "interval not computed" in mmix["verdict"]
     with (grid / "report.csv").open() as fh:
         assert [r["label"] for r in csv.DictReader(fh)] == ["none", "mmix", "tmix"]
 
@@ -464,18 +529,24 @@ def test_hand_made_grid_recommends_the_best_supported_gain(tmp_path):
     rows = {(r["label"], r["size"]): r for r in report["rows"]}
     best = rows[("mmix rate=0.5", 200)]
     assert best["evidence"] == "gain" and best["verdict"] == "evidence of a gain"
-    assert best["t_p"] < 0.05 and best["bootstrap"]["low"] > 0
+    assert best["t_p_holm"] < 0.05 and best["interval"]["low"] > 0
     assert best["lr"] == 3e-4  # from lr_choice.json
     assert rows[("mmix", 200)]["evidence"] == "gain"
     assert best["gain_mean"] > rows[("mmix", 200)]["gain_mean"]
     tmix = rows[("tmix", 200)]
     assert tmix["gain_mean"] == 0.0 and tmix["wilcoxon_p"] is None
-    assert tmix["verdict"] == "no evidence of a gain (the bootstrap interval covers 0)"
+    assert tmix["verdict"].startswith(
+        "no evidence of a gain (Holm-adjusted t-test p n/a; the interval covers 0); these 3 "
+        "seeds could show only gains ≥ "
+    )
     assert best["per_type_gain"]["LOC"] == 0.0 and best["per_type_gain"]["PER"] > 0
     recs = {r["size"]: r for r in report["recommendations"]}
     assert recs[200]["label"] == "mmix rate=0.5"
+    # the winner against the runner-up (mmix): 10+s against 4+s errors, every seed: beats it
+    assert recs[200]["runner_up"]["label"] == "mmix" and recs[200]["runner_up"]["distinct"] == 1
+    assert "it beats the runner-up MMix (paired difference +" in recs[200]["text"]
     assert recs[100]["label"] is None and "no 'none' runs" in recs[100]["text"]
-    assert rows[("mmix", 100)]["bootstrap"] is None
+    assert rows[("mmix", 100)]["interval"] is None
     assert any(m["id"] == "none-n100-s1" for m in report["missing"])
 
 
@@ -513,7 +584,8 @@ def test_hand_made_grid_files_and_rate_plot(tmp_path):
     assert md == out / "report.md" and not (grid / "report.md").exists()
     assert (out / "report.csv").exists() and (out / "report.json").exists()
     text = md.read_text()
-    assert "**mmix rate=0.5**" in text and "0.0625 with 5 seeds" in text
+    assert "**mmix rate=0.5**" in text and "0.0625 with 5" in text  # a label as the user wrote it
+    assert "Wilcoxon p |" not in text  # 5 seeds can never reach 0.05: not a column
     # the main runs by machine: 3 tmix runs say theirs, the 10 others do not
     report = json.loads((out / "report.json").read_text())
     assert report["machines"] == {
@@ -574,9 +646,9 @@ def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(t
     report = build_report(grid, bootstrap=100)
     row = next(r for r in report["rows"] if (r["label"], r["size"]) == ("mmix", 200))
     # seeds 1 and 3 still pair: the bootstrap runs over them, named as such
-    boot = row["bootstrap"]
+    boot = row["interval"]
     assert boot["seeds_used"] == [1, 3] and boot["seeds_left_out"] == [2] and boot["seeds"] == 2
-    only = "bootstrap over seeds 1, 3 only (seed 2 has no usable test predictions here)"
+    only = "interval over seeds 1, 3 only (seed 2 has no usable test predictions here)"
     assert only in row["verdict"]  # "seeds 2 have" until one seed had its own wording
     assert (
         row["gain"]
@@ -589,11 +661,11 @@ def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(t
     (grid / "cells" / "none-n200-s3" / "predictions" / "test.jsonl").unlink()
     report = build_report(grid, bootstrap=100)
     row = next(r for r in report["rows"] if (r["label"], r["size"]) == ("mmix", 200))
-    assert row["bootstrap"] is None and row["evidence"] == "none"
-    assert "bootstrap not computed" in row["verdict"] and "mmix-n200-s2" in row["verdict"]
-    # the other rows keep their bootstrap, over the seeds they can still pair
+    assert row["interval"] is None and row["evidence"] == "none"
+    assert "interval not computed" in row["verdict"] and "mmix-n200-s2" in row["verdict"]
+    # the other rows keep their interval, over the seeds they can still pair
     rate = next(r for r in report["rows"] if r["label"] == "mmix rate=0.5")
-    assert rate["bootstrap"]["seeds_used"] == [1, 2]
+    assert rate["interval"]["seeds_used"] == [1, 2]
 
 
 def test_runner_layout_phase_numbers_and_tracebacks(tmp_path):
@@ -662,3 +734,124 @@ def test_gain_by_rate_plot_spaces_rates_evenly_and_keeps_error_bars_apart(tmp_pa
     assert np.allclose(mmix_x, [r / 1.03**0.5 for r in (0.1, 0.2, 0.5, 1.0)])
     assert np.allclose(smix_x * mmix_x, [r * r for r in (0.1, 0.2, 0.5, 1.0)])
     assert plots.sideways_shift(1, 3) == 1.0  # the middle series stays put
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic grids for the rule: seeds that disagree, a family of many methods, contrasts
+
+N_SYN = 300  # sentences, each with one PER and one LOC; a run misses the PER of the first k
+SYN_BASE = [120, 130, 110, 125, 115]  # PERs the baseline misses, per seed 1–5
+
+
+def _syn_grid(root: Path, gains: dict[str, list[float]], **manifest) -> Path:
+    """A grid at size 100 whose per-seed gains over ``none`` are about ``gains`` (points): a
+    run of ``label`` at seed s misses the first ``SYN_BASE[s] - 12 · gain`` PERs (about 12
+    misses per F1 point), so each method's misses nest in the baseline's."""
+    grid, cells = root / "syn", []
+    gold = [["B-PER", "O", "B-LOC"] for _ in range(N_SYN)]
+    for label, per_seed in {"none": [0.0] * 5, **gains}.items():
+        for seed, gain in enumerate(per_seed, start=1):
+            wrong = SYN_BASE[seed - 1] - round(12 * gain)
+            pred = [["O", "O", "B-LOC"] if i < wrong else g for i, g in enumerate(gold)]
+            spec = _spec(f"{label}-s{seed}", label, 100, seed)
+            if manifest.get("searched") and seed in manifest["searched"]:
+                spec["lr_search"] = True
+            folder = grid / spec["dir"]
+            (folder / "predictions").mkdir(parents=True)
+            scores = ner_scores(gold, pred)
+            (folder / "metrics.json").write_text(
+                json.dumps({"task": "ner", "dev": scores, "test": scores, "steps": 300})
+            )
+            (folder / "predictions" / "test.jsonl").write_text(
+                "".join(
+                    json.dumps({"id": i, "gold": g, "pred": p}) + "\n"
+                    for i, (g, p) in enumerate(zip(gold, pred, strict=True))
+                )
+            )
+            (folder / "finished.json").write_text("{}")
+            cells.append(spec)
+    manifest.pop("searched", None)
+    _grid_json(grid, cells, **manifest)
+    return grid
+
+
+def test_a_gain_the_seeds_disagree_on_is_no_evidence(tmp_path):
+    """Three seeds gain, two lose: the sentence bootstrap (models held fixed) puts its whole
+    interval above 0, as the old rule read "evidence of a gain"; the two-way interval and the
+    t-test see the seeds disagree, and the verdict is "no evidence"."""
+    grid = _syn_grid(tmp_path, {"mmix": [3.0, 2.5, 3.5, -2.0, -2.5]})
+    report = build_report(grid, bootstrap=500)
+    row = next(r for r in report["rows"] if r["label"] == "mmix")
+    assert row["sentence_bootstrap"]["low"] > 0  # the old axis: "a gain"
+    assert row["t_p"] > 0.05 and row["interval"]["low"] < 0 < row["interval"]["high"]
+    assert row["evidence"] == "none" and row["verdict"].startswith("no evidence of a gain (")
+    assert report["recommendations"][0]["label"] is None
+
+
+def test_the_recommendation_applies_holm_over_the_methods_compared(tmp_path):
+    """One method of eight gains with unadjusted p ≈ 0.03 and an interval above 0: alone it
+    would be recommended; Holm over the eight lifts its p above 0.05, so nothing is."""
+    nulls = {f"m{i}": [0.5, -0.5, 0.25, -0.25, 0.0] for i in range(7)}
+    alone = _syn_grid(tmp_path / "alone", {"smix": [0.5, 3.0, 1.0, 3.5, 1.5]})
+    rec = build_report(alone, bootstrap=300)["recommendations"][0]
+    assert rec["label"] == "smix" and rec["t_p_holm"] < 0.05
+    grid = _syn_grid(tmp_path / "family", {"smix": [0.5, 3.0, 1.0, 3.5, 1.5], **nulls})
+    report = build_report(grid, bootstrap=300)
+    row = next(r for r in report["rows"] if r["label"] == "smix")
+    assert row["t_p"] < 0.05 and row["interval"]["low"] > 0  # enough for the old rule
+    assert row["t_p_holm"] == pytest.approx(min(1.0, 8 * row["t_p"]))
+    assert row["evidence"] == "none" and "Holm-adjusted t-test p" in row["verdict"]
+    rec = report["recommendations"][0]
+    assert rec["label"] is None and rec["family"] == 8
+    assert "Holm-adjusted p = " in rec["text"] and "were detectable at 80 % power" in rec["text"]
+    found = report["detectable"]["100"]
+    assert found["alpha"] == pytest.approx(0.05 / 8) and found["n"] == 5
+
+
+def test_a_winner_close_to_the_runner_up_is_said_to_be_indistinguishable(tmp_path):
+    grid = _syn_grid(
+        tmp_path, {"sis": [5.0, 4.5, 6.0, 5.5, 5.0], "smix": [4.5, 5.5, 5.0, 6.0, 4.5]}
+    )
+    rec = build_report(grid, bootstrap=300)["recommendations"][0]
+    assert rec["label"] == "sis" and rec["runner_up"]["label"] == "smix"
+    assert rec["runner_up"]["distinct"] == 0
+    assert "it is not distinguishable from the runner-up SMix (paired difference" in rec["text"]
+
+
+def test_contrasts_between_methods_default_to_the_papers_claim_and_follow_the_spec(tmp_path):
+    gains = {"smix": [3.0, 3.5, 2.5, 3.0, 3.5], "mixup": [0.5, 0.0, 1.0, 0.5, 0.0]}
+    report = build_report(_syn_grid(tmp_path / "default", gains), bootstrap=300)
+    (c,) = report["contrasts"]  # by default: each SegMix variant against mixup
+    assert (c["a"], c["b"]) == ("smix", "mixup") and c["evidence"] == "a"
+    assert c["verdict"] == "SMix beats mixup"
+    rows = {r["label"]: r for r in report["rows"]}
+    want = np.mean([rows["smix"]["gain"][s] - rows["mixup"]["gain"][s] for s in range(1, 6)])
+    assert c["mean"] == pytest.approx(want)  # the paired difference is the gains' difference
+    given = _syn_grid(tmp_path / "given", gains, contrasts=[["mixup", "smix"]])
+    (c,) = build_report(given, bootstrap=300)["contrasts"]
+    assert (c["a"], c["b"], c["evidence"]) == ("mixup", "smix", "b")
+    text = write_report(given, bootstrap=300).read_text()
+    assert "## Contrasts between methods" in text and "| 100 | mixup − SMix |" in text
+
+
+def test_a_grid_whose_lr_search_reused_reported_seeds_says_so(tmp_path):
+    grid = _syn_grid(tmp_path, {"mmix": [1.0, 2.0, 1.0, 2.0, 1.5]}, searched={1, 2})
+    report = build_report(grid, bootstrap=100)
+    assert report["seed_policy"]["search_seeds_reported"] == [1, 2]
+    text = write_report(grid, bootstrap=100).read_text()
+    assert "**Seeds.** The learning rate of each method was chosen on dev from runs of seeds " in (
+        text
+    )
+    clean = build_report(_syn_grid(tmp_path / "clean", {"mmix": [1.0] * 5}), bootstrap=50)
+    assert clean["seed_policy"] == {"search_seeds_reported": [], "note": None}
+
+
+def test_a_rerendered_report_leaves_no_stale_plot(tmp_path):
+    grid = _syn_grid(tmp_path, {"mmix": [1.0] * 5})
+    plots = tmp_path / "out" / "plots"
+    plots.mkdir(parents=True)
+    (plots / "f1_by_size.png").write_bytes(b"from an earlier render, with two sizes")
+    (plots / "mine.png").write_bytes(b"not the report's")
+    write_report(grid, bootstrap=20, out=tmp_path / "out")
+    assert not (plots / "f1_by_size.png").exists()  # one size now: no score-by-size plot
+    assert (plots / "mine.png").exists()

@@ -740,7 +740,7 @@ def experiment(
 
     Finished cells are reused and unfinished ones resumed, so the same command continues a grid
     after Ctrl-C. With several learning rates, each method's lr is chosen per size on dev from
-    the first seeds before the full grid runs.
+    search seeds of their own (lr_seeds) before the full grid runs.
     """
     import logging
 
@@ -836,6 +836,7 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
 
     from segmix.experiment import planned_cells
     from segmix.experiment.cells import total_cells
+    from segmix.experiment.runner import search_seeds_text
     from segmix.runs import is_finished
 
     cells = planned_cells(spec, grid_dir)
@@ -858,7 +859,7 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
     if spec.lr_search:
         references = sum(v.reference for v in spec.variants) * len(spec.sizes) * len(spec.seeds)
         console.print(
-            f"{len(cells)} cells choose the lr on dev (seeds {spec.seeds[: spec.lr_seeds]}, "
+            f"{len(cells)} cells choose the lr on dev ({search_seeds_text(spec)}; "
             f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "
             f"{total - len(cells)} more at the chosen lr"
             + (f" ({references} of them reference cells, which take no lr)" if references else "")
@@ -874,9 +875,8 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
 
 
 def _short_verdict(verdict: str) -> str:
-    """The table's verdict without its reason; a gain the seeds do not support is marked."""
-    head = verdict.split(" (")[0]
-    return head + " (test only)" if "test examples only" in verdict else head
+    """The table's verdict without its reasons (report.md gives them)."""
+    return verdict.split(" (")[0].split(";")[0]
 
 
 @app.command()
@@ -886,7 +886,7 @@ def _short_verdict(verdict: str) -> str:
     type=click.IntRange(min=0),
     default=1000,
     show_default=True,
-    help="Paired bootstrap resamples of the test examples (0 skips it: no row shows evidence).",
+    help="Two-way bootstrap resamples (seeds × test sentences; 0 skips it: no row shows evidence).",
 )
 @click.option(
     "--out",
@@ -920,8 +920,8 @@ def report(grid_dir: str, bootstrap: int, out: str | None) -> None:
             gain = f"{r['gain_mean']:+.2f}" + (
                 f" ± {r['gain_std']:.2f}" if r["gain_std"] is not None else ""
             )
-        if r.get("bootstrap"):
-            interval = f"[{r['bootstrap']['low']:+.2f}, {r['bootstrap']['high']:+.2f}]"
+        if r.get("interval"):
+            interval = f"[{r['interval']['low']:+.2f}, {r['interval']['high']:+.2f}]"
         table.add_row(
             str(r["size"]),
             r.get("title") or r["label"],

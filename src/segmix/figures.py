@@ -32,6 +32,32 @@ def new_figure(width: float = 6.4, height: float = 4.2):
     return fig, fig.add_subplot()
 
 
+def new_panels(
+    width: float,
+    height: float,
+    *,
+    nrows: int = 1,
+    ncols: int = 1,
+    width_ratios: list[float] | None = None,
+    height_ratios: list[float] | None = None,
+):
+    """A figure and a grid of axes (a flat list, row by row), laid out to fit their labels.
+
+    For figures whose panels must not share a scale (an augmentation's gain beside a reference
+    system's, which can be ten times larger), so each panel keeps its own axes.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        gridspec_kw={"width_ratios": width_ratios, "height_ratios": height_ratios},
+    )
+    return fig, [ax for row in axes for ax in row]
+
+
 def save_figure(fig, path: Path, dpi: int = 120) -> Path:
     """Write ``fig`` as a PNG (its folder made as needed); return the path."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,8 @@ class Cell:
     """One planned run of the grid.
 
     ``phase`` is 1 for a cell run only to choose the learning rate, 2 for a cell of the final
-    comparison (``lr_search`` marks the phase-2 cells that also took part in the choice).
+    comparison (``lr_search`` marks the phase-2 cells that also took part in the choice, which
+    only a grid with ``lr_search_reuses_seeds`` has).
     """
 
     id: str
@@ -192,14 +193,15 @@ def make_cell(
 
 
 def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
-    """Phase 1: every variant × size × lr candidate on the first ``lr_seeds`` seeds (none with
-    one candidate). Reference variants take no part: they use their own optimizer's settings."""
+    """Phase 1: every variant × size × lr candidate on the search seeds (``spec.search_seeds``:
+    seeds of their own, 1001, 1002, …, unless ``lr_search_reuses_seeds``; none with one
+    candidate). Reference variants take no part: they use their own optimizer's settings."""
     if not spec.lr_search:
         return []
     return [
         make_cell(spec, grid_dir, v, size, seed, lr, phase=1, lr_search=True)
         for size in spec.sizes
-        for seed in spec.seeds[: spec.lr_seeds]
+        for seed in spec.search_seeds
         for lr in spec.lrs
         for v in spec.variants
         if not v.reference
@@ -211,8 +213,12 @@ def plan_final(
 ) -> list[Cell]:
     """Phase 2: every variant × size × seed at its chosen lr; a (variant, size) without a
     choice (every candidate failed) is left out. A reference variant has no lr and is always
-    planned. Ordered size, seed, variant, so the paired runs of one seed finish together."""
-    search_seeds = set(spec.seeds[: spec.lr_seeds]) if spec.lr_search else set()
+    planned. Ordered size, seed, variant, so the paired runs of one seed finish together.
+
+    ``lr_search`` marks a final cell that is also a search cell (same id): only a seed that is
+    both reported and searched, which happens only with ``lr_search_reuses_seeds``; with search
+    seeds of their own no reported cell took part in choosing its lr."""
+    search_seeds = set(spec.search_seeds) if spec.lr_search else set()
     cells = []
     for size in spec.sizes:
         for seed in spec.seeds:
@@ -228,11 +234,14 @@ def plan_final(
 
 
 def total_cells(spec: ExperimentSpec) -> int:
-    """Distinct cells the whole grid trains (phase-2 cells of the search seeds are phase-1
-    cells reused)."""
+    """Distinct cells the whole grid trains: the final grid, plus the search cells that are
+    not final cells. A search seed that is also a reported seed (``lr_search_reuses_seeds``)
+    has its chosen-lr cell counted once, as a final cell; the other candidates on it, and every
+    candidate on a search seed of its own, are cells of their own."""
     final = len(spec.variants) * len(spec.sizes) * len(spec.seeds)
     if not spec.lr_search:
         return final
-    searched = sum(not v.reference for v in spec.variants)
-    search = searched * len(spec.sizes) * spec.lr_seeds
-    return final + search * (len(spec.lrs) - 1)
+    searched = sum(not v.reference for v in spec.variants) * len(spec.sizes)
+    shared = sum(seed in spec.seeds for seed in spec.search_seeds)
+    own = len(spec.search_seeds) - shared
+    return final + searched * (shared * (len(spec.lrs) - 1) + own * len(spec.lrs))

@@ -10,9 +10,15 @@ Why it is built the way it is — small-data comparisons are easily fooled:
 
 * every gain is *paired*: a method's seed-``s`` run against the baseline's (``none``) seed-``s``
   run at the same size, which shares the training subset, initialisation and order;
-* a gain needs evidence on two axes: across seeds (paired t-test; Wilcoxon beside it) and across
-  test sentences (a paired bootstrap, :func:`segmix.experiment.stats.paired_bootstrap`); the
-  wording of every row follows the bootstrap, and the recommendation needs both;
+* a verdict needs both a seed-level test and an interval that carries training variance: the
+  paired t-test over seeds, Holm-adjusted over the methods compared at that size, and the
+  two-way bootstrap over seeds × test sentences
+  (:func:`segmix.experiment.stats.paired_bootstraps`); the bootstrap over test sentences alone
+  is shown as a secondary figure and decides nothing;
+* the recommendation is the largest gain among the methods with evidence, and says whether it
+  beats the runner-up; "no evidence" carries the smallest gain the grid could have detected;
+* the paper's claims are contrasts between methods (segment-level against sequence-level
+  mixing): those are tested directly, paired by seed, under the same rule;
 * a half-finished grid still gives a report: what is missing is listed, never guessed;
 * a reference row (``spacy``: another tool trained on the same subsets, :mod:`segmix.reference`)
   is shown with its paired difference against ``none`` but is never a candidate for the
@@ -33,14 +39,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segmix.experiment.names import display_name
 from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     BootstrapResult,
     SufficientStats,
+    detectable_gain,
     holm,
     min_wilcoxon_p,
     ner_sentence_stats,
-    paired_bootstrap,
+    paired_bootstraps,
     paired_tests,
     re_example_stats,
 )
@@ -63,14 +71,31 @@ REFERENCE_NOTE = (
     "from the recommendation and from its Holm adjustment: they are not augmentations."
 )
 
+POWER = 0.8
+#: target gains (points) for which the report says how many seeds a grid would need
+TARGET_GAINS = (1.0, 2.0)
+
 RECOMMENDATION_RULE = (
-    "At each training-set size the recommended method is the one with the largest mean paired "
-    "test gain over `none` among those that show evidence on both axes: its paired bootstrap "
-    "95 % interval (test sentences resampled, seeds pooled) lies entirely above 0 **and** its "
-    "paired t-test over seeds gives p < 0.05 (two-sided), with at least 2 paired seeds. Where no "
-    "method qualifies the recommendation is no augmentation. No correction for comparing several "
-    "methods is applied in the rule; the Holm-adjusted t-test p of the recommended method is "
-    "given beside it, so a reader can judge how much the choice among many methods weighs."
+    "A method shows **evidence of a gain** over `none` at a training-set size when, with at "
+    "least 2 paired seeds, (1) its paired t-test over seeds, Holm-adjusted over the augmentation "
+    "methods compared at that size, gives p < 0.05 (two-sided) **and** (2) its two-way bootstrap "
+    "95 % interval, which resamples the paired seeds and the test sentences together, lies "
+    "entirely above 0 (a loss: below 0). The recommended method is the one with the largest "
+    "mean gain among the methods with evidence of a gain; the line says whether it beats the "
+    "runner-up (the compared method with the next-largest mean gain) by the same two tests, "
+    "unadjusted, on their paired difference, or is not distinguishable from it. Where no method "
+    "qualifies the recommendation is no augmentation, with the smallest gain the grid's seeds "
+    "could have detected. The bootstrap over test sentences alone (models held fixed) is shown "
+    "as a secondary figure and decides nothing."
+)
+
+SEED_REUSE_NOTE = (
+    "The learning rate of each method was chosen on dev from runs of seeds {seeds}, and those "
+    "runs are also reported here as seeds {seeds} of the comparison: this grid was run before "
+    "search seeds were kept apart from reported seeds. Each method's gain on those seeds sits "
+    "at an lr picked as the best of the candidates on those very runs (on dev, never test), "
+    "which can favour every searched row, the baseline included, slightly on those seeds. New "
+    "grids choose the lr on seeds of their own (`lr_seeds`)."
 )
 
 
@@ -96,6 +121,7 @@ class Cell:
     metrics: dict | None = None
     config: dict | None = None
     reference: bool = False  # a reference system's cell (segmix.reference), not an augmentation
+    searched: bool = False  # a main cell whose run also took part in the lr search
 
     @property
     def main(self) -> bool:
@@ -163,6 +189,7 @@ def _cell(grid_dir: Path, spec: dict) -> Cell:
         dir=folder,
         state="not started",
         reference=bool(spec.get("reference")) or is_reference(str(spec.get("method"))),
+        searched=bool(spec.get("lr_search")) and bool(MAIN_PHASES & set(phases)),
     )
     # the log sits in the run folder, or beside it when the run folder is cells/<id>/run
     error_log = folder / "error.log"
@@ -200,17 +227,19 @@ def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[Cell]:
         if cell.id in by_id:
             known = by_id[cell.id]
             known.phases = tuple(dict.fromkeys((*known.phases, *cell.phases)))
+            known.searched = known.searched or cell.searched
         else:
             by_id[cell.id] = cell
     return list(by_id.values())
 
 
 def _title(label: str, cell: Cell) -> str:
-    """How tables name a row: a reference row says what it is beside its label."""
+    """How tables name a row: its readable name; a reference row says what it is beside it."""
+    shown = display_name(label, cell.method, cell.options)
     if not cell.reference:
-        return label
+        return shown
     ref = REFERENCES.get(cell.method)
-    return f"{label} ({ref.title if ref else 'reference'})"
+    return f"{shown} ({ref.title if ref else 'reference'})"
 
 
 def _headline(scores: dict, metric: str) -> float:
@@ -311,29 +340,49 @@ def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
 
 
 def verdict(
-    n_pairs: int, bootstrap: dict | None, t_p: float | None, *, skipped: str | None = None
+    n_pairs: int,
+    interval: dict | None,
+    p_adjusted: float | None,
+    *,
+    mean: float | None = None,
+    skipped: str | None = None,
+    adjusted: bool = True,
+    detectable: dict | None = None,
 ) -> tuple[str, str]:
-    """``(evidence, wording)`` of a row; evidence is ``gain``, ``loss`` or ``none``.
+    """``(evidence, wording)`` of a row by :data:`RECOMMENDATION_RULE`; evidence is ``gain``,
+    ``loss`` or ``none``.
 
-    The wording follows the bootstrap interval: "evidence of a gain/loss" only where it excludes
-    0 (with at least 2 paired seeds), and says so when the seeds disagree (t-test p ≥ 0.05).
-    Otherwise "no evidence of a gain" with the reason — never "improves" without evidence.
+    "Evidence of a gain/loss" only where the seed-level test (``p_adjusted``, Holm-adjusted
+    unless ``adjusted`` is false) gives p < 0.05 **and** the two-way interval excludes 0 on the
+    same side. Otherwise "no evidence of a gain" (of a gain or a loss when the mean is
+    negative) with the reasons, and, from ``detectable``, the smallest gain this size's seeds
+    could have shown: an absent verdict is not an absent effect.
     """
+    no = "no evidence of a gain" + (" or a loss" if mean is not None and mean < 0 else "")
     if n_pairs < 2:
         return "none", f"no evidence of a gain ({n_pairs} paired seed{'s' * (n_pairs != 1)})"
-    if bootstrap is None:
-        return "none", f"no evidence of a gain (bootstrap not computed: {skipped or 'n/a'})"
-    seeds_agree = t_p is not None and t_p < ALPHA
-    qualifier = (
-        ""
-        if seeds_agree
-        else f"on the test examples only; across seeds t-test p {_p(t_p, eq=True)}"
-    )
-    if bootstrap["low"] > 0:
-        return "gain", "evidence of a gain" + (f" ({qualifier})" if qualifier else "")
-    if bootstrap["high"] < 0:
-        return "loss", "evidence of a loss" + (f" ({qualifier})" if qualifier else "")
-    return "none", "no evidence of a gain (the bootstrap interval covers 0)"
+    test_name = "Holm-adjusted t-test p" if adjusted else "t-test p"
+    significant = p_adjusted is not None and p_adjusted < ALPHA
+    if interval is not None and significant and interval["low"] > 0:
+        return "gain", "evidence of a gain"
+    if interval is not None and significant and interval["high"] < 0:
+        return "loss", "evidence of a loss"
+    reasons = []
+    if not significant:
+        reasons.append(f"{test_name} {_p(p_adjusted, eq=True)}")
+    if interval is None:
+        reasons.append(f"interval not computed: {skipped or 'n/a'}")
+    elif interval["low"] <= 0 <= interval["high"]:
+        reasons.append("the interval covers 0")
+    elif significant:  # the test and the interval point opposite ways
+        reasons.append("the interval and the t-test disagree in sign")
+    text = f"{no} ({'; '.join(reasons)})"
+    if detectable and detectable.get("gain") is not None:
+        text += (
+            f"; these {detectable['n']} seeds could show only gains ≥ "
+            f"{detectable['gain']:.2f} points ({int(100 * detectable['power'])} % power)"
+        )
+    return "none", text
 
 
 @dataclass
@@ -458,6 +507,7 @@ def _row_result(
         "size": row.size,
         "label": row.label,
         "title": _title(row.label, first),
+        "display": display_name(row.label, first.method, first.options),
         "reference": first.reference,
         "method": first.method,
         "options": first.options,
@@ -478,9 +528,17 @@ def _row_result(
     if row.label == BASELINE:
         result.update(evidence=None, verdict="baseline")
         return result
-    paired = [s for s in seeds if base is not None and s in base.cells]
-    gains = {s: test[s] - 100 * _headline(base.cells[s].metrics["test"], metric) for s in paired}
-    tests = paired_tests(list(gains.values()))
+    if base is None:
+        difference = {"seeds": [], "diff": {}, "tests": paired_tests([]), "interval": None}
+        difference |= {
+            "sentence_bootstrap": None,
+            "skipped": f"no '{BASELINE}' runs at size {row.size}",
+        }
+    else:
+        difference = _difference(
+            row, base, task=task, metric=metric, resamples=resamples, seed=seed, cache=cache
+        )
+    paired, gains, tests = difference["seeds"], difference["diff"], difference["tests"]
     per_type_gain: dict[str, float] = {}
     for t in types:
         diffs = [
@@ -495,29 +553,6 @@ def _row_result(
         ]
         if diffs:
             per_type_gain[t] = statistics.mean(diffs)
-    boot, skipped = None, None
-    if base is None:
-        skipped = f"no '{BASELINE}' runs at size {row.size}"
-    elif len(paired) < 2:
-        skipped = f"{len(paired)} paired seed{'s' * (len(paired) != 1)}"
-    elif resamples < 1:
-        skipped = "--bootstrap 0"
-    else:
-        boot, skipped = _bootstrap_row(row, base, paired, task, resamples, seed, cache)
-    evidence, wording = verdict(len(paired), boot, tests.t_p, skipped=skipped)
-    if boot and boot["seeds_left_out"]:
-        left_out = boot["seeds_left_out"]
-        wording += (
-            f"; bootstrap over seeds {_seed_list(boot['seeds_used'])} only ("
-            + (
-                f"seed {left_out[0]} has"
-                if len(left_out) == 1
-                else f"seeds {_seed_list(left_out)} have"
-            )
-            + " no usable test predictions here)"
-        )
-    if first.reference:
-        wording += "; a reference row, not a candidate for the recommendation"
     result.update(
         paired_seeds=paired,
         unpaired_seeds=[s for s in seeds if s not in paired],
@@ -528,11 +563,12 @@ def _row_result(
         t_why=tests.t_why,
         wilcoxon_p=tests.wilcoxon_p,
         wilcoxon_why=tests.wilcoxon_why,
-        bootstrap=boot,
-        bootstrap_skipped=skipped,
+        interval=difference["interval"],
+        sentence_bootstrap=difference["sentence_bootstrap"],
+        bootstrap_skipped=difference["skipped"],
         per_type_gain=per_type_gain,
-        evidence=evidence,
-        verdict=wording,
+        evidence=None,  # set by _judge, once the size's family is known (Holm)
+        verdict="",
     )
     base_train = (base and _timing(list(base.cells.values()))["train_seconds"]) or None
     own_train = result["timing"]["train_seconds"]
@@ -546,115 +582,261 @@ def _seed_list(seeds: Sequence[int]) -> str:
     return ", ".join(str(s) for s in seeds)
 
 
-def _bootstrap_row(
-    row: _Row,
-    base: _Row,
+def _paired_intervals(
+    cells_a: dict[int, Cell],
+    cells_b: dict[int, Cell],
     paired: list[int],
     task: str,
     resamples: int,
     seed: int,
     cache: dict[str, _TestSet | str],
-) -> tuple[dict | None, str | None]:
-    """The paired bootstrap over test examples, pooled over the seeds whose two runs both have
-    usable test predictions. Seeds without them (a run whose predictions were never copied to
-    this machine, say) are left out and named, as long as two seeds remain: a bootstrap over
-    fewer seeds is weaker but still a bootstrap, and whether predictions are missing does not
-    depend on the scores."""
-    method_sets, base_sets, problems, usable = [], [], [], []
+) -> tuple[dict | None, dict | None, str | None]:
+    """``(sentence bootstrap, two-way interval, why not)`` of ``a`` minus ``b``, paired by seed.
+
+    Pooled over the seeds whose two runs both have usable test predictions. Seeds without them
+    (a run whose predictions were never copied to this machine, say) are left out and named, as
+    long as two seeds remain: whether predictions are missing does not depend on the scores."""
+    a_sets, b_sets, problems, usable = [], [], [], []
     for s in paired:  # every cell is read, so that the Missing section lists each unusable one
         bad = []
-        for cell in (row.cells[s], base.cells[s]):
+        for cell in (cells_a[s], cells_b[s]):
             got = _test_set(cell, task, cache)
             if isinstance(got, str):
                 bad.append(f"{cell.id}: {got}")
         problems += bad
         if not bad:
             usable.append(s)
-            method_sets.append(cache[row.cells[s].id])
-            base_sets.append(cache[base.cells[s].id])
+            a_sets.append(cache[cells_a[s].id])
+            b_sets.append(cache[cells_b[s].id])
     if len(usable) < 2:
-        return None, "unusable test predictions (" + "; ".join(problems) + ")"
-    keys = {ts.key for ts in (*method_sets, *base_sets)}  # type: ignore[union-attr]
+        return None, None, "unusable test predictions (" + "; ".join(problems) + ")"
+    keys = {ts.key for ts in (*a_sets, *b_sets)}  # type: ignore[union-attr]
     if len(keys) != 1:
-        return None, "the runs were tested on different test sets"
-    result: BootstrapResult = paired_bootstrap(
-        [ts.stats for ts in method_sets],  # type: ignore[union-attr]
-        [ts.stats for ts in base_sets],  # type: ignore[union-attr]
+        return None, None, "the runs were tested on different test sets"
+    sentences, two_way = paired_bootstraps(
+        [ts.stats for ts in a_sets],  # type: ignore[union-attr]
+        [ts.stats for ts in b_sets],  # type: ignore[union-attr]
         resamples=resamples,
         seed=seed,
     )
+    left_out = [s for s in paired if s not in usable]
+    return _boot_dict(sentences, usable, left_out), _boot_dict(two_way, usable, left_out), None
+
+
+def _boot_dict(result: BootstrapResult, used: list[int], left_out: list[int]) -> dict:
     return {
+        "scheme": result.scheme,
         "gain": 100 * result.gain,
         "low": 100 * result.low,
         "high": 100 * result.high,
         "p": result.p,
+        "p_floor": result.p_floor,
         "resamples": result.resamples,
         "examples": result.examples,
         "seeds": result.seeds,
-        "seeds_used": usable,
-        "seeds_left_out": [s for s in paired if s not in usable],
+        "seeds_used": used,
+        "seeds_left_out": left_out,
         "level": result.level,
-    }, None
+    }
 
 
-def _recommend(size: int, rows: list[dict], has_base: bool) -> dict:
-    """The recommendation of one size by :data:`RECOMMENDATION_RULE`, with its evidence."""
-    compared = [r for r in rows if not r["baseline"] and not r["reference"]]
-    for r in rows:
+def _detectable(rows: list[dict], m: int) -> dict | None:
+    """What this size's seeds could have detected: the paired t-test's minimum detectable gain
+    at 80 % power and the strictest level Holm asks of a family of ``m`` (α / m, what the method
+    with the smallest p must pass), from the pooled spread of the compared methods' per-seed
+    gains (root mean square of their standard deviations); and the seeds 1 and 2 points would
+    need. ``None`` without two methods' spreads to pool."""
+    spreads = [r["gain_std"] for r in rows if r.get("gain_std") is not None]
+    counts = [len(r["gain"]) for r in rows if r.get("gain_std") is not None]
+    if not spreads:
+        return None
+    sd = math.sqrt(statistics.mean(v * v for v in spreads))
+    n = min(counts)
+    alpha = ALPHA / max(m, 1)
+    found = detectable_gain(sd, n, alpha, power=POWER, targets=TARGET_GAINS)
+    return {
+        "n": n,
+        "sd": sd,
+        "alpha": alpha,
+        "family": m,
+        "power": POWER,
+        "gain": found.gain,
+        "seeds_for": found.seeds_for,
+    }
+
+
+def _judge(size_rows: list[dict]) -> dict | None:
+    """Apply the rule to one size's rows: Holm over the compared augmentation methods (a
+    reference row is a family of its own), then each row's evidence and wording. Returns what
+    the size's seeds could have detected."""
+    compared = [r for r in size_rows if not r["baseline"] and not r["reference"]]
+    for r, adj in zip(compared, holm([r.get("t_p") for r in compared]), strict=True):
+        r["t_p_holm"] = adj
+    detectable = _detectable(compared, len(compared))
+    for r in size_rows:
+        if r["baseline"]:
+            continue
         if r["reference"]:
             r["t_p_holm"] = None  # outside the family of compared methods
-    adjusted = holm([r.get("t_p") for r in compared])
-    for r, adj in zip(compared, adjusted, strict=True):
-        r["t_p_holm"] = adj
+        evidence, wording = verdict(
+            len(r["gain"]),
+            r["interval"],
+            r["t_p"] if r["reference"] else r["t_p_holm"],
+            mean=r["gain_mean"],
+            skipped=r["bootstrap_skipped"],
+            adjusted=not r["reference"],
+            detectable=None if r["reference"] else detectable,
+        )
+        left_out = (r["interval"] or {}).get("seeds_left_out")
+        if left_out:
+            wording += (
+                f"; interval over seeds {_seed_list(r['interval']['seeds_used'])} only ("
+                + (
+                    f"seed {left_out[0]} has"
+                    if len(left_out) == 1
+                    else f"seeds {_seed_list(left_out)} have"
+                )
+                + " no usable test predictions here)"
+            )
+        if r["reference"]:
+            wording += "; a reference row, not a candidate for the recommendation"
+        r["evidence"], r["verdict"] = evidence, wording
+    return detectable
+
+
+def _difference(
+    a: _Row, b: _Row, *, task: str, metric: str, resamples: int, seed: int, cache: dict
+) -> dict:
+    """The paired difference ``a − b`` between two methods' rows: per-seed differences, the
+    t-test, the two-way interval and the sentence bootstrap (points)."""
+    paired = sorted(set(a.cells) & set(b.cells))
+    diffs = {
+        s: 100
+        * (
+            _headline(a.cells[s].metrics["test"], metric)
+            - _headline(b.cells[s].metrics["test"], metric)
+        )
+        for s in paired
+    }
+    tests = paired_tests(list(diffs.values()))
+    sentence_boot, interval, skipped = None, None, None
+    if len(paired) < 2:
+        skipped = f"{len(paired)} paired seed{'s' * (len(paired) != 1)}"
+    elif resamples < 1:
+        skipped = "--bootstrap 0"
+    else:
+        sentence_boot, interval, skipped = _paired_intervals(
+            a.cells, b.cells, paired, task, resamples, seed, cache
+        )
+    return {
+        "seeds": paired,
+        "diff": diffs,
+        "mean": tests.mean,
+        "std": tests.std,
+        "t_p": tests.t_p,
+        "tests": tests,  # the full PairedTests, for the caller; not written to report.json
+        "interval": interval,
+        "sentence_bootstrap": sentence_boot,
+        "skipped": skipped,
+    }
+
+
+def _distinct(d: dict, p: float | None) -> int:
+    """+1 where the paired difference is positive by both tests (p < α and the two-way interval
+    above 0), −1 where negative by both, 0 otherwise."""
+    if p is None or p >= ALPHA or d["interval"] is None:
+        return 0
+    if d["interval"]["low"] > 0:
+        return 1
+    if d["interval"]["high"] < 0:
+        return -1
+    return 0
+
+
+def _recommend(
+    size: int, rows: list[dict], has_base: bool, runner_up: dict | None, detectable: dict | None
+) -> dict:
+    """The recommendation of one size by :data:`RECOMMENDATION_RULE`, with its evidence;
+    ``runner_up`` is the paired difference between the best method and the runner-up
+    (:func:`_difference`, with ``label``), computed by the caller."""
+    compared = [r for r in rows if not r["baseline"] and not r["reference"]]
+    out: dict[str, Any] = {"size": size, "label": None, "family": len(compared)}
     if not has_base:
-        return {
-            "size": size,
-            "label": None,
-            "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against",
+        return out | {
+            "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against"
         }
     if not compared:  # e.g. `--methods spacy`: the baseline against a reference row alone
         also = " and reference rows" if any(r["reference"] for r in rows) else ""
-        return {  # a reference is never named here: it is not a candidate
-            "size": size,
-            "label": None,
+        return out | {  # a reference is never named here: it is not a candidate
             "text": "nothing to recommend: no augmentation method ran at this size, only the "
             f"baseline{also}",
         }
-    qualified = [
-        r
-        for r in compared
-        if r["evidence"] == "gain" and r.get("t_p") is not None and r["t_p"] < ALPHA
-    ]
+    qualified = [r for r in compared if r["evidence"] == "gain"]
     if qualified:
-        best = max(qualified, key=lambda r: (r["gain_mean"], r["bootstrap"]["low"]))
-        return {
-            "size": size,
-            "label": best["label"],
-            "text": f"**{best['label']}**: {_evidence(best)}; Holm-adjusted t-test p "
+        best = max(qualified, key=lambda r: (r["gain_mean"], r["interval"]["low"]))
+        text = (
+            f"**{best['display']}**: {_evidence(best)}; Holm-adjusted t-test p "
             f"{_p(best['t_p_holm'], eq=True)} ({len(compared)} "
-            f"method{'s' * (len(compared) != 1)} compared)",
+            f"method{'s' * (len(compared) != 1)} compared)"
+        )
+        if runner_up is not None:
+            verdict_word = {
+                1: "beats the runner-up",
+                0: "is not distinguishable from the runner-up",
+                -1: "is beaten by the runner-up",
+            }[runner_up["distinct"]]
+            text += (
+                f"; it {verdict_word} {runner_up['display']} (paired difference "
+                f"{_signed(runner_up['mean'])} ± {_num(runner_up['std'])}, "
+                f"{_interval_text(runner_up['interval'])}, t-test p "
+                f"{_p(runner_up['t_p'], eq=True)})"
+            )
+        else:
+            text += "; the only method compared"
+        return out | {
+            "label": best["label"],
+            "display": best["display"],
+            "gain": best["gain_mean"],
+            "interval": best["interval"],
+            "t_p": best["t_p"],
+            "t_p_holm": best["t_p_holm"],
+            "runner_up": runner_up,
+            "text": text,
         }
     text = "no augmentation: no method shows evidence of a gain at this size"
     with_gain = [r for r in compared if r.get("gain_mean") is not None]
     if with_gain:
         top = max(with_gain, key=lambda r: r["gain_mean"])
-        text += f" (largest mean gain: {top['label']}, {_evidence(top)})"
-    return {"size": size, "label": None, "text": text}
+        text += (
+            f" (largest mean gain: {top['display']}, {_evidence(top)}, Holm-adjusted p "
+            f"{_p(top.get('t_p_holm'), eq=True)})"
+        )
+    if detectable and detectable.get("gain") is not None:
+        text += (
+            f"; with these {detectable['n']} seeds only gains ≥ {detectable['gain']:.2f} "
+            f"points were detectable at {int(100 * POWER)} % power"
+        )
+    return out | {"text": text, "detectable": detectable}
+
+
+def _interval_text(interval: dict | None) -> str:
+    if not interval:
+        return "no interval"
+    return (
+        f"{int(100 * interval['level'])} % interval "
+        f"[{_signed(interval['low'])}, {_signed(interval['high'])}]"
+    )
 
 
 def _evidence(r: dict) -> str:
     parts = [
         f"gain {_signed(r['gain_mean'])} ± {_num(r['gain_std'])} points over {len(r['gain'])} seeds"
     ]
-    b = r.get("bootstrap")
-    if b:
-        parts.append(
-            f"bootstrap 95 % interval [{_signed(b['low'])}, {_signed(b['high'])}], "
-            f"one-sided p {_boot_p(b, eq=True)}"
-        )
+    if r.get("interval"):
+        parts.append(f"two-way {_interval_text(r['interval'])}")
     else:
-        parts.append(f"no bootstrap ({r.get('bootstrap_skipped')})")
-    parts.append(f"paired t-test p {_p(r.get('t_p'), eq=True)}")
+        parts.append(f"no interval ({r.get('bootstrap_skipped')})")
+    parts.append(f"t-test p {_p(r.get('t_p'), eq=True)}")
     return ", ".join(parts)
 
 
@@ -702,6 +884,9 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     cache: dict[str, _TestSet | str] = {}
     results: list[dict] = []
     recommendations: list[dict] = []
+    pairs = _contrast_pairs(grid, labels)
+    detectable_by_size: dict[str, dict | None] = {}
+    contrasts: list[dict] = []
     for size in sizes:
         base = rows.get((BASELINE, size))
         size_rows = []
@@ -722,7 +907,12 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
                     cache=cache,
                 )
             )
-        recommendations.append(_recommend(size, size_rows, base is not None))
+        detectable = _judge(size_rows)
+        detectable_by_size[str(size)] = detectable
+        differ = {"task": task, "metric": metric, "resamples": bootstrap, "seed": seed}
+        runner_up = _runner_up(size_rows, rows, size, differ, cache)
+        recommendations.append(_recommend(size, size_rows, base is not None, runner_up, detectable))
+        contrasts += _contrasts(pairs, rows, size, differ, cache)
         results.extend(size_rows)
     for cell_id, got in cache.items():
         cell = next(c for c in cells if c.id == cell_id)
@@ -781,6 +971,11 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
         "bootstrap": {"resamples": bootstrap, "seed": seed, "level": 0.95},
         "rule": RECOMMENDATION_RULE,
+        "alpha": ALPHA,
+        "power": POWER,
+        "seed_policy": _seed_policy(main),
+        "detectable": detectable_by_size,
+        "contrasts": contrasts,
         "references": sorted(references, key=labels.index),
         "reference_note": REFERENCE_NOTE if references else None,
         "sizes": sizes,
@@ -793,6 +988,118 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "machines": _machines(main),
         "sessions": _sessions(grid_dir),
     }
+
+
+def _seed_policy(main: Sequence[Cell]) -> dict:
+    """Whether the lr search's runs are also reported runs (grids from before search seeds were
+    kept apart), and on which seeds: the report says so rather than hiding it."""
+    reused = sorted({c.seed for c in main if c.searched})
+    return {
+        "search_seeds_reported": reused,
+        "note": SEED_REUSE_NOTE.format(seeds=_seed_list(reused)) if reused else None,
+    }
+
+
+def _contrast_pairs(grid: dict, labels: list[str]) -> list[tuple[str, str]]:
+    """The method-against-method contrasts to test: the spec's ``contrasts`` (recorded in
+    grid.json), else the paper's central claim among the labels present: each SegMix variant
+    against whole-sequence mixup and against SeqMix, and each mixture against its parts."""
+    given = grid.get("contrasts")
+    if given is not None:
+        return [(str(a), str(b)) for a, b in given]
+    by_method: dict[str, list[str]] = {}
+    for label in labels:
+        method = label.split("[", 1)[0]
+        by_method.setdefault(method, []).append(label)
+    pairs = []
+    for variant in ("mmix", "tmix", "smix", "rmix"):
+        for a in by_method.get(variant, []):
+            for other in ("mixup", "seqmix"):
+                pairs += [(a, b) for b in by_method.get(other, [])]
+    for label in labels:
+        method = label.split("[", 1)[0]
+        if "+" in method and not label.startswith("["):
+            pairs += [(label, part) for part in method.split("+") if part in labels]
+    return pairs
+
+
+def _runner_up(
+    size_rows: list[dict], rows: dict, size: int, differ: dict, cache: dict
+) -> dict | None:
+    """The best qualified method against the compared method with the next-largest mean gain
+    (the paired difference and its tests), or None without a winner or a second method."""
+    compared = [
+        r
+        for r in size_rows
+        if not r["baseline"] and not r["reference"] and r.get("gain_mean") is not None
+    ]
+    qualified = [r for r in compared if r["evidence"] == "gain"]
+    if not qualified or len(compared) < 2:
+        return None
+    best = max(qualified, key=lambda r: (r["gain_mean"], r["interval"]["low"]))
+    second = max((r for r in compared if r is not best), key=lambda r: r["gain_mean"])
+    diff = _difference(
+        rows[(best["label"], size)], rows[(second["label"], size)], **differ, cache=cache
+    )
+    del diff["tests"]
+    diff["distinct"] = _distinct(diff, diff["t_p"])
+    best["runner_up"] = second["label"]
+    return {"label": second["label"], "display": second["display"], **diff}
+
+
+def _contrasts(
+    pairs: list[tuple[str, str]], rows: dict, size: int, differ: dict, cache: dict
+) -> list[dict]:
+    """Each contrast ``a − b`` present at ``size``, paired by seed, judged by the report's rule
+    with Holm over the contrasts of that size."""
+    out = []
+    for a, b in pairs:
+        row_a, row_b = rows.get((a, size)), rows.get((b, size))
+        if row_a is None or row_b is None:
+            continue
+        first_a, first_b = next(iter(row_a.cells.values())), next(iter(row_b.cells.values()))
+        diff = _difference(row_a, row_b, **differ, cache=cache)
+        del diff["tests"]
+        out.append(
+            {
+                "size": size,
+                "a": a,
+                "b": b,
+                "a_display": display_name(a, first_a.method, first_a.options),
+                "b_display": display_name(b, first_b.method, first_b.options),
+                **diff,
+            }
+        )
+    for c, adj in zip(out, holm([c["t_p"] for c in out]), strict=True):
+        c["t_p_holm"] = adj
+        side = _distinct(c, adj)
+        c["evidence"] = {1: "a", -1: "b", 0: "none"}[side]
+        if side:
+            winner, loser = (
+                (c["a_display"], c["b_display"]) if side > 0 else (c["b_display"], c["a_display"])
+            )
+            c["verdict"] = f"{winner} beats {loser}"
+        else:
+            reasons = []
+            if adj is None or adj >= ALPHA:
+                reasons.append(f"Holm-adjusted t-test p {_p(adj, eq=True)}")
+            if c["interval"] is None:
+                reasons.append(f"no interval: {c['skipped']}")
+            elif c["interval"]["low"] <= 0 <= c["interval"]["high"]:
+                reasons.append("the interval covers 0")
+            c["verdict"] = (
+                f"no evidence that either of {c['a_display']} and {c['b_display']} beats the "
+                f"other ({'; '.join(reasons)})"
+            )
+            if c["std"] and len(c["seeds"]) >= 2:
+                found = detectable_gain(
+                    c["std"], len(c["seeds"]), ALPHA / len(out), power=POWER, targets=()
+                )
+                if found.gain is not None:
+                    c["verdict"] += (
+                        f"; these seeds could show only differences ≥ {found.gain:.2f} points"
+                    )
+    return out
 
 
 def _sessions(grid_dir: Path) -> dict | None:
@@ -866,13 +1173,6 @@ def _p(p: float | None, *, eq: bool = False) -> str:
     return text if not eq or text.startswith("<") else f"= {text}"
 
 
-def _boot_p(b: dict, *, eq: bool = False) -> str:
-    """The bootstrap p; 0 of B resamples is shown as "< 1/B", the resolution B allows."""
-    if b["p"] == 0:
-        return f"< {1 / b['resamples']:.3g}"
-    return f"= {b['p']:.3f}" if eq else f"{b['p']:.3f}"
-
-
 def _shown(row: dict) -> str:
     """A row's name in the tables (a reference row's says what it is)."""
     return row.get("title") or row["label"]
@@ -927,6 +1227,9 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
     ]
     out += [f"| {rec['size']} | {rec['text']} |" for rec in report["recommendations"]]
     out += ["", f"Rule: {report['rule']}", ""]
+    policy = report.get("seed_policy") or {}
+    if policy.get("note"):
+        out += [f"**Seeds.** {policy['note']}", ""]
     if report.get("reference_note"):
         out += [report["reference_note"], ""]
     for size in report["sizes"]:
@@ -945,7 +1248,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                 else "every method the same budget):"
             ),
             "",
-            "| label | lr | seeds | test mean ± std | per seed | dev mean |",
+            "| method | lr | seeds | test mean ± std | per seed | dev mean |",
             "|---|---|---|---|---|---|",
         ]
         for r in rows:
@@ -959,27 +1262,46 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         if gained and not any(r["baseline"] for r in rows):
             out += ["", f"No `{BASELINE}` run finished at this size: no gains to show."]
         elif gained:
+            level = int(boot["level"] * 100)
             out += [
                 "",
                 f"Paired gain over `{BASELINE}` (same size, same seed):",
                 "",
-                "| label | gain per seed | gain mean ± std | t-test p | Wilcoxon p | "
-                f"bootstrap {int(boot['level'] * 100)} % interval | bootstrap p (gain ≤ 0) | "
-                "verdict |",
+                "| method | gain per seed | gain mean ± std | t-test p | Holm-adjusted p | "
+                f"two-way {level} % interval (seeds × sentences) | "
+                f"sentence bootstrap {level} % (secondary) | verdict |",
                 "|---|---|---|---|---|---|---|---|",
             ]
             for r in gained:
                 per_seed = ", ".join(f"{s}: {v:+.2f}" for s, v in r["gain"].items()) or "–"
-                b = r["bootstrap"]
-                interval = f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
-                if b and b.get("seeds_left_out"):
-                    interval += f" (seeds {_seed_list(b['seeds_used'])})"
+                interval = _bracket(r.get("interval"))
+                if r.get("interval") and r["interval"].get("seeds_left_out"):
+                    interval += f" (seeds {_seed_list(r['interval']['seeds_used'])})"
+                holm_p = "– (reference)" if r.get("reference") else _p(r.get("t_p_holm"))
                 out.append(
                     f"| {_shown(r)} | {per_seed} | {_signed(r['gain_mean'])} ± "
-                    f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {_p(r['wilcoxon_p'])} | "
-                    f"{interval} | {_boot_p(b) if b else '–'} | {r['verdict']} |"
+                    f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {holm_p} | {interval} | "
+                    f"{_bracket(r.get('sentence_bootstrap'))} | {r['verdict']} |"
                 )
+            found = (report.get("detectable") or {}).get(str(size))
+            if found and found.get("gain") is not None:
+                need = ", ".join(
+                    f"{target} point{'s' * (target != '1')}: "
+                    + (f"{n} seeds" if n is not None else "more than 200 seeds")
+                    for target, n in found["seeds_for"].items()
+                )
+                out += [
+                    "",
+                    f"What these seeds could detect: with {found['n']} paired seeds whose "
+                    f"gains spread by {found['sd']:.2f} points (pooled over the "
+                    f"{found['family']} methods compared), the paired t-test at the level Holm "
+                    f"asks of the first of {found['family']} (α = {found['alpha']:.4g}) finds "
+                    f"a true gain of {found['gain']:.2f} points {int(100 * found['power'])} % of "
+                    f'the time; smaller gains are likely to read "no evidence". Seeds needed '
+                    f"for the same power: {need}.",
+                ]
         out.append("")
+    out += _contrast_section(report)
     out += _per_type_section(report)
     out += _timing_section(report)
     if plots:
@@ -992,35 +1314,74 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         "- Gains are paired: each method's seed-s run minus the `none` run of the same size and "
         "seed (same training subset, initialisation and data order). Mean ± std over seeds.",
         "- Paired t-test: `scipy.stats.ttest_1samp` of the per-seed gains against 0 (equal to "
-        "`ttest_rel`), two-sided. It sees training-run variation only, with few seeds.",
-        "- Wilcoxon signed-rank (`scipy.stats.wilcoxon`, two-sided): n/a with fewer than 2 seeds "
-        "or when every gain is 0. With n seeds its smallest possible p is 2 / 2ⁿ: "
-        f"{min_wilcoxon_p(5):.4g} with 5 seeds"
+        "`ttest_rel`), two-sided. It sees training-run variation. Holm-adjusted p: Holm's "
+        "step-down correction over the augmentation methods compared at that size (reference "
+        "rows excluded), because the recommendation picks the best of them.",
+        f"- Two-way bootstrap ({boot['resamples']} resamples, seed {boot['seed']}): each "
+        "resample draws the paired seeds with replacement and, independently, the test "
+        "sentences with replacement (the same sentences for every drawn seed and both methods: "
+        "the design is crossed); its gain is the mean over the drawn seeds of the corpus-level "
+        "metric recomputed from per-sentence counts (NER: entities correct / predicted / gold "
+        "per type with conlleval's chunking; RE: per relation type, then the macro F1 of the "
+        "summed counts). The interval is the 2.5–97.5 percentiles. It carries both training "
+        "variance and test-set variance.",
+        "- Sentence bootstrap (secondary): the same sentence resamples with every seed kept; it "
+        "shows how much a gain depends on which test sentences were drawn, given these trained "
+        "models, and never decides a verdict. Bootstrap shares (report.json's `p`) are kept "
+        f"with `p_floor` = 1/{boot['resamples']}, the resolution of {boot['resamples']} "
+        "resamples: a share of 0 means p ≤ that, never p = 0.",
+        '- Wording: "evidence of a gain" (or loss) only where the Holm-adjusted t-test gives '
+        "p < 0.05 and the two-way interval excludes 0 on the same side, with at least 2 paired "
+        'seeds; otherwise "no evidence of a gain", with the reasons and the smallest gain the '
+        "size's seeds could have detected (80 % power): no evidence is not evidence of no "
+        "effect when the grid is small.",
+        "- Wilcoxon signed-rank p is kept in report.json and report.csv but not shown: with n "
+        f"seeds its smallest possible p is 2 / 2ⁿ ({min_wilcoxon_p(5):.4g} with 5"
         + (
             f", {min_wilcoxon_p(seeds_max):.4g} with this grid's {seeds_max}"
             if seeds_max and seeds_max != 5
             else ""
         )
-        + ", so with 5 or fewer seeds it can never reach p < 0.05 and is shown only as a "
-        "check of the sign pattern.",
-        f"- Paired bootstrap over test examples: {boot['resamples']} resamples (seed "
-        f"{boot['seed']}) of the test set's examples, drawn with replacement; each resample is "
-        "applied to the method and to `none` in every seed at once. The corpus-level metric is "
-        "recomputed on the resample from per-example counts (NER: entities correct / predicted "
-        "/ gold per type with conlleval's chunking; RE: per relation type, then the macro F1 of "
-        "the summed counts), and the resample's gain is the mean over seeds. The interval is "
-        "the 2.5–97.5 percentiles of those gains; p is the share of resamples with a gain ≤ 0 "
-        "(one-sided). It measures how much the gain depends on *which* test examples were "
-        "drawn, given these trained models.",
-        '- Wording: "evidence of a gain" (or loss) only where the bootstrap interval excludes '
-        '0, with at least 2 paired seeds; otherwise "no evidence of a gain". A gain the '
-        "bootstrap supports but the seeds do not (t-test p ≥ 0.05) is marked so.",
+        + "), so with 5 or fewer seeds it can never reach 0.05.",
         "",
     ]
     out += _missing_section(report)
     if report["notes"]:
         out += ["## Notes", ""] + [f"- {n}" for n in report["notes"]] + [""]
     return "\n".join(out)
+
+
+def _bracket(b: dict | None) -> str:
+    return f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
+
+
+def _contrast_section(report: dict) -> list[str]:
+    contrasts = report.get("contrasts") or []
+    out = ["## Contrasts between methods", ""]
+    if not contrasts:
+        return [
+            *out,
+            "No contrast between two methods was asked for or present (the spec's `contrasts`; "
+            "by default each SegMix variant against mixup and SeqMix, and each mixture against "
+            "its parts, where the grid has them).",
+            "",
+        ]
+    out += [
+        "Paired difference A − B (same size and seed), judged by the report's rule with Holm "
+        "over the contrasts of each size:",
+        "",
+        "| size | A − B | difference per seed | mean ± std | t-test p | Holm-adjusted p | "
+        "two-way 95 % interval | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in contrasts:
+        per_seed = ", ".join(f"{s}: {v:+.2f}" for s, v in c["diff"].items()) or "–"
+        out.append(
+            f"| {c['size']} | {c['a_display']} − {c['b_display']} | {per_seed} | "
+            f"{_signed(c['mean'])} ± {_num(c['std'])} | {_p(c['t_p'])} | "
+            f"{_p(c['t_p_holm'])} | {_bracket(c['interval'])} | {c['verdict']} |"
+        )
+    return [*out, ""]
 
 
 def _per_type_section(report: dict) -> list[str]:
@@ -1157,9 +1518,10 @@ CSV_COLUMNS = (
     "t_p",
     "t_p_holm",
     "wilcoxon_p",
-    "bootstrap_low",
-    "bootstrap_high",
-    "bootstrap_p",
+    "interval_low",
+    "interval_high",
+    "sentence_bootstrap_low",
+    "sentence_bootstrap_high",
     "bootstrap_skipped",
     "evidence",
     "verdict",
@@ -1176,7 +1538,8 @@ def write_csv(report: dict, path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for r in report["rows"]:
-            b = r.get("bootstrap") or {}
+            b = r.get("interval") or {}
+            sb = r.get("sentence_bootstrap") or {}
             writer.writerow(
                 {
                     "size": r["size"],
@@ -1195,9 +1558,10 @@ def write_csv(report: dict, path: Path) -> None:
                     "t_p": r.get("t_p"),
                     "t_p_holm": r.get("t_p_holm"),
                     "wilcoxon_p": r.get("wilcoxon_p"),
-                    "bootstrap_low": b.get("low"),
-                    "bootstrap_high": b.get("high"),
-                    "bootstrap_p": b.get("p"),
+                    "interval_low": b.get("low"),
+                    "interval_high": b.get("high"),
+                    "sentence_bootstrap_low": sb.get("low"),
+                    "sentence_bootstrap_high": sb.get("high"),
                     "bootstrap_skipped": r.get("bootstrap_skipped"),
                     "evidence": r.get("evidence"),
                     "verdict": r["verdict"],
@@ -1229,6 +1593,25 @@ def keep_compact_predictions(grid_dir: str | Path) -> int:
     return written
 
 
+#: the files a report's plots/ may hold from an earlier render (plots.write_plots' names)
+OLD_PLOTS = (
+    "f1_by_size.png",
+    "gain_by_size.png",
+    "gain_by_rate.png",
+    "gains_n*.png",
+    "per_type_gain_n*.png",
+)
+
+
+def _remove_old_plots(folder: Path) -> None:
+    """Remove the plots an earlier render wrote, so a re-rendered report never leaves a stale
+    figure (one the new rule or data no longer draws) beside its new ones. Only the report's own
+    file names are touched."""
+    for pattern in OLD_PLOTS:
+        for path in folder.glob(pattern):
+            path.unlink()
+
+
 def write_report(
     grid_dir: str | Path, *, bootstrap: int = 1000, out: str | Path | None = None, seed: int = 0
 ) -> Path:
@@ -1247,6 +1630,7 @@ def write_report(
     if kept:
         logger.info("%d cells: %s written from predictions/test.jsonl", kept, COMPACT_TEST)
     report = build_report(grid_dir, bootstrap=bootstrap, seed=seed)
+    _remove_old_plots(out_dir / "plots")
     plots = write_plots(report, out_dir / "plots")
     report["plots"] = [str(p.relative_to(out_dir)) for p in plots]
     write_json(out_dir / "report.json", report)

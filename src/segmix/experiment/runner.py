@@ -6,10 +6,12 @@ process, ``concurrent.futures`` or Ray run cells side by side. What it adds is t
 work and its bookkeeping:
 
 1. Plan (:mod:`segmix.experiment.cells`); write ``grid.json`` and a copy of the spec.
-2. With several lr candidates, phase 1 trains every variant × size × candidate on the first
-   ``lr_seeds`` seeds; per (variant, size) the candidate with the best mean *dev* score wins
-   (ties: the smaller lr), recorded in ``lr_choice.json``. Test is never read for a choice.
-3. Phase 2 trains every seed at the chosen lr (the search seeds' cells are phase-1 cells reused).
+2. With several lr candidates, phase 1 trains every variant × size × candidate on the search
+   seeds (``spec.search_seeds``: 1001, 1002, …, never reported); per (variant, size) the
+   candidate with the best mean *dev* score wins (ties: the smaller lr), recorded in
+   ``lr_choice.json``. Test is never read for a choice.
+3. Phase 2 trains every seed at the chosen lr. Only a grid with ``lr_search_reuses_seeds``
+   searched on its first reported seeds; there those seeds' cells are phase-1 cells reused.
    A size's phase 2 starts as soon as its own search is over, ahead of the other sizes'
    search cells still queued, so a long grid's sizes finish one after another.
    A reference row (``spacy``, :mod:`segmix.reference`) skips phase 1: it trains with its own
@@ -49,7 +51,7 @@ from segmix.experiment.cells import (
     plan_lr_search,
     total_cells,
 )
-from segmix.experiment.spec import ExperimentSpec
+from segmix.experiment.spec import ExperimentSpec, grid_copy_text
 from segmix.runs import LOCK_NAME, is_finished, read_json, write_json
 
 logger = logging.getLogger(__name__)
@@ -298,6 +300,22 @@ def planned_cells(spec: ExperimentSpec, grid_dir: str | Path) -> list[Cell]:
     return plan_final(spec, Path(grid_dir), _single_lr(spec))
 
 
+def search_seeds_text(spec: ExperimentSpec) -> str:
+    """How progress lines and ``--dry-run`` name the lr search's seeds, and, where they are
+    reported seeds too (``lr_search_reuses_seeds``), say so: a reader of the plan should see
+    that those seeds' reported runs are the ones that chose the lr."""
+    seeds = ", ".join(map(str, spec.search_seeds))
+    plural = "s" if len(spec.search_seeds) > 1 else ""
+    shared = [s for s in spec.search_seeds if s in spec.seeds]
+    if not shared:
+        return f"search seed{plural} {seeds}, never reported"
+    if len(shared) == len(spec.search_seeds):
+        also = "also reported" if plural else "also a reported seed"
+    else:
+        also = f"{', '.join(map(str, shared))} also reported"
+    return f"search seed{plural} {seeds}, {also}: lr_search_reuses_seeds"
+
+
 def _single_lr(spec: ExperimentSpec) -> dict[tuple[str, int], float | None]:
     return {(v.label, size): spec.lrs[0] for v in spec.variants for size in spec.sizes}
 
@@ -413,7 +431,8 @@ class _Grid:
             "plan",
             f"{self.spec.name}: {self.result.total} cells"
             + (
-                f" ({len(first)} choose the lr on dev first, from {len(self.spec.lrs)} candidates)"
+                f" ({len(first)} choose the lr on dev first, from {len(self.spec.lrs)} candidates"
+                f" on {search_seeds_text(self.spec)})"
                 if self.spec.lr_search
                 else ""
             )
@@ -679,11 +698,12 @@ class _Grid:
         the search seeds (ties: the smaller lr). A candidate missing a seed (failed) cannot win.
 
         ``lr_choice.json`` holds one entry per ``"label|size"`` (the chosen lr, each candidate's
-        dev mean and per-seed dev scores) and ``_about`` (metric, split, seeds, rule, and the
-        reference rows, which take no part: they train with their own optimizer's settings);
-        each size's entries are added as its search ends.
+        dev mean and per-seed dev scores) and ``_about`` (metric, split, the search seeds,
+        whether they are reported seeds too, rule, and the reference rows, which take no part:
+        they train with their own optimizer's settings); each size's entries are added as its
+        search ends.
         """
-        seeds = self.spec.seeds[: self.spec.lr_seeds]
+        seeds = self.spec.search_seeds
         by_key = {(c.variant.label, c.size, c.lr, c.seed): c for c in search}
         chosen: dict[tuple[str, int], float | None] = {}
         record: dict[str, Any] = dict(self.lr_choice or {}) | {
@@ -691,6 +711,9 @@ class _Grid:
                 "metric": self.spec.metric,
                 "split": "dev",
                 "seeds": seeds,
+                # whether the runs that chose the lr are also reported (grids run before the
+                # search had seeds of its own); false: the comparison never sees them
+                "reuses_reported_seeds": self.spec.lr_search_reuses_seeds,
                 "rule": "best mean dev score over the seeds; ties go to the smaller lr; test is "
                 "never read",
             }
@@ -812,13 +835,18 @@ class _Grid:
             )
 
     def _copy_spec(self) -> None:
+        """``experiment.yaml``: the spec as run, under a header naming where it came from.
+
+        A grid run from its own copy (resumed exactly as it was run, e.g. a grid from before
+        the lr search had seeds of its own) leaves the copy as it is: rewriting it would put a
+        second header above the first and name the copy as its own source.
+        """
         target = self.grid_dir / SPEC_COPY
-        header = (
-            f"# copied from {self.spec.path} when the grid ran; relative paths in it are "
-            "relative to that file's folder\n"
-        )
+        if target.exists() and target.resolve() == self.spec.path:
+            logger.info("%s: the grid runs from its own copy of the spec; left as it is", target)
+            return
         tmp = target.with_suffix(".yaml.tmp")
-        tmp.write_text(header + self.spec.text, encoding="utf-8")
+        tmp.write_text(grid_copy_text(self.spec, self.grid_dir), encoding="utf-8")
         os.replace(tmp, target)
 
     def _write_manifest(self) -> None:
@@ -846,7 +874,7 @@ class _Grid:
             "name": spec.name,
             "task": spec.task,
             "spec": SPEC_COPY,
-            "spec_source": str(spec.path),
+            "spec_source": str(spec.source),
             "metric": spec.metric,
             "budget": spec.budget,
             spec.budget: {str(size): n for size, n in spec.budgets.items()},
@@ -862,7 +890,13 @@ class _Grid:
                 for v in spec.variants
             ],
             "lr_candidates": spec.lrs,
-            "lr_seeds": spec.lr_seeds if spec.lr_search else None,
+            # how many search seeds (what readers of older grid.json files know), which, and
+            # whether they are reported seeds too (only in grids run before they were not)
+            "lr_seeds": len(spec.search_seeds) if spec.lr_search else None,
+            "lr_search_seeds": spec.search_seeds if spec.lr_search else None,
+            "lr_search_reuses_seeds": spec.lr_search_reuses_seeds,
+            # the method-against-method contrasts the report tests (None: its default)
+            "contrasts": None if spec.contrasts is None else [list(c) for c in spec.contrasts],
             "lr_choice": chosen,
             "segmix": __version__,
             "total": self.result.total,

@@ -7,7 +7,8 @@ names the file, the line and the key (``conll.yaml:12: methods[3].window: …``)
 by constructing :class:`segmix.config.TrainConfig`, so a spec and ``segmix train`` refuse the same
 values with the same words.
 
-Example (relative paths are relative to the YAML file's folder)::
+Example (relative paths are relative to the YAML file's folder; in a grid's copy of a spec,
+``GRID/experiment.yaml``, to the folder of the file it was copied from)::
 
     name: conll-small
     task: ner
@@ -18,8 +19,17 @@ Example (relative paths are relative to the YAML file's folder)::
     budget: steps
     steps: {50: 200, 100: 300, 200: 400}
     lr: [5.0e-5, 1.0e-4, 2.0e-4]
-    lr_seeds: 2
+    lr_seeds: 2                     # search seeds 1001, 1002: never among the reported seeds
+    lr_search_reuses_seeds: false   # true: search on the first lr_seeds of seeds (old grids)
     train: {batch_size: 16, eval_every: 40, dev_size: 1000}
+
+With several ``lr`` candidates each method's lr is chosen on dev from runs on *search seeds*
+that the comparison never reports: a run that took part in the choice is not an unselected
+draw of its method, so reporting it beside the others would favour whichever lr happened to
+suit those seeds. ``lr_seeds: N`` draws N of them from 1001, 1002, … (skipping any of
+``seeds``); ``lr_seeds: [11, 12]`` names them. ``lr_search_reuses_seeds: true`` restores the
+old policy (search on the first N of ``seeds``, reported too), so grids run before keep their
+cells' ids.
 
 ``methods`` may also name ``spacy``, a reference row (:mod:`segmix.reference`): another tool
 trained on the same subsets, which takes no options and no learning rate.
@@ -30,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,8 +64,17 @@ SPEC_KEYS = (
     "epochs",
     "lr",
     "lr_seeds",
+    "lr_search_reuses_seeds",
+    "contrasts",
     "train",
 )
+
+#: ``lr_seeds: N`` draws its search seeds from SEARCH_SEED_BASE + 1, + 2, …: a range of its own,
+#: far above the small seeds a grid reports (1-5), so the runs that choose a method's lr are
+#: never the runs reported for it (any value that is in ``seeds`` anyway is skipped)
+SEARCH_SEED_BASE = 1000
+#: search seeds when the spec does not say
+DEFAULT_LR_SEEDS = 2
 
 #: TrainConfig fields the grid sets per cell (or from a top-level key); ``train:`` may not
 GRID_FIELDS = {
@@ -104,6 +124,9 @@ class ExperimentSpec:
     """A validated spec; :meth:`config` gives the TrainConfig of any (variant, size, seed, lr)."""
 
     path: Path
+    # the spec file whose folder its relative paths are read from: ``path`` itself, or for a
+    # grid's copy of a spec (:func:`grid_copy_text`) the file it was copied from
+    source: Path
     text: str
     name: str
     task: str
@@ -115,13 +138,19 @@ class ExperimentSpec:
     budget: str
     budgets: dict[int, int]  # optimizer steps (budget: steps) or epochs per size
     lrs: list[float]
-    lr_seeds: int
+    # the seeds whose dev scores choose the lr (phase 1); disjoint from ``seeds`` unless
+    # ``lr_search_reuses_seeds``, where they are the first of ``seeds`` and reported as well
+    search_seeds: list[int]
+    lr_search_reuses_seeds: bool
     train: dict[str, Any]
     metric: str  # the key of the headline score in a run's metrics.json dev/test
     train_examples: int  # examples a training subset can be drawn from
     # reference rows whose library is not installed here, by label: raised by
     # require_installed() only if the row is still in the grid after --methods narrows it
     not_installed: dict[str, SpecError] = field(default_factory=dict)
+    # method-against-method comparisons the report tests (pairs of labels); None: the report's
+    # default (the paper's claim among the rows present)
+    contrasts: list[tuple[str, str]] | None = None
 
     @property
     def lr_search(self) -> bool:
@@ -158,10 +187,14 @@ class ExperimentSpec:
                 for v in self.variants
                 if v.method == "none" or v.label in methods or v.method in methods
             ]
+        kept = {v.label for v in keep_variants}
         return dataclasses.replace(
             self,
             sizes=keep_sizes,
             variants=keep_variants,
+            contrasts=None
+            if self.contrasts is None
+            else [(a, b) for a, b in self.contrasts if a in kept and b in kept],
             budgets=dict(self.budgets),
             not_installed={
                 v.label: self.not_installed[v.label]
@@ -269,6 +302,43 @@ class _Located:
         return self.error(where, _OPTION_PREFIX.sub("", str(err), count=1))
 
 
+#: the first line of a grid's copy of its spec (``GRID/experiment.yaml``, :func:`grid_copy_text`):
+#: the file it was copied from, and that file's folder as seen from the copy's. Why the second:
+#: a grid is resumed exactly as it was run by running its copy (its seed policy, say, may differ
+#: from today's spec's), and the copy's relative paths (``data: ../../shared/…``) are the
+#: original's; the relative folder finds them on any checkout. Copies written before it name
+#: the file only, which is used where it exists.
+_COPY_HEADER = re.compile(
+    r"^# copied from (?P<source>.+) when the grid ran; relative paths in it are relative to "
+    r"that file's folder(?: \((?P<folder>.+) from here\))?[ \t]*\r?$"
+)
+
+
+def grid_copy_text(spec: ExperimentSpec, grid_dir: str | Path) -> str:
+    """What a grid keeps of the spec it ran (``GRID/experiment.yaml``): a header naming the
+    spec's source file, absolute and relative to ``grid_dir``, then the spec's text without the
+    header it had if it was itself a copy (a copy of a copy names the original)."""
+    grid_dir = Path(grid_dir).resolve()
+    folder = Path(os.path.relpath(spec.source.parent, grid_dir)).as_posix()
+    header = (
+        f"# copied from {spec.source} when the grid ran; relative paths in it are relative to "
+        f"that file's folder ({folder} from here)\n"
+    )
+    first, _, rest = spec.text.partition("\n")
+    return header + (rest if _COPY_HEADER.match(first) else spec.text)
+
+
+def _copied_from(path: Path, text: str) -> Path | None:
+    """The file a grid's copy of a spec was copied from (its header), or None for a spec."""
+    match = _COPY_HEADER.match(text.partition("\n")[0])
+    if match is None:
+        return None
+    source = Path(match["source"])
+    if match["folder"]:
+        return (path.resolve().parent / match["folder"] / source.name).resolve()
+    return source
+
+
 def load_spec(path: str | Path) -> ExperimentSpec:
     """Read and check a spec; raise :class:`SpecError` on the first problem."""
     import yaml
@@ -298,7 +368,14 @@ def load_spec(path: str | Path) -> ExperimentSpec:
 
 
 def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
-    base = path.resolve().parent
+    source = _copied_from(path, text) or path.resolve()
+    if not source.parent.is_dir():
+        raise at.error(
+            (),
+            f"a grid's copy of {source}, whose folder is not here, so the copy's relative paths "
+            "cannot be read: run the original spec",
+        )
+    base = source.parent
     for key in values:
         if key not in SPEC_KEYS:
             raise at.error((key,), f"unknown key; the keys are {', '.join(SPEC_KEYS)}")
@@ -334,16 +411,14 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     seeds = _int_list(values, "seeds", at, positive=False)
     budget, budgets = _check_budget(values, sizes, at)
     lrs = _check_lrs(values, at)
-    lr_seeds = values.get("lr_seeds", min(2, len(seeds)))
-    if isinstance(lr_seeds, bool) or not isinstance(lr_seeds, int) or lr_seeds < 1:
-        raise at.error(("lr_seeds",), f"{lr_seeds!r} is not allowed; it must be a whole number ≥ 1")
-    if lr_seeds > len(seeds):
-        raise at.error(("lr_seeds",), f"{lr_seeds} is more than the {len(seeds)} seeds of the grid")
+    search_seeds, reuses = _check_search_seeds(values, seeds, at)
+    contrasts = _check_contrasts(values, variants, at)
 
     from segmix.tasks import get_task
 
     spec = ExperimentSpec(
         path=path.resolve(),
+        source=source,
         text=text,
         name=name,
         task=task,
@@ -355,20 +430,112 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
         budget=budget,
         budgets=budgets,
         lrs=lrs,
-        lr_seeds=lr_seeds,
+        search_seeds=search_seeds,
+        lr_search_reuses_seeds=reuses,
         train=train,
         metric=get_task(task).metric,
         train_examples=available,
         not_installed=not_installed,
+        contrasts=contrasts,
     )
     # every planned cell must make a valid TrainConfig (combinations the checks above miss)
+    every_seed = list(dict.fromkeys([*seeds, *search_seeds]))
     for variant, item in zip(variants, items, strict=True):
-        for size, seed, lr in itertools.product(sizes, seeds, [None] if variant.reference else lrs):
+        choices = [None] if variant.reference else lrs
+        for size, seed, lr in itertools.product(sizes, every_seed, choices):
             try:
                 spec.config(variant, size, seed, lr)
             except ConfigError as err:
                 raise at.config_error(("methods", item), err) from None
     return spec
+
+
+def _check_contrasts(
+    values: dict, variants: list[Variant], at: _Located
+) -> list[tuple[str, str]] | None:
+    """``contrasts: [[smix, mixup], …]``: pairs of two different labels of the grid's
+    augmentation rows (not the baseline: every row is already compared with it), each tested
+    by the report as a paired difference A − B. ``None`` when the key is absent."""
+    raw = values.get("contrasts")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise at.error(
+            ("contrasts",), "expected a list of pairs of method labels ([[smix, mixup]])"
+        )
+    labels = [v.label for v in variants if v.method != "none"]
+    out: list[tuple[str, str]] = []
+    for i, pair in enumerate(raw):
+        where = ("contrasts", i)
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, str) for x in pair)
+        ):
+            raise at.error(where, f"{pair!r} is not a pair of method labels like [smix, mixup]")
+        for label in pair:
+            if label not in labels:
+                raise at.error(
+                    where,
+                    f"{label!r} is not a method of this grid (other than none); its methods are "
+                    f"{', '.join(labels)}",
+                )
+        if pair[0] == pair[1]:
+            raise at.error(where, f"a contrast needs two different methods, got {pair[0]} twice")
+        if tuple(pair) in out or (pair[1], pair[0]) in out:
+            raise at.error(where, f"{pair[0]} against {pair[1]} is listed twice")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _check_search_seeds(values: dict, seeds: list[int], at: _Located) -> tuple[list[int], bool]:
+    """The lr search's seeds and whether they are reported seeds too (see the module docstring).
+
+    Why disjoint by default: the lr a method gets is the one that scored best on the search
+    runs' dev sets, so those runs are selected, not drawn; reported beside the other seeds they
+    would tilt each method's mean (and its paired gain) toward the lr that happened to suit
+    them. ``lr_search_reuses_seeds: true`` keeps the old policy for grids already run with it.
+    """
+    reuses = values.get("lr_search_reuses_seeds", False)
+    if not isinstance(reuses, bool):
+        raise at.error(
+            ("lr_search_reuses_seeds",), f"{reuses!r} is not allowed; it must be true or false"
+        )
+    raw = values.get("lr_seeds", min(DEFAULT_LR_SEEDS, len(seeds)) if reuses else DEFAULT_LR_SEEDS)
+    if isinstance(raw, list):
+        named = _int_list(values, "lr_seeds", at, positive=False)
+        shared = [s for s in named if s in seeds]
+        if shared and not reuses:
+            which = (
+                f"seed {shared[0]} is"
+                if len(shared) == 1
+                else "seeds " + ", ".join(map(str, shared)) + " are"
+            )
+            raise at.error(
+                ("lr_seeds",),
+                f"{which} also in seeds, the reported comparison: the lr picked on those runs "
+                "would be reported as if unselected; choose search seeds outside seeds (or give "
+                f"a number of them: {SEARCH_SEED_BASE + 1}, {SEARCH_SEED_BASE + 2}, …), or set "
+                "lr_search_reuses_seeds: true to accept that",
+            )
+        return named, reuses
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise at.error(
+            ("lr_seeds",),
+            f"{raw!r} is not allowed; it must be a whole number ≥ 1 (that many search seeds) "
+            "or a list of seeds",
+        )
+    if reuses:
+        if raw > len(seeds):
+            raise at.error(("lr_seeds",), f"{raw} is more than the {len(seeds)} seeds of the grid")
+        return seeds[:raw], True
+    drawn: list[int] = []
+    candidate = SEARCH_SEED_BASE
+    while len(drawn) < raw:
+        candidate += 1
+        if candidate not in seeds:
+            drawn.append(candidate)
+    return drawn, False
 
 
 def _check_train(train: Any, task: str, base: Path, at: _Located) -> dict[str, Any]:

@@ -1,0 +1,308 @@
+"""README's results, written from the committed reports so that README never says more than they do.
+
+Every number and verdict in README's answer ("Where it helps, as measured here") and in its
+Benchmarks results comes from a committed ``report.json`` (``segmix report``) or the epochs
+comparison's ``comparison.json`` (``benchmarks/epochs_vs_steps.py``), through the templates
+below: a sentence says "gains" only where the report's rule found evidence of a gain, and every
+"no evidence" carries the smallest gain the grid could have detected. README holds the text
+between ``<!-- results:NAME:start -->`` and ``<!-- results:NAME:end -->`` markers;
+``tests/test_readme_results.py`` fails when it differs from what this script writes.
+
+    python benchmarks/readme_results.py           # rewrite README's generated blocks
+    python benchmarks/readme_results.py --check   # exit 1 if README is not what they say
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+
+#: the reports README quotes, in the order it quotes them: (folder under benchmarks/results,
+#: what the grid is, as a heading)
+SOURCES = {
+    "sizes_gpu": ("ner_conll2003_sizes_gpu", "NER by training-set size (CoNLL-2003, one H200)"),
+    "sizes_cpu": (
+        "ner_conll2003_sizes_cpu",
+        "The same grid's 50-sentence cells on 2 CPU cores, each method's lr chosen there",
+    ),
+    "spacy": ("ner_conll2003_spacy", "spaCy's reference row against the MiniLM baseline (CPU)"),
+    "quality": ("ner_conll2003", "Every NER method at 200 CoNLL-2003 sentences (one shared lr)"),
+    "rates": ("ner_conll2003_rates", "Rates at 100 CoNLL-2003 sentences (one shared lr)"),
+    "re_sizes": (
+        "re_semeval2010_sizes",
+        "Relations by size (SemEval-2010 Task 8), each method's lr chosen on dev",
+    ),
+    "re_quality": ("re_semeval2010", "Relations at 200 SemEval-2010 examples (one shared lr)"),
+}
+EPOCHS = RESULTS / "ner_conll2003_epochs" / "comparison.json"
+
+
+def load(name: str) -> dict:
+    folder, _ = SOURCES[name]
+    return json.loads((RESULTS / folder / "report.json").read_text(encoding="utf-8"))
+
+
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def signed(v: float) -> str:
+    return f"{v:+.2f}".replace("-", "−")
+
+
+def link(name: str) -> str:
+    return f"benchmarks/results/{SOURCES[name][0]}/report.md"
+
+
+def rows_at(report: dict, size: int) -> list[dict]:
+    return [r for r in report["rows"] if r["size"] == size]
+
+
+def base_row(report: dict, size: int) -> dict:
+    return next(r for r in rows_at(report, size) if r["baseline"])
+
+
+def recommendation(report: dict, size: int) -> dict:
+    return next(r for r in report["recommendations"] if r["size"] == size)
+
+
+def gain_cell(r: dict) -> str:
+    """A method's gain as the tables show it: bold where the rule found evidence."""
+    text = f"{signed(r['gain_mean'])} (Holm {p_text(r['t_p_holm'])})"
+    return f"**{text}**" if r["evidence"] == "gain" else text
+
+
+def evidence_list(rows: list[dict], evidence: str) -> list[dict]:
+    return sorted(
+        (r for r in rows if r["evidence"] == evidence and not r["reference"]),
+        key=lambda r: -abs(r["gain_mean"]),
+    )
+
+
+def size_sentence(report: dict, size: int, unit: str) -> str:
+    """One size's answer: the recommendation and whether it beats the runner-up, or the
+    largest gain with its adjusted p and what the seeds could have detected."""
+    rec = recommendation(report, size)
+    rows = rows_at(report, size)
+    found = report["detectable"].get(str(size)) or {}
+    if rec["label"] is not None:
+        up = rec["runner_up"]
+        others = [r for r in evidence_list(rows, "gain") if r["label"] != rec["label"]]
+        text = (
+            f"at {size} {unit} **{rec['display']}** gains {signed(rec['gain'])} "
+            f"(Holm-adjusted p {p_text(rec['t_p_holm'])}, {rec['family']} methods compared)"
+        )
+        if up is not None:
+            word = {1: "and beats", 0: "but is not distinguishable from", -1: "but loses to"}[
+                up["distinct"]
+            ]
+            text += (
+                f", {word} the runner-up {up['display']} (difference {signed(up['mean'])}, "
+                f"t-test p {p_text(up['t_p'])})"
+            )
+        if others:
+            text += "; also with evidence of a gain: " + ", ".join(
+                f"{r['display']} {signed(r['gain_mean'])}" for r in others
+            )
+        return text
+    compared = [r for r in rows if not r["baseline"] and not r["reference"]]
+    if not compared:
+        return f"at {size} {unit} no augmentation method ran"
+    top = max(compared, key=lambda r: r["gain_mean"])
+    text = (
+        f"at {size} {unit} no method shows evidence of a gain (largest: {top['display']} "
+        f"{signed(top['gain_mean'])}, Holm-adjusted p {p_text(top['t_p_holm'])})"
+    )
+    if found.get("gain") is not None:
+        text += (
+            f"; its {found['n']} seeds could detect only gains of {found['gain']:.1f} points or "
+            f"more among {found['family']} methods"
+        )
+    losses = evidence_list(rows, "loss")
+    if losses:
+        text += "; evidence of a loss: " + ", ".join(
+            f"{r['display']} {signed(r['gain_mean'])}" for r in losses
+        )
+    return text
+
+
+def summary() -> str:
+    """README's opening answer."""
+    gpu, re_sizes, spacy = load("sizes_gpu"), load("re_sizes"), load("spacy")
+    ner = "; ".join(size_sentence(gpu, s, "sentences") for s in gpu["sizes"])
+    rel = "; ".join(size_sentence(re_sizes, s, "examples") for s in re_sizes["sizes"])
+    ref = []
+    for size in spacy["sizes"]:
+        row = next((r for r in rows_at(spacy, size) if r["reference"]), None)
+        if row is not None:
+            ref.append(
+                f"{signed(row['gain_mean'])} at {size} (t-test p {p_text(row['t_p'])}, "
+                f"{row['verdict'].split(' (')[0].split(';')[0]})"
+            )
+    return "\n".join(
+        [
+            "**Where it helps, as measured here** (CoNLL-2003 and SemEval-2010, 5 paired seeds, "
+            "equal optimizer steps, each method's learning rate chosen on dev, the baseline's "
+            "too; a gain counts only where its paired t-test, Holm-adjusted over the methods "
+            "compared, gives p < 0.05 and its two-way interval over seeds and test sentences "
+            "lies above 0; numbers and commands under [Benchmarks](#benchmarks), written from "
+            "the committed reports by `benchmarks/readme_results.py`):",
+            "",
+            f"- **NER** ([report]({link('sizes_gpu')})): {ner}.",
+            f"- **Relations** ([report]({link('re_sizes')})): {rel}.",
+            "- **spaCy's pretrained pipeline** fine-tuned on the same sentences, against the "
+            f"MiniLM baseline ([report]({link('spacy')})): " + "; ".join(ref) + ".",
+            "",
+            "A gain these grids could not detect is not shown to be absent: at 50 sentences the "
+            "per-seed gains spread so much that 5 seeds detect only gains of about "
+            f"{gpu['detectable'][str(gpu['sizes'][0])]['gain']:.1f} points among "
+            f"{gpu['detectable'][str(gpu['sizes'][0])]['family']} methods. "
+            "`segmix experiment` answers the same question on your data.",
+        ]
+    )
+
+
+def size_table(report: dict) -> list[str]:
+    """Sizes down, methods across: the baseline's score and each method's gain (Holm p), bold
+    where the rule found evidence of a gain, and the recommendation."""
+    labels = [
+        lb
+        for lb in report["labels"]
+        if lb != "none" and any(r["label"] == lb and not r["reference"] for r in report["rows"])
+    ]
+    names = {r["label"]: r["display"] for r in report["rows"]}
+    out = [
+        "| size | none | " + " | ".join(names[lb] for lb in labels) + " | recommended |",
+        "|---|---|" + "---|" * len(labels) + "---|",
+    ]
+    for size in report["sizes"]:
+        by_label = {r["label"]: r for r in rows_at(report, size)}
+        base = by_label["none"]
+        rec = recommendation(report, size)
+        cells = [gain_cell(by_label[lb]) if lb in by_label else "–" for lb in labels]
+        chosen = rec.get("display") or "no augmentation"
+        out.append(
+            f"| {size} | {base['test_mean']:.2f} ± {base['test_std']:.2f} | "
+            + " | ".join(cells)
+            + f" | {chosen} |"
+        )
+    return out
+
+
+def grid_block(name: str) -> list[str]:
+    report = load(name)
+    _, title = SOURCES[name]
+    unit = "examples" if report["grid"]["task"] == "re" else "sentences"
+    out = [f"**{title}** ([report]({link(name)})):", ""]
+    compared = [r for r in report["rows"] if not r["baseline"] and not r["reference"]]
+    if compared and not any(r.get("interval") for r in compared):
+        out += [
+            "This grid's test predictions were not kept (it ran before segmix wrote them "
+            "compactly), so the two-way interval cannot be computed and the rule declares no "
+            "gain here; the Holm-adjusted t-test p of each method is in the table.",
+            "",
+        ]
+    if compared:
+        out += size_table(report)
+        out += [""]
+        text = "; ".join(size_sentence(report, s, unit) for s in report["sizes"])
+        out += [text[:1].upper() + text[1:] + "."]
+        contrasts = [c for c in report.get("contrasts") or [] if c["evidence"] != "none"]
+        if contrasts:
+            out[-1] += (
+                " Contrasts with evidence: "
+                + "; ".join(
+                    f"{c['verdict']} at {c['size']} ({c['a_display']} − {c['b_display']} = "
+                    f"{signed(c['mean'])}, Holm-adjusted p {p_text(c['t_p_holm'])})"
+                    for c in contrasts
+                )
+                + "."
+            )
+        elif report.get("contrasts"):
+            out[-1] += (
+                f" None of the {len(report['contrasts'])} contrasts (each SegMix variant against "
+                "mixup and SeqMix, each mixture against its parts, where present) shows either "
+                "side ahead."
+            )
+    for size in report["sizes"]:
+        for r in rows_at(report, size):
+            if r["reference"]:
+                base = base_row(report, size)
+                out.append(
+                    f"At {size} {unit}: {r['display']} {r['test_mean']:.2f} ± "
+                    f"{r['test_std']:.2f} against none's {base['test_mean']:.2f} ± "
+                    f"{base['test_std']:.2f} ({signed(r['gain_mean'])}, t-test p "
+                    f"{p_text(r['t_p'])}: {r['verdict'].split(' (')[0].split(';')[0]})."
+                )
+    return [*out, ""]
+
+
+def epochs_block() -> list[str]:
+    data = json.loads(EPOCHS.read_text(encoding="utf-8"))
+    out = [
+        "**Equal epochs against equal steps** (100 CoNLL-2003 sentences, MMix, 5 paired seeds; "
+        "[comparison](benchmarks/results/ner_conll2003_epochs/comparison.md)):",
+        "",
+    ]
+    for c in data["comparisons"]:
+        steps = f"{c['steps']['method'][0]} against {c['steps']['base'][0]} steps"
+        out.append(
+            f"- {c['comparison']} ({steps}): {signed(c['gain_mean'])} ± {c['gain_std']:.2f} "
+            f"(t-test p {p_text(c['t_p'])}): {c['verdict'].split(' (')[0]}."
+        )
+    return [*out, ""]
+
+
+def grids() -> str:
+    out: list[str] = []
+    for name in SOURCES:
+        out += grid_block(name)
+    out += epochs_block()
+    return "\n".join(out).rstrip("\n")
+
+
+BLOCKS = {"summary": summary, "grids": grids}
+
+
+def render(readme: str) -> str:
+    """``readme`` with every generated block rewritten."""
+    for name, make in BLOCKS.items():
+        pattern = re.compile(
+            rf"(<!-- results:{name}:start -->\n).*?(<!-- results:{name}:end -->)", re.S
+        )
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md has no results:{name} block")
+        readme = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), readme)
+    return readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if README differs")
+    args = parser.parse_args(argv)
+    current = README.read_text(encoding="utf-8")
+    wanted = render(current)
+    if args.check:
+        if wanted != current:
+            print(
+                "README.md's results differ from the committed reports: run "
+                "python benchmarks/readme_results.py",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    README.write_text(wanted, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""README's results can never say more than the committed reports.
+
+README's answer and its Benchmarks results are generated from the committed ``report.json``
+files (and the epochs comparison's ``comparison.json``) by ``benchmarks/readme_results.py``.
+These tests fail when README's text differs from what the reports give, and, independently of
+the templates, when a number README quotes in those sections is in no committed report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "readme_results.py"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("readme_results", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _blocks(readme: str) -> dict[str, str]:
+    return dict(
+        re.findall(r"<!-- results:(\w+):start -->\n(.*?)<!-- results:\1:end -->", readme, re.S)
+    )
+
+
+def test_readme_results_are_what_the_committed_reports_say():
+    generator = _generator()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert set(_blocks(readme)) == set(generator.BLOCKS)
+    assert generator.render(readme) == readme, (
+        "README's results differ from the committed reports: run "
+        "python benchmarks/readme_results.py"
+    )
+
+
+def _numbers(obj, out: set[float]) -> set[float]:
+    if isinstance(obj, bool):
+        return out
+    if isinstance(obj, (int, float)):
+        out.add(float(obj))
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            _numbers(value, out)
+    elif isinstance(obj, list):
+        for value in obj:
+            _numbers(value, out)
+    return out
+
+
+def test_every_number_readme_quotes_is_in_a_committed_report():
+    reports = sorted((ROOT / "benchmarks" / "results").glob("**/report.json"))
+    reports.append(ROOT / "benchmarks" / "results" / "ner_conll2003_epochs" / "comparison.json")
+    known: set[float] = set()
+    for path in reports:
+        _numbers(json.loads(path.read_text(encoding="utf-8")), known)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = "\n".join(_blocks(readme).values()).replace("−", "-")
+    # every decimal figure: gains and scores (2 decimals), p-values (3), spreads (1)
+    for token in re.findall(r"(?<![\w.])[+-]?\d+\.\d+", quoted):
+        digits = len(token.split(".")[1])
+        value = float(token)
+        assert any(round(k, digits) == value for k in known), (
+            f"README quotes {token}, which no committed report contains"
+        )
+
+
+def test_the_check_fails_on_a_claim_the_reports_do_not_make(tmp_path, monkeypatch):
+    generator = _generator()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    edited = readme.replace(
+        "<!-- results:summary:start -->\n",
+        "<!-- results:summary:start -->\nEvery method gains at 50 sentences.\n",
+        1,
+    )
+    target = tmp_path / "README.md"
+    target.write_text(edited, encoding="utf-8")
+    monkeypatch.setattr(generator, "README", target)
+    assert generator.main(["--check"]) == 1
+    target.write_text(readme, encoding="utf-8")
+    assert generator.main(["--check"]) == 0
+    with pytest.raises(SystemExit):
+        generator.render(readme.replace("<!-- results:grids:start -->", ""))
