@@ -288,8 +288,16 @@ def test_augment_takes_every_augmentation_option_train_takes(runner, tiny_data):
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("(layer 2)") == 2
-    result = runner.invoke(app, [*base, "--augment", "seqmix", "--window", "2"])
+    seqmix = ["--augment", "seqmix", "--window", "2", "--seqmix-windows", "mention"]
+    result = runner.invoke(app, [*base, *seqmix, "--seqmix-output", "continuous"])
     assert result.exit_code == 0, result.output
+    seqmix = ["--augment", "seqmix", "--seqmix-mode", "whole", "--seqmix-distance", "euclidean"]
+    result = runner.invoke(app, [*base, *seqmix])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(" → ") == 2  # the words each mix became
+    result = runner.invoke(app, [*base, "--augment", "seqmix", "--window", "2"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --window: 2 words cannot hold the 3 entity tags")
     result = runner.invoke(app, [*base, "--augment", "lada", "--mix-layer", "9"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [

@@ -16,7 +16,7 @@ from segmix.engine import (
     length_grouped_order,
     segmix_loss,
 )
-from segmix.model import load_token_classifier, pair_cross_entropy
+from segmix.model import fgm_perturbation, load_token_classifier, pair_cross_entropy
 
 from .conftest import LABELS
 
@@ -151,3 +151,70 @@ def test_trainer_groups_by_length_and_trains_on_mixed_batches(small_examples, ca
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert len(losses) == 2 and np.isfinite(losses).all() and losses[-1] < losses[0]
     assert trainer.tokens_seen > 0
+
+
+def test_fgm_perturbation_has_norm_epsilon_per_example_and_spares_padding():
+    grad = torch.tensor(
+        [[[3.0, 4.0], [0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]]  # example 2: norm √2 over 2 words
+    )
+    mask = torch.tensor([[1, 0], [1, 1]])
+    grad[0, 1] = torch.tensor([9.0, 9.0])  # a pad position's gradient is ignored
+    r = fgm_perturbation(grad, mask, 2.0)
+    assert torch.allclose(r[0, 0], torch.tensor([1.2, 1.6])) and torch.all(r[0, 1] == 0)
+    s = 2.0 / 2**0.5
+    assert torch.allclose(r[1], torch.tensor([[s, 0.0], [0.0, s]]))
+    assert torch.allclose(r.flatten(1).norm(dim=1), torch.tensor([2.0, 2.0]))
+    assert torch.all(fgm_perturbation(torch.zeros(1, 2, 2), torch.ones(1, 2), 1.0) == 0)
+
+
+def test_fgm_adds_the_loss_at_the_embeddings_moved_uphill(small_examples, cache):
+    """On the real encoder and a real mixed batch: the FGM loss is the clean loss plus the loss
+    at the perturbed embeddings, which is higher than the clean one (the step goes uphill), and
+    in eval mode nothing is added."""
+    torch.manual_seed(0)
+    model = load_token_classifier(None, LABELS)
+    mixer = MentionMix().fit(small_examples, LABELS, cache)
+    mixes = mixer.generate(4, np.random.default_rng(0))
+    batch = MixCollator(cache.pad_id)(mixes)
+    model.train()
+    torch.manual_seed(1)
+    clean, _ = segmix_loss(model, batch)
+    torch.manual_seed(1)
+    both, _ = segmix_loss(model, batch, adversarial="fgm", adv_epsilon=1.0)
+    adversarial_part = both - clean
+    assert adversarial_part > clean  # the loss at the perturbed embeddings is higher
+    both.backward()  # the graph of both passes reaches the parameters
+    assert model.get_input_embeddings().weight.grad is not None
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(
+            segmix_loss(model, batch, adversarial="fgm")[0], segmix_loss(model, batch)[0]
+        )
+
+
+def test_mmix_with_fgm_trains_and_its_loss_falls(small_examples, cache, tmp_path):
+    data = SegMixDataset(
+        small_examples, MentionMix().fit(small_examples, LABELS, cache), rate=0.5, seed=0
+    )
+    args = TrainingArguments(
+        str(tmp_path),
+        per_device_train_batch_size=8,
+        max_steps=10,
+        learning_rate=3e-4,
+        logging_steps=5,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = SegMixTrainer(
+        model=load_token_classifier(None, LABELS),
+        args=args,
+        train_dataset=data,
+        data_collator=MixCollator(cache.pad_id),
+        adversarial="fgm",
+        adv_epsilon=1.0,
+    )
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(losses) == 2 and np.isfinite(losses).all() and losses[-1] < losses[0]

@@ -150,6 +150,28 @@ def test_a_bad_spec_is_one_line_naming_file_line_and_key(tmp_path, text, line, f
     assert "\n" not in message
 
 
+def test_adversarial_training_is_an_option_of_every_method_and_keeps_old_ids(tmp_path):
+    """``{name: smix, adversarial: fgm}`` and FGM alone (``{name: none, adversarial: fgm}``)
+    are rows of a grid; a cell without FGM keeps the id it had before the option existed."""
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            GOOD.replace(
+                "  - mmix",
+                "  - {name: mmix, adversarial: fgm}\n"
+                "  - {name: none, adversarial: fgm, adv_epsilon: 0.5}",
+            ),
+        )
+    )
+    labels = [v.label for v in spec.variants]
+    assert labels == ["none", "mmix[adversarial=fgm]", "none[adversarial=fgm,adv_epsilon=0.5]"]
+    config = spec.config(spec.variants[1], 20, 1, 1e-4)
+    assert (config.augment, config.adversarial, config.adv_epsilon) == ("mmix", "fgm", 1.0)
+    plain = cell_identity(spec.config(spec.variants[0], 20, 1, 1e-4))
+    assert "adversarial" not in plain["config"] and "adv_epsilon" not in plain["config"]
+    assert cell_identity(config)["config"]["adversarial"] == "fgm"
+
+
 def test_a_good_spec_expands_option_grids_and_resolves_paths(tmp_path):
     data = Path(CONLL)
     spec_dir = tmp_path / "specs"

@@ -222,3 +222,211 @@ def test_a_short_lada_run_learns(mode, tiny_data, tmp_path):
     assert metrics["mixes_per_epoch"] == 24 and losses[-1] < losses[0]
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["augmenter"]["lada_mode"] == mode and config["augmenter"]["layers"] == [4, 5]
+
+
+# -- LADA as its code does it: pad words, masks, schedule -----------------------------------------
+
+#: two hand-made sentences of different lengths (6 and 3 words): an inter pair is always these two
+_LONG = (["Peter", "lives", "in", "Berlin", "since", "May"], ["B-PER", "O", "O", "B-LOC", "O", "O"])
+_SHORT = (["Obama", "spoke", "."], ["B-PER", "O", "O"])
+
+
+@pytest.fixture
+def pair(cache):
+    from segmix.data import NerSentence
+    from segmix.encoding import encode_tagged
+
+    sentences = [NerSentence(w, t, i) for i, (w, t) in enumerate((_LONG, _SHORT))]
+    return encode_tagged(sentences, cache, {lb: i for i, lb in enumerate(LABELS)})
+
+
+def _pair_mixes(pair, cache, **options) -> dict[int, MixedExample]:
+    """One inter mix of each sentence with the other (no neighbours: the other is the only
+    partner), keyed by the source."""
+    lada = _fitted(pair, cache, lada_mode="inter", mix_layer=3, knn_ratio=0.0, **options)
+    mixes = {}
+    for mix in lada.generate(20, np.random.default_rng(7)):
+        mixes.setdefault(mix.source, mix)
+    assert set(mixes) == {0, 1}
+    return mixes
+
+
+def test_inter_pad_words_carry_no_label_on_their_side(pair, cache):
+    mixes = _pair_mixes(pair, cache)
+    o, per, loc = LABELS.index("O"), LABELS.index("B-PER"), LABELS.index("B-LOC")
+    # the long sentence over the short one: words 4-6 meet pad words, which have no label
+    long_a = mixes[0]
+    first = np.flatnonzero((long_a.labels_a != IGNORE_INDEX) | (long_a.labels_b != IGNORE_INDEX))
+    assert long_a.labels_a[first].tolist() == [per, o, o, loc, o, o]
+    assert long_a.labels_b[first].tolist() == [per, o, o, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]
+    assert (long_a.ids_b[first[3:]] == cache.pad_id).all()
+    # the short sentence over the long one: side a is the one that has run out of words
+    short_a = mixes[1]
+    first = np.flatnonzero((short_a.labels_a != IGNORE_INDEX) | (short_a.labels_b != IGNORE_INDEX))
+    assert short_a.labels_a[first].tolist() == [per, o, o, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]
+    assert short_a.labels_b[first].tolist() == [per, o, o, loc, o, o]
+    assert short_a.attend_b is None and long_a.attend_b is None
+    # segmix's earlier LADA labelled the pad words O
+    earlier = _pair_mixes(pair, cache, lada_pads="earlier")[0]
+    first = np.flatnonzero(earlier.labels_a != IGNORE_INDEX)
+    assert earlier.labels_b[first].tolist() == [per, o, o, o, o, o]
+
+
+def test_a_pad_words_side_adds_nothing_to_the_loss(pair, cache):
+    """LADA's loss at a pad word: ``λ·CE(y_a)`` (its ``PAD`` half has weight 0), by hand."""
+    from segmix.model import pair_cross_entropy
+
+    mixes = _pair_mixes(pair, cache)
+    batch = MixCollator(cache.pad_id)([mixes[0], mixes[1]])
+    torch.manual_seed(0)
+    logits = torch.randn(*batch["labels"].shape, len(LABELS))
+    loss = pair_cross_entropy(
+        logits, batch["labels"], batch["mix_labels"], batch["mix_label_weight"]
+    )
+    log_p = torch.log_softmax(logits, dim=-1)
+    o, per, loc = LABELS.index("O"), LABELS.index("B-PER"), LABELS.index("B-LOC")
+    pad = None  # the side has run out of words: LADA's PAD, loss weight 0
+    pairs = {  # per mix, its aligned word pairs (label of side a, label of side b)
+        0: list(zip([per, o, o, loc, o, o], [per, o, o, pad, pad, pad], strict=True)),
+        1: list(zip([per, o, o, pad, pad, pad], [per, o, o, loc, o, o], strict=True)),
+    }
+    terms = []
+    for row, source in enumerate((0, 1)):
+        lam = mixes[source].mixes[0].lam
+        mix = mixes[source]
+        # the first sub-word of each aligned word pair, labelled on one side at least
+        first = np.flatnonzero((mix.labels_a != IGNORE_INDEX) | (mix.labels_b != IGNORE_INDEX))
+        assert len(first) == 6
+        for pos, (a, b) in zip(first.tolist(), pairs[source], strict=True):
+            term = 0.0
+            if a is not None:
+                term += lam * -log_p[row, pos, a].item()
+            if b is not None:
+                term += (1 - lam) * -log_p[row, pos, b].item()
+            terms.append(term)
+    assert loss.item() == pytest.approx(sum(terms) / len(terms), rel=1e-5)
+
+
+def test_pair_loss_drops_the_side_without_a_label():
+    # softmax([ln1, ln2, ln1]) = [0.25, 0.5, 0.25]
+    logits = torch.log(torch.tensor([[[1.0, 2.0, 1.0], [1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]]))
+    labels_a = torch.tensor([[1, 0, IGNORE_INDEX]])
+    labels_b = torch.tensor([[IGNORE_INDEX, 1, 0]])
+    v = torch.tensor([[0.8, 0.7, 0.6]])
+    from segmix.model import pair_cross_entropy
+
+    expected = (
+        0.8 * -np.log(0.5)  # side b has run out of words: λ·CE(a) alone
+        + (0.7 * -np.log(0.25) + 0.3 * -np.log(0.5))
+        + 0.4 * -np.log(0.25)  # side a has run out of words: (1 − λ)·CE(b) alone
+    ) / 3
+    got = pair_cross_entropy(logits, labels_a, labels_b, v).item()
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _masks_seen(model, batch) -> list[torch.Tensor]:
+    """The attention mask of every call of the model during a mixed forward (side b's own pass
+    first, then the mixed pass)."""
+    seen: list[torch.Tensor] = []
+
+    def record(_module, _args, kwargs):
+        seen.append(kwargs["attention_mask"].clone())
+
+    handle = model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        with torch.no_grad():
+            mixed_forward(model, batch)
+    finally:
+        handle.remove()
+    return seen
+
+
+def test_both_sides_attend_the_union_of_the_two_sentences(pair, cache, model):
+    mixes = _pair_mixes(pair, cache)
+    batch = MixCollator(cache.pad_id)([mixes[0], mixes[1]])
+    union = batch["attention_mask"]
+    # each row's mask covers the longer sentence's positions, pad words of either side included
+    for row, mix in enumerate((mixes[0], mixes[1])):
+        assert union[row].sum().item() == len(mix.ids_a) == len(mix.ids_b)
+    b_side, mixed = _masks_seen(model, batch)
+    assert torch.equal(mixed, union)
+    assert torch.equal(b_side, union[batch["mix_b_rows"]])
+    # side b's pad words are attended on its own pass (the long sentence's side b is short)
+    row = int((batch["mix_b_rows"] == 0).nonzero()[0, 0])
+    pad = batch["mix_b_ids"][row] == cache.pad_id
+    assert pad.any() and bool(b_side[row][pad & (union[0] == 1)].all())
+    # segmix's earlier LADA left them out of side b's pass
+    earlier = _pair_mixes(pair, cache, lada_pads="earlier")
+    batch = MixCollator(cache.pad_id)([earlier[0], earlier[1]])
+    b_side, mixed = _masks_seen(model, batch)
+    assert torch.equal(mixed, batch["attention_mask"])
+    want = batch["attention_mask"][batch["mix_b_rows"]] & (batch["mix_b_ids"] != cache.pad_id)
+    assert torch.equal(b_side, want) and not torch.equal(b_side, mixed[batch["mix_b_rows"]])
+
+
+@pytest.mark.parametrize("mode", ["intra", "inter"])
+def test_every_schedule_mixes_each_sentence_once_an_epoch(mode, small_examples, cache):
+    from segmix.engine import SegMixDataset
+
+    lada = _fitted(
+        small_examples, cache, lada_mode=mode, mix_layer=3, knn_ratio=0.0, lada_schedule="every"
+    )
+    n = len(small_examples)
+    assert lada.mixes_per_epoch(0.2, n) == n
+    dataset = SegMixDataset(small_examples, lada, rate=0.2, seed=3)
+    assert len(dataset) == n  # the mixes replace the originals, as LADA mixes every batch
+    for epoch in (0, 1):
+        dataset.set_epoch(epoch)
+        items = [dataset[i] for i in range(len(dataset))]
+        assert sorted(m.source for m in items) == list(range(n))
+        mixed = {m.source for m in items if m.is_mixed}
+        assert mixed == set(lada._eligible.tolist())
+    # LADA's λ: Beta(60, 1.5), then max(λ, 1 − λ): mean 60 / 61.5, whatever alpha says
+    lams = lada.draw_lambdas(np.random.default_rng(0), 20000)
+    assert lams.min() >= 0.5 and abs(lams.mean() - 60 / 61.5) < 0.005
+    harness = _fitted(small_examples, cache, lada_mode=mode, mix_layer=3, knn_ratio=0.0)
+    assert harness.mixes_per_epoch(0.2, n) == round(0.2 * n) and not harness.replaces_originals
+
+
+def test_lada_options_belong_to_lada_and_rename_only_changed_cells(tiny_data, tmp_path):
+    from segmix.experiment.cells import cell_identity
+
+    from .conftest import tiny_config
+
+    with pytest.raises(ConfigError, match=r"^--lada-schedule every applies to --augment lada"):
+        TrainConfig(augment="mmix", lada_schedule="every")
+
+    def identity(**kw):
+        return cell_identity(tiny_config(tiny_data, tmp_path / "r", augment="lada", **kw))
+
+    # the default inter cell hashes the new pad handling; the earlier one keeps its old record
+    assert identity()["config"]["lada_pads"] == "source"
+    assert "lada_pads" not in identity(lada_pads="earlier")["config"]
+    assert "lada_schedule" not in identity()["config"]
+    assert identity(lada_schedule="every")["config"]["lada_schedule"] == "every"
+    # intra has no pad words: its cells keep their ids
+    assert "lada_pads" not in identity(lada_mode="intra")["config"]
+
+
+def test_a_run_on_ladas_own_schedule_mixes_every_sentence(tiny_data, tmp_path):
+    import json
+
+    from segmix.run import train
+
+    from .conftest import tiny_config
+
+    metrics = train(
+        tiny_config(
+            tiny_data,
+            tmp_path / "r",
+            augment="lada",
+            lada_schedule="every",
+            max_steps=4,
+            eval_every=4,
+            save_model=False,
+        )
+    )
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert metrics["mixes_per_epoch"] == 48  # every one of the 48 training sentences
+    assert config["augmenter"]["lada_schedule"] == "every"
+    assert (config["augmenter"]["alpha"], config["augmenter"]["beta"]) == (60.0, 1.5)

@@ -20,7 +20,7 @@ from segmix.augment import (
     make_augmenter,
     method_names,
 )
-from segmix.augment.mixtures import MixtureParams, SegmentRuleMixture, tagged_example
+from segmix.augment.mixtures import MIXTURES, MixtureParams, SegmentRuleMixture, tagged_example
 from segmix.augment.pools import LabelSpace, segment_of
 from segmix.augment.segments import MentionMix, SynonymMix, TokenMix
 from segmix.config import ConfigError, TrainConfig
@@ -312,11 +312,37 @@ def test_options_go_to_the_part_that_takes_them(small_examples, cache):
             "pad_label": "inside",
             "same_type": True,
         },
-        "rule": {"name": "mr", "p": 0.4},
+        "rule": {"name": "mr", "p": 0.4, "mr_draw": "texts"},
     }
     # SMix after SR reads one lexicon
     shared = fitted("smix+sr", small_examples, cache)
     assert shared.rule.lexicon is shared.mix.lexicon
+
+
+def test_a_rules_own_options_reach_it_only_in_its_mixtures(small_examples, cache):
+    """``mr_draw`` and ``lwtr_stop_words`` are options of the mixtures after MR, LwTR and rules
+    only, so a run (and a grid cell) of ``mmix+sis`` neither records nor hashes them; the rule
+    inside a mixture follows Dai & Adel by default (no stop word rewritten)."""
+    from segmix.augment.rules import NLTK_ENGLISH_STOP_WORDS
+
+    options = {m: set(TrainConfig(augment=m).augmenter_options()) for m in MIXTURES}
+    assert all("rules_schedule" not in o for o in options.values())
+    for name, own in options.items():
+        rule = name.split("+")[1]
+        assert ("mr_draw" in own) == (rule in ("mr", "rules")), name
+        assert ("lwtr_stop_words" in own) == (rule in ("lwtr", "rules")), name
+    assert make_augmenter("mmix+mr", mr_draw="mentions").rule.mr_draw == "mentions"
+    earlier = make_augmenter("smix+rules", mr_draw="mentions", lwtr_stop_words="none")
+    assert (earlier.rule.mr_draw, earlier.rule.lwtr_stop_words) == ("mentions", "none")
+    assert make_augmenter("tmix+lwtr", lwtr_stop_words="none").rule.lwtr_stop_words == "none"
+    with pytest.raises(TypeError, match="mmix\\+sis: unexpected option mr_draw"):
+        make_augmenter("mmix+sis", mr_draw="texts")
+    aug = fitted("tmix+lwtr", small_examples, cache)
+    for params, _ in draws(aug, 40, 0):
+        source = small_examples[params.source]
+        for e in params.rule.edits:
+            assert source.words[e.start].lower() not in NLTK_ENGLISH_STOP_WORDS
+            assert e.words[0].lower() not in NLTK_ENGLISH_STOP_WORDS
 
 
 def test_every_mixture_is_registered_after_the_single_methods():
@@ -411,4 +437,4 @@ def test_a_short_run_with_a_mixture_trains(tiny_data, tmp_path):
     written = json.loads((out / "config.json").read_text())
     assert written["augment"] == "mmix+mr"
     assert written["augmenter"]["mix"]["name"] == "mmix"
-    assert written["augmenter"]["rule"] == {"name": "mr", "p": 0.3}
+    assert written["augmenter"]["rule"] == {"name": "mr", "p": 0.3, "mr_draw": "texts"}

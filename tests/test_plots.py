@@ -280,3 +280,8 @@ def test_a_label_keeps_its_colour_across_plots_and_reports(tmp_path, figures):
         assert _lines(gain, method_colour("mmix"))
         (bar,) = [p for p in types.patches if p.get_height() == 2.0]
         assert to_rgba(bar.get_facecolor()) == colour
+
+
+def test_adversarial_variants_are_named_by_what_they_add():
+    assert display_name("smix[adversarial=fgm]") == "SMix + FGM"
+    assert display_name("none[adversarial=fgm,adv_epsilon=0.5]") == "none + FGM (adv_epsilon=0.5)"

@@ -1,6 +1,8 @@
 """Rule-based augmentations (Dai & Adel 2020) on real CoNLL-2003 sentences: LwTR, SR, MR, SiS and
 their union keep words and tags aligned and IOB2 valid, change what they should and nothing else,
-replay from their params, and train."""
+replay from their params, and train; on hand-made sentences, they do what Dai & Adel's code does
+(LwTR leaves NLTK's stop words alone, MR draws over distinct texts, ``rules_schedule: each``
+makes one sentence per rule per original)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from segmix.augment import augmenter_class, make_augmenter
 from segmix.augment.rules import (
+    NLTK_ENGLISH_STOP_WORDS,
     Edit,
     LabelwiseTokenReplacement,
     MentionReplacement,
@@ -19,9 +22,11 @@ from segmix.augment.rules import (
     RuleUnion,
     ShuffleWithinSegments,
     SynonymReplacement,
+    apportion,
 )
 from segmix.config import ConfigError, TrainConfig
-from segmix.encoding import IGNORE_INDEX
+from segmix.data import NerSentence
+from segmix.encoding import IGNORE_INDEX, encode_tagged
 from segmix.wordnet import WordNetUnavailable, wordnet_available
 
 from .conftest import LABELS, tiny_config
@@ -50,6 +55,16 @@ def lexicon_for(examples) -> Lexicon:
             "the": (("this",),),
         }
     )
+
+
+def hand_made(cache, *sentences: str):
+    """Encoded sentences written as ``word/TAG`` pairs (``O`` when no tag is given)."""
+    parsed = []
+    for i, text in enumerate(sentences):
+        pairs = [item.rsplit("/", 1) if "/" in item else (item, "O") for item in text.split()]
+        words, tags = zip(*pairs, strict=True)
+        parsed.append(NerSentence(words, tags, i))
+    return encode_tagged(parsed, cache, {lb: i for i, lb in enumerate(LABELS)})
 
 
 def fitted(name, examples, cache, **options):
@@ -155,6 +170,43 @@ def test_lwtr_keeps_the_tag_sequence_and_draws_words_of_the_same_tag(small_examp
         for e in params.edits:
             assert e.end == e.start + 1 and e.labels == (int(source.word_labels[e.start]),)
             assert (e.words[0], e.labels[0]) in seen and e.words[0] != source.words[e.start]
+            assert source.words[e.start].lower() not in NLTK_ENGLISH_STOP_WORDS
+            assert e.words[0].lower() not in NLTK_ENGLISH_STOP_WORDS
+
+
+def test_lwtr_never_replaces_nor_draws_a_stop_word(cache):
+    """Dai & Adel's LwTR skips ``token.text.lower() in STOPWORDS`` (NLTK's English list) both
+    when it builds the pool of each tag and when it replaces: ``the`` is never replaced and
+    ``of`` never inserted, even with p = 1. ``lwtr_stop_words="none"`` is segmix's earlier
+    LwTR, which did both."""
+    examples = hand_made(
+        cache,
+        "The talks of the EU/B-ORG resumed",
+        "a report on Germany/B-LOC said nothing",
+        "THE minister of finance left Paris/B-LOC",
+    )
+    stop = {"the", "of", "a", "on"}
+    assert {w.lower() for ex in examples for w in ex.words} & NLTK_ENGLISH_STOP_WORDS == stop
+    lwtr = LabelwiseTokenReplacement(p=1.0).fit(examples, LABELS, cache)
+    assert lwtr.units(examples[0]) == [(1, 2), (5, 6)]  # talks, resumed: not The, of, the
+    assert "of" not in lwtr._pool[0] and "The" not in lwtr._pool[0]
+    replaced, inserted = Counter(), Counter()
+    for params, _ in draws(lwtr, 300, seed=0):
+        for e in params.edits:
+            replaced[examples[params.source].words[e.start]] += 1
+            inserted[e.words[0]] += 1
+    assert replaced and not {w.lower() for w in replaced | inserted} & stop
+    content = {w for ex in examples for w in ex.words if w.lower() not in stop}
+    assert set(inserted) <= content - {"EU"}  # the only ORG word cannot change
+    assert lwtr.describe()["lwtr_stop_words"] == "nltk"
+
+    earlier = LabelwiseTokenReplacement(p=1.0, lwtr_stop_words="none").fit(examples, LABELS, cache)
+    old = Counter(
+        w for params, _ in draws(earlier, 300, seed=0) for e in params.edits for w in e.words
+    )
+    assert {"the", "of", "a", "on"} <= {w.lower() for w in old}
+    with pytest.raises(ValueError, match="lwtr_stop_words must be one of nltk, none"):
+        LabelwiseTokenReplacement(lwtr_stop_words="english")
 
 
 def test_sr_keeps_the_type_and_tags_multiword_synonyms(small_examples, cache):
@@ -228,6 +280,36 @@ def test_mr_keeps_the_type_of_every_replaced_mention(small_examples, cache):
     assert aug.sample_params(np.random.default_rng(0), source=no_mention) is None
 
 
+def test_mr_draws_over_distinct_mention_texts(cache):
+    """Dai & Adel's ``get_category2mentions`` keys each type's mentions by their text, so with
+    PER mentions John, John, John and Mary, Mary is drawn half of the time, not a quarter
+    (``mr_draw="mentions"``, segmix's earlier MR)."""
+    examples = hand_made(
+        cache,
+        "John/B-PER said so",
+        "John/B-PER left early",
+        "later John/B-PER won",
+        "Mary/B-PER came home",
+    )
+    draws_of_mary = {}
+    for mode in ("texts", "mentions"):
+        mr = MentionReplacement(p=1.0, mr_draw=mode).fit(examples, LABELS, cache)
+        rng = np.random.default_rng(0)
+        drawn = Counter(mr.edit(rng, examples[0], (0, 1)).words for _ in range(4000))
+        assert set(drawn) == {("John",), ("Mary",)}
+        draws_of_mary[mode] = drawn[("Mary",)] / 4000
+        assert mr.describe()["mr_draw"] == mode
+    assert abs(draws_of_mary["texts"] - 0.5) < 0.03
+    assert abs(draws_of_mary["mentions"] - 0.25) < 0.03
+    # a changed sentence of John's is always Mary's, whichever the draw
+    mr = MentionReplacement(p=1.0).fit(examples, LABELS, cache)
+    assert {params.edits[0].words for params, _ in draws(mr, 20, seed=1) if params.source < 3} == {
+        ("Mary",)
+    }
+    with pytest.raises(ValueError, match="mr_draw must be one of texts, mentions"):
+        MentionReplacement(mr_draw="unique")
+
+
 def test_sis_shuffles_inside_runs_and_keeps_the_tags(small_examples, cache):
     aug = ShuffleWithinSegments(p=0.5).fit(small_examples, LABELS, cache)
     ex = next(e for e in small_examples if len(e.mentions) >= 2)
@@ -267,7 +349,16 @@ def test_over_long_sentences_are_redrawn_never_truncated(small_examples, cache):
 
 def test_rules_uses_all_four(small_examples, cache):
     aug = fitted("rules", small_examples, cache)
-    assert aug.describe() == {"name": "rules", "p": 0.3, "rules": ["lwtr", "sr", "mr", "sis"]}
+    assert aug.describe() == {
+        "name": "rules",
+        "p": 0.3,
+        "rules_schedule": "draw",
+        "lwtr_stop_words": "nltk",
+        "mr_draw": "texts",
+        "rules": ["lwtr", "sr", "mr", "sis"],
+    }
+    assert [r.lwtr_stop_words for r in aug.rules if r.name == "lwtr"] == ["nltk"]
+    assert [r.mr_draw for r in aug.rules if r.name == "mr"] == ["texts"]
     assert aug.n_eligible == len(small_examples)
     used = Counter(params.rule for params, _ in draws(aug, 200, seed=6))
     assert set(used) == {"lwtr", "sr", "mr", "sis"}
@@ -278,17 +369,125 @@ def test_rules_uses_all_four(small_examples, cache):
     assert picks and all(p.rule != "mr" for p in picks)
 
 
+def rules_cell(cache):
+    """Three sentences each of the four rules can change (a non-stop word whose tag has other
+    words, a word of the lexicon, a PER mention among three texts, a run of distinct words)."""
+    examples = hand_made(
+        cache,
+        "John/B-PER said the report was late",
+        "Mary/B-PER wrote a long report",
+        "Ann/B-PER Lee/I-PER said nothing new",
+    )
+    lexicon = Lexicon({"said": (("stated",),), "report": (("account",),), "wrote": (("penned",),)})
+    return examples, lexicon
+
+
+def test_rules_each_schedule_makes_one_sentence_per_rule_per_original(cache):
+    """Dai & Adel's "all" (``train.py``'s ``train_epoch``): every epoch, every original gets one
+    new sentence from each rule. ``rules_schedule: each`` at rate 1 does that, and the dataset
+    serves them all; ``draw`` makes rate × |train|, one rule per sentence."""
+    from segmix.engine import SegMixDataset
+
+    examples, lexicon = rules_cell(cache)
+    aug = RuleUnion(p=0.5, lexicon=lexicon, rules_schedule="each").fit(examples, LABELS, cache)
+    assert [rule.n_eligible for rule in aug.rules] == [3, 3, 3, 3]
+    assert aug.mixes_per_epoch(1.0, len(examples)) == 12
+    params = aug.sample_each(12, np.random.default_rng(0))
+    pairs = Counter((p.rule, p.source) for p in params)
+    assert pairs == {(rule, i): 1 for rule in ("lwtr", "sr", "mr", "sis") for i in range(3)}
+    again = aug.generate(12, np.random.default_rng(0))
+    assert [m.source for m in again] == [p.source for p in params]
+
+    dataset = SegMixDataset(examples, aug, rate=1.0, seed=3)
+    assert dataset.n_mix == 12 and len(dataset) == 3 + 12
+    for epoch in (0, 1):
+        assert Counter(m.source for m in dataset.mixes(epoch)) == {0: 4, 1: 4, 2: 4}
+    # at rate 0.5 each rule sweeps over half its originals (rounded over the rules: 6 in all)
+    assert aug.mixes_per_epoch(0.5, len(examples)) == 6
+    half = Counter(p.rule for p in aug.sample_each(6, np.random.default_rng(1)))
+    assert sorted(half.values()) == [1, 1, 2, 2]
+
+    drawn = RuleUnion(p=0.5, lexicon=lexicon).fit(examples, LABELS, cache)
+    assert drawn.rules_schedule == "draw" and drawn.mixes_per_epoch(1.0, len(examples)) == 3
+    assert SegMixDataset(examples, drawn, rate=1.0).n_mix == 3
+
+
+def test_each_schedule_of_one_rule_sweeps_its_originals(small_examples, cache):
+    """A single rule with ``each``: every original it can change once per ``rate`` 1, before
+    any twice (Dai & Adel's single-rule runs: one new sentence per original per epoch)."""
+    mr = MentionReplacement(rules_schedule="each").fit(small_examples, LABELS, cache)
+    n = mr.mixes_per_epoch(1.0, len(small_examples))
+    assert n == mr.n_eligible < len(small_examples)
+    sources = [p.source for p in mr.sample_each(n, np.random.default_rng(0))]
+    assert sorted(sources) == sorted(mr._eligible.tolist())
+    twice = Counter(p.source for p in mr.sample_each(2 * n, np.random.default_rng(0)))
+    assert set(twice.values()) == {2}
+    assert apportion(7, [3, 3, 1]) == [3, 3, 1] and apportion(2, [1, 1, 1]) == [1, 1, 0]
+
+
 def test_config_accepts_the_rules_and_checks_p():
+    own = {"lwtr": {"lwtr_stop_words"}, "mr": {"mr_draw"}, "rules": {"lwtr_stop_words", "mr_draw"}}
     for name in NAMES:
         config = TrainConfig(augment=name, p=0.5)
         assert augmenter_class(name).__module__ == "segmix.augment.rules"
-        assert config.augmenter_options() == {"p": 0.5}
+        assert set(config.augmenter_options()) == {"p", "rules_schedule"} | own.get(name, set())
+        assert config.augmenter_options()["p"] == 0.5
     assert TrainConfig(augment="lwtr", p=0).p == 0.0 and TrainConfig(p=1).p == 1.0
     with pytest.raises(ConfigError) as info:
         TrainConfig(augment="lwtr", p=1.5)
     assert str(info.value) == "--p: 1.5 is not allowed; it must be between 0 and 1 (inclusive)"
     with pytest.raises(ValueError, match="p must be between 0 and 1"):
         LabelwiseTokenReplacement(p=-0.1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"rules_schedule": "all"}, "--rules-schedule: 'all' is not allowed; choose draw or each"),
+        ({"lwtr_stop_words": "en"}, "--lwtr-stop-words: 'en' is not allowed; choose nltk or none"),
+        ({"mr_draw": "unique"}, "--mr-draw: 'unique' is not allowed; choose texts or mentions"),
+        (
+            {"augment": "mmix+rules", "rules_schedule": "each"},
+            "--rules-schedule each applies to the rule-based methods (lwtr, sr, mr, sis or "
+            "rules) only, not to --augment mmix+rules",
+        ),
+        (
+            {"task": "re", "augment": "sr", "rules_schedule": "each"},
+            "--rules-schedule each applies to tagging (--task ner) only",
+        ),
+    ],
+)
+def test_config_checks_the_rule_options_in_one_line(options, message):
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(**{"augment": "rules", **options})
+    assert str(info.value) == message
+    config = TrainConfig(augment="rules", rules_schedule="each", mr_draw="mentions")
+    assert config.augmenter_options()["rules_schedule"] == "each"
+    assert config.augmenter_options()["mr_draw"] == "mentions"
+    assert make_augmenter("rules", **config.augmenter_options()).rules_schedule == "each"
+
+
+def test_rule_options_rename_only_the_cells_whose_method_changed(conll):
+    """A cell's id hashes the new options only where they change what it computes: default
+    lwtr, mr, rules and their mixtures (Dai & Adel's stop words and draw) get new ids; every
+    other method, and the earlier behaviour asked for by name, keep theirs."""
+    from segmix.experiment.cells import cell_identity
+
+    def hashed(**options):
+        config = TrainConfig(data_dir=str(conll), train_size=20, **options)
+        keys = {"lwtr_stop_words", "mr_draw", "rules_schedule"}
+        return {k: v for k, v in cell_identity(config)["config"].items() if k in keys}
+
+    for method in ("none", "mmix", "sr", "sis", "smix+sis", "tmix+sr"):
+        assert hashed(augment=method) == {}
+    assert hashed(augment="lwtr") == {"lwtr_stop_words": "nltk"}
+    assert hashed(augment="mr") == {"mr_draw": "texts"}
+    assert hashed(augment="mmix+mr") == {"mr_draw": "texts"}
+    assert hashed(augment="rules") == {"lwtr_stop_words": "nltk", "mr_draw": "texts"}
+    assert hashed(augment="rules", rules_schedule="each")["rules_schedule"] == "each"
+    assert hashed(augment="lwtr", lwtr_stop_words="none") == {}
+    assert hashed(augment="mmix+mr", mr_draw="mentions") == {}
+    assert hashed(augment="rules", lwtr_stop_words="none", mr_draw="mentions") == {}
 
 
 def test_a_short_run_with_rules_trains(tiny_data, tmp_path):

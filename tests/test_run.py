@@ -308,3 +308,23 @@ def test_evaluation_delay_is_a_share_of_the_planned_steps():
         ValueError, match=r"^--eval-from: 1.0 is not allowed; it must be ≥ 0 and < 1$"
     ):
         TrainConfig(eval_from=1.0)
+
+
+def test_resume_refuses_a_run_from_before_its_method_followed_its_source(tmp_path):
+    """An interrupted MR run from before ``mr_draw`` existed drew over mention occurrences; a
+    missing field means the behaviour before it existed, so resuming it with today's default
+    (distinct texts) is a different run, and resuming with ``mr_draw: mentions`` is the same."""
+    import dataclasses
+
+    from segmix.run import prepare_run_folder
+
+    config = TrainConfig(augment="mr", output_dir=str(tmp_path / "r"))
+    stored = dataclasses.asdict(config)
+    del stored["mr_draw"]
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps(stored))
+    with pytest.raises(RunFolderError, match=r"different run \(mr_draw 'mentions' → 'texts'\)"):
+        prepare_run_folder(out, config, resume=True, overwrite=False)
+    earlier = dataclasses.replace(config, mr_draw="mentions")
+    prepare_run_folder(out, earlier, resume=True, overwrite=False)  # no error

@@ -4,4 +4,4 @@ Each module has ``TITLE``, ``measure(args) -> dict`` and ``render(result) -> lis
 runner writes ``OUT/<measurement>.json`` and renders ``OUT/speed.md`` from the files there.
 """
 
-MEASUREMENTS = ("generation", "step_overhead", "training", "prediction", "memory")
+MEASUREMENTS = ("generation", "step_overhead", "adversarial", "training", "prediction", "memory")

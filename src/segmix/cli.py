@@ -50,8 +50,17 @@ AUGMENT_FIELDS = frozenset(
         "same_relation",
         "lambda_max",
         "p",
+        "lwtr_stop_words",
+        "mr_draw",
+        "rules_schedule",
         "window",
+        "seqmix_mode",
+        "seqmix_windows",
+        "seqmix_output",
+        "seqmix_distance",
         "lada_mode",
+        "lada_pads",
+        "lada_schedule",
         "mix_layer",
     }
 )

@@ -93,8 +93,9 @@ class MixCollator:
         ``mix_layer`` is each row's layer (0: the embeddings, as every other method);
         ``mix_positions`` where side b is the row's own states (``-1``: ``mix_ids``' states);
         ``mix_b_rows``/``mix_b_mask`` the rows whose side b needs a forward pass of its own and
-        its attention mask (side b's pad words are not attended, as in LADA); ``mix_layers``,
-        host-side, the layers above 0 that occur.
+        its attention mask (the row's own, the union of both sentences, as LADA's
+        ``attention_mask2 = attention_mask``; narrowed where an example sets ``attend_b``);
+        ``mix_layers``, host-side, the layers above 0 that occur.
         """
         batch = len(examples)
         layer = np.fromiter(
@@ -114,7 +115,13 @@ class MixCollator:
         for r, i in enumerate(b_rows.tolist()):
             n = len(examples[i].ids_b)
             b_ids[r, :n] = examples[i].ids_b
-        b_mask = mask[b_rows] & (b_ids != self.pad_id)
+        # side b attends the whole mixed pair (the union of both sentences' positions, its own
+        # pad words included), as LADA's side b does; an example may narrow it (``attend_b``)
+        b_mask = np.array(mask[b_rows])
+        for r, i in enumerate(b_rows.tolist()):
+            attend = examples[i].attend_b
+            if attend is not None:
+                b_mask[r, : len(attend)] &= attend.astype(bool)
         fields: dict[str, torch.Tensor | tuple[int, ...]] = {
             "mix_layer": torch.from_numpy(layer),
             "mix_layers": tuple(sorted(set(layer[deep].tolist()))),

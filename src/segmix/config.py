@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from segmix.augment import REGISTRY, method_names, mixture_error
+from segmix.augment import MIXTURE_RULES, REGISTRY, method_names, mixture_error
 
 DEFAULT_CONLL_DIR = "../shared/data/conll2003"
 DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
@@ -182,15 +182,87 @@ class TrainConfig:
             "(Dai & Adel 2020)."
         },
     )
+    lwtr_stop_words: Literal["nltk", "none"] = field(
+        default="nltk",
+        metadata={
+            "help": "LwTR: stop words it never replaces nor draws: nltk (NLTK's English list, as "
+            "Dai & Adel) or none (segmix's earlier LwTR)."
+        },
+    )
+    mr_draw: Literal["texts", "mentions"] = field(
+        default="texts",
+        metadata={
+            "help": "MR: draw the new mention over the distinct texts of its type (texts, as Dai "
+            "& Adel) or over every mention occurrence (mentions, segmix's earlier MR)."
+        },
+    )
+    rules_schedule: Literal["draw", "each"] = field(
+        default="draw",
+        metadata={
+            "help": "Rule-based augmentation: draw (rate × |train| new sentences an epoch, each "
+            "from a drawn original; rules draws one rule per sentence) or each (Dai & Adel: "
+            "every rule makes rate new sentences per original it can change, so rules adds up "
+            "to 4 × rate × |train|; --rate 1 is theirs)."
+        },
+    )
     window: int = field(
         default=5,
-        metadata={"help": "SeqMix: words per mixed window (it starts on an entity)."},
+        metadata={"help": "SeqMix: words per mixed window (it starts on an entity tag)."},
+    )
+    seqmix_mode: Literal["sub", "whole"] = field(
+        default="sub",
+        metadata={
+            "help": "SeqMix: mix a window of each sentence (sub, its sub-sequence mixup) or "
+            "whole sentences with a sentence of the same length (whole, its whole-sequence "
+            "mixup)."
+        },
+    )
+    seqmix_windows: Literal["source", "mention"] = field(
+        default="source",
+        metadata={
+            "help": "SeqMix's windows: source (SeqMix's rule: a sentence's first window that "
+            "starts on an entity tag and holds 3 entity tags) or mention (segmix's earlier "
+            "rule: every window starting on a mention's first word, without overlap)."
+        },
+    )
+    seqmix_output: Literal["snapped", "continuous"] = field(
+        default="snapped",
+        metadata={
+            "help": "SeqMix: each mixed word becomes the nearest vocabulary token that is "
+            "neither source word (snapped, as SeqMix) or stays a mixed embedding "
+            "(continuous: window mixup, segmix's earlier seqmix)."
+        },
+    )
+    seqmix_distance: Literal["cosine", "euclidean"] = field(
+        default="cosine",
+        metadata={
+            "help": "SeqMix, snapped: what nearest means, cosine or euclidean (SeqMix's code; "
+            "on the bundled encoder it mostly picks rare-script tokens)."
+        },
     )
     lada_mode: Literal["intra", "inter"] = field(
         default="inter",
         metadata={
             "help": "LADA: mix a sentence with another (inter, kNN partners half of the time) "
             "or with itself (intra)."
+        },
+    )
+    lada_pads: Literal["source", "earlier"] = field(
+        default="source",
+        metadata={
+            "help": "LADA, inter: where one sentence has run out of words, its side has no "
+            "label and both sides attend both sentences' positions (source, as LADA's code) or "
+            "pad words are labelled O and side b leaves them unattended (earlier: segmix's "
+            "earlier LADA)."
+        },
+    )
+    lada_schedule: Literal["rate", "every"] = field(
+        default="rate",
+        metadata={
+            "help": "LADA: rate (--rate × |train| mixes an epoch beside the originals, "
+            "λ ~ Beta(alpha, alpha)) or every (LADA's own: every training sentence mixed once "
+            "an epoch in place of the originals, λ ~ Beta(60, 1.5) as its code's commands; "
+            "--rate and --alpha unused)."
         },
     )
     mix_layer: int | None = field(
@@ -228,6 +300,18 @@ class TrainConfig:
         default=0.1, metadata={"help": "Share of the steps spent warming up."}
     )
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm (0: off)."})
+    adversarial: Literal["none", "fgm"] = field(
+        default="none",
+        metadata={
+            "help": "Adversarial training on the input embeddings: fgm adds, each step, the loss "
+            "on the embeddings moved by --adv-epsilon along the loss gradient (Miyato et al. "
+            "2017); composes with every augmentation, perturbing the mixed embeddings."
+        },
+    )
+    adv_epsilon: float = field(
+        default=1.0,
+        metadata={"help": "FGM: L2 norm of each example's perturbation of its word embeddings."},
+    )
     gradient_accumulation_steps: int = field(
         default=1, metadata={"help": "Batches per optimizer step."}
     )
@@ -302,6 +386,19 @@ class TrainConfig:
             if self.task != task and value != neutral:
                 shown = option_name(name) if value is True else f"{option_name(name)} {value}"
                 raise ConfigError(f"{shown} applies to {TASK_NAMES[task]} (--task {task}) only")
+        if self.rules_schedule != "draw" and self.augment not in MIXTURE_RULES:
+            # a mixture draws its own originals: "each" would be silently ignored there
+            raise ConfigError(
+                f"{option_name('rules_schedule')} {self.rules_schedule} applies to the "
+                f"rule-based methods ({_either(MIXTURE_RULES)}) only, not to "
+                f"--augment {self.augment}"
+            )
+        for name, neutral in (("lada_pads", "source"), ("lada_schedule", "rate")):
+            if getattr(self, name) != neutral and self.augment != "lada":
+                raise ConfigError(
+                    f"{option_name(name)} {getattr(self, name)} applies to --augment lada only, "
+                    f"not to --augment {self.augment}"
+                )
         if self.output_dir is None:
             self.output_dir = f"runs/{self.task}"
 
@@ -408,6 +505,9 @@ class TrainConfig:
             accepted |= set(params)
             if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
                 break
+        if self.augment == "lada" and self.lada_mode == "intra":
+            # a sentence mixed with itself has no pad words: the option shapes no intra run
+            accepted.discard("lada_pads")
         values = dataclasses.asdict(self)
         return {k: values[k] for k in accepted if k in values}
 
@@ -415,6 +515,7 @@ class TrainConfig:
 # Range checks: field -> (test, what is allowed). None passes for the optional fields.
 LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rate": (lambda v: v >= 0, "≥ 0"),
+    "adv_epsilon": (lambda v: v > 0, "> 0"),
     "alpha": (lambda v: v > 0, "> 0"),
     "p": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
     "window": (lambda v: v >= 1, "≥ 1"),
@@ -450,7 +551,16 @@ TASK_ONLY: dict[str, tuple[str, Any]] = {
     "scheme": ("ner", "auto"),
     "same_relation": ("re", False),
     "lada_mode": ("ner", "inter"),
+    "lada_pads": ("ner", "source"),
+    "lada_schedule": ("ner", "rate"),
     "mix_layer": ("ner", None),
+    "lwtr_stop_words": ("ner", "nltk"),
+    "mr_draw": ("ner", "texts"),
+    "rules_schedule": ("ner", "draw"),
+    "seqmix_mode": ("ner", "sub"),
+    "seqmix_windows": ("ner", "source"),
+    "seqmix_output": ("ner", "snapped"),
+    "seqmix_distance": ("ner", "cosine"),
 }
 
 

@@ -35,7 +35,7 @@ from torch.utils.data import Dataset, Sampler, SequentialSampler
 from transformers import Trainer, TrainerCallback
 
 from segmix.mixing import MixedExample
-from segmix.model import mixed_forward, pair_cross_entropy
+from segmix.model import fgm_perturbation, input_embeddings, mixed_forward, pair_cross_entropy
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,24 @@ def as_original(example: Any, source: int = -1) -> MixedExample:
     return MixedExample.original(example.ids, example.labels, source=source)
 
 
+def planned_mixes(augmenter: Any | None, rate: float, n_examples: int) -> int:
+    """Mix slots an epoch: ``round(rate × n_examples)``, unless the (fitted) augmenter plans its
+    own count with ``mixes_per_epoch(rate, n_examples)`` (the rule-based methods do: with
+    ``rules_schedule="each"`` every rule adds ``rate`` new sentences per original it can
+    change, as Dai & Adel's schedule does)."""
+    if augmenter is None:
+        return 0
+    plan = getattr(augmenter, "mixes_per_epoch", None)
+    return int(plan(rate, n_examples)) if plan is not None else round(rate * n_examples)
+
+
 class SegMixDataset(Dataset):
-    """Originals followed by ``round(rate × len(examples))`` mix slots.
+    """Originals followed by ``round(rate × len(examples))`` mix slots (or as many as the
+    augmenter plans: :func:`planned_mixes`).
+
+    An augmenter whose ``replaces_originals`` is true (LADA's own schedule,
+    ``lada_schedule="every"``) serves its mix slots *instead of* the originals: LADA trains on
+    the mix of every batch and never on the batch itself, so an epoch is its slots alone.
 
     Args:
         examples: encoded training examples (``TaggedExample``, ``EncodedRelation`` or
@@ -87,7 +103,10 @@ class SegMixDataset(Dataset):
             raise ValueError("no training examples")
         self.originals = [as_original(ex, i) for i, ex in enumerate(examples)]
         self.augmenter = augmenter
-        self.n_mix = round(rate * len(examples)) if augmenter is not None else 0
+        self.n_mix = planned_mixes(augmenter, rate, len(examples))
+        self.replaces_originals = bool(getattr(augmenter, "replaces_originals", False)) and (
+            self.n_mix > 0
+        )
         self.seed = int(seed)
         self.resample = resample
         self.mix_from_epoch = int(mix_from_epoch)
@@ -133,17 +152,22 @@ class SegMixDataset(Dataset):
     def lengths(self) -> np.ndarray:
         """Sub-word length of every item this epoch (what length grouping sorts on)."""
         if self._lengths is None:
-            items = self.originals + self._current()
+            items = self._served_originals() + self._current()
             self._lengths = np.fromiter((len(e) for e in items), dtype=np.int64, count=len(items))
         return self._lengths
 
+    def _served_originals(self) -> list[MixedExample]:
+        """The originals an epoch serves beside its mix slots (none when the mixes replace them)."""
+        return [] if self.replaces_originals else self.originals
+
     def __len__(self) -> int:
-        return len(self.originals) + self.n_mix
+        return len(self._served_originals()) + self.n_mix
 
     def __getitem__(self, index: int) -> MixedExample:
-        if index < len(self.originals):
-            return self.originals[index]
-        return self._current()[index - len(self.originals)]
+        served = self._served_originals()
+        if index < len(served):
+            return served[index]
+        return self._current()[index - len(served)]
 
 
 def length_grouped_order(
@@ -231,16 +255,28 @@ class EvalSet(Dataset):
 
 
 def segmix_loss(
-    model: torch.nn.Module, batch: Mapping[str, Any]
+    model: torch.nn.Module,
+    batch: Mapping[str, Any],
+    *,
+    adversarial: str = "none",
+    adv_epsilon: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(loss, logits)``: the pair cross-entropy of any collated batch.
 
     Token labels (``logits [B, T, C]``, labels ``[B, T]``) and one label per example (``logits
     [B, C]``, labels ``[B, 1]``, e.g. relations, whose model also reads ``anchors``) alike; the
     model never learns which method made the batch.
+
+    With ``adversarial="fgm"`` and the model in training mode, the loss is the clean loss plus
+    the same loss on the batch's input embeddings moved by :func:`fgm_perturbation` (ε =
+    ``adv_epsilon``) along the clean loss's gradient; the perturbation is a constant of the
+    step (no gradient flows through its direction), as in Miyato et al. Mixed batches are
+    perturbed after mixing. The logits returned are the clean ones.
     """
     extra = {"anchors": batch["anchors"]} if "anchors" in batch else {}
-    logits = mixed_forward(model, batch, **extra).logits
+    fgm = adversarial == "fgm" and model.training
+    embeds = input_embeddings(model, batch) if fgm else None
+    logits = mixed_forward(model, batch, embeds=embeds, **extra).logits
     labels, mix_labels, label_weight = (
         batch["labels"],
         batch["mix_labels"],
@@ -253,7 +289,13 @@ def segmix_loss(
             f"logits of shape {tuple(logits.shape)} do not match labels of shape "
             f"{tuple(labels.shape)}"
         )
-    return pair_cross_entropy(logits, labels, mix_labels, label_weight), logits
+    loss = pair_cross_entropy(logits, labels, mix_labels, label_weight)
+    if fgm:
+        (grad,) = torch.autograd.grad(loss, embeds, retain_graph=True)
+        shifted = embeds + fgm_perturbation(grad, batch["attention_mask"], adv_epsilon)
+        adv_logits = mixed_forward(model, batch, embeds=shifted, **extra).logits
+        loss = loss + pair_cross_entropy(adv_logits, labels, mix_labels, label_weight)
+    return loss, logits
 
 
 def argmax_logits(logits: torch.Tensor | tuple, labels: Any = None) -> torch.Tensor:
@@ -276,8 +318,11 @@ class SegMixTrainer(Trainer):
 
     loss_is_scaled_for_ga = False  # the pair loss is a per-batch mean
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, adversarial: str = "none", adv_epsilon: float = 1.0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.adversarial, self.adv_epsilon = adversarial, adv_epsilon
         if self.args.remove_unused_columns:
             logger.info("remove_unused_columns set to False: the mixing fields reach the loss")
             self.args.remove_unused_columns = False
@@ -302,7 +347,9 @@ class SegMixTrainer(Trainer):
         return super()._get_eval_sampler(eval_dataset)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss, logits = segmix_loss(model, inputs)
+        loss, logits = segmix_loss(
+            model, inputs, adversarial=self.adversarial, adv_epsilon=self.adv_epsilon
+        )
         if model.training:
             self.tokens_seen += int(inputs.get("n_tokens", 0))
         return (loss, {"logits": logits}) if return_outputs else loss

@@ -56,6 +56,9 @@ class MixRecord:
     lam: float
     labels_a: tuple[int, ...] = ()  # per aligned word pair (pad words included)
     labels_b: tuple[int, ...] = ()
+    #: the words the segment became when its mixed embeddings were snapped to vocabulary tokens
+    #: (SeqMix), one a word pair; empty: the mix stays continuous
+    snapped: tuple[str, ...] = ()
 
 
 @dataclass
@@ -84,6 +87,10 @@ class MixedExample:
     #: side b as side a's *own* states at these positions (``-1``: side b is ``ids_b``), for a
     #: sentence mixed with itself (intra-LADA); ``ids_b`` then holds ``ids_a[positions]``
     positions: np.ndarray | None = None
+    #: the positions side b's own forward attends (LADA at ``m > 0``); ``None``: every position
+    #: of the mix, the union of both sentences, as LADA attends on both sides. Only segmix's
+    #: earlier LADA (``lada_pads="earlier"``) sets it, to leave side b's pad words unattended
+    attend_b: np.ndarray | None = None
 
     @property
     def is_mixed(self) -> bool:
@@ -314,7 +321,8 @@ def render_mix(words: Sequence[str], mixed: MixedExample, labels: Sequence[str])
     """A mixed sentence for people: ``He visited [New York City|Obama @0.70] .``.
 
     Each mixed segment shows both sides and λ (the share of the original side), followed by the
-    soft label of every aligned word, ``B-LOC·0.70+B-PER·0.30``.
+    soft label of every aligned word, ``B-LOC·0.70+B-PER·0.30``; a segment snapped to vocabulary
+    tokens (SeqMix) shows the words it became after an arrow, ``[Obama|Paris → london @0.70]``.
     """
     out: list[str] = []
     cursor = 0
@@ -324,7 +332,10 @@ def render_mix(words: Sequence[str], mixed: MixedExample, labels: Sequence[str])
             labels[a] if a == b else f"{labels[a]}·{rec.lam:.2f}+{labels[b]}·{1 - rec.lam:.2f}"
             for a, b in zip(rec.labels_a, rec.labels_b, strict=True)
         )
-        out.append(f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)} @{rec.lam:.2f}]{{{soft}}}")
+        became = f" → {' '.join(rec.snapped)}" if rec.snapped else ""
+        out.append(
+            f"[{' '.join(rec.words_a)}|{' '.join(rec.words_b)}{became} @{rec.lam:.2f}]{{{soft}}}"
+        )
         cursor = rec.end
     out.extend(words[cursor:])
     text = " ".join(out)
@@ -341,6 +352,9 @@ def mix_to_json(
     name_segments: bool = True,
 ) -> dict:
     """A mixed example as JSON: its segments in words and its six arrays in ids.
+
+    A segment snapped to vocabulary tokens (SeqMix) adds ``snapped``, the words it became (the
+    ids they are stand in both ``ids_a`` and ``ids_b``).
 
     Given the label list, the record names its labels too: ``labels_a_names`` and
     ``labels_b_names`` beside the id arrays (``null`` where the id is ``-100``, a position
@@ -364,6 +378,7 @@ def mix_to_json(
                 "lambda": r.lam,
                 "labels_a": [name(i) for i in r.labels_a],
                 "labels_b": [name(i) for i in r.labels_b],
+                **({"snapped": list(r.snapped)} if r.snapped else {}),
             }
             for r in mixed.mixes
         ],

@@ -98,8 +98,10 @@ def _states_of(output) -> torch.Tensor:
 def side_b_states(model, batch: Mapping, layers: Sequence[int]) -> dict[int, torch.Tensor]:
     """Side b's own hidden states after each layer in ``layers``, for the rows that need them.
 
-    One forward pass of ``mix_b_ids`` under ``mix_b_mask``, stopped after the highest layer;
-    its gradient flows as LADA's does (both sides are trained).
+    One forward pass of ``mix_b_ids`` under ``mix_b_mask`` (by default the mixed pair's mask,
+    the union of both sentences' positions, which LADA gives both sides: ``bert_models.py``
+    sets ``attention_mask2 = attention_mask``), stopped after the highest layer; its gradient
+    flows as LADA's does (both sides are trained).
     """
     stack = encoder_layers(model)
     captured: dict[int, torch.Tensor] = {}
@@ -126,7 +128,7 @@ def side_b_states(model, batch: Mapping, layers: Sequence[int]) -> dict[int, tor
     return captured
 
 
-def hidden_mixed_forward(model, batch: Mapping, **kwargs):
+def hidden_mixed_forward(model, batch: Mapping, *, embeds: torch.Tensor | None = None, **kwargs):
     """The forward pass when some rows mix above the embeddings (LADA).
 
     Rows at layer 0 mix word embeddings exactly as :func:`mixed_embeddings` does (the collator
@@ -159,21 +161,57 @@ def hidden_mixed_forward(model, batch: Mapping, **kwargs):
 
     handles = [stack[m - 1].register_forward_hook(hook_at(m)) for m in layers]
     try:
-        embeds = mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], weight)
+        if embeds is None:
+            embeds = mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], weight)
         return model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **kwargs)
     finally:
         for h in handles:
             h.remove()
 
 
-def mixed_forward(model, batch: Mapping[str, torch.Tensor | bool], **kwargs):
-    """Run the model on a collated batch; mixes embeddings only when the batch holds a mix."""
+def input_embeddings(model, batch: Mapping[str, torch.Tensor | bool]) -> torch.Tensor:
+    """The word embeddings a batch enters the encoder with: mixed where it mixes at the
+    embeddings (a LADA row mixing higher up is unmixed here), looked up otherwise.
+
+    What adversarial training perturbs: taken on these, the perturbation lands on the mixed
+    embeddings, so FGM composes with every method without knowing which made the batch.
+    """
+    if batch.get("is_mixed", False) or "mix_layers" in batch:
+        return mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], batch["mix_weight"])
+    table = getattr(model, "module", model).get_input_embeddings()
+    return table(batch["input_ids"])
+
+
+def mixed_forward(
+    model,
+    batch: Mapping[str, torch.Tensor | bool],
+    *,
+    embeds: torch.Tensor | None = None,
+    **kwargs,
+):
+    """Run the model on a collated batch; mixes embeddings only when the batch holds a mix.
+
+    ``embeds`` (from :func:`input_embeddings`, possibly perturbed) replaces the batch's own
+    word embeddings; the hidden-layer mixes of a LADA batch still happen on top of them.
+    """
     if "mix_layers" in batch:
-        return hidden_mixed_forward(model, batch, **kwargs)
-    if batch.get("is_mixed", False):
+        return hidden_mixed_forward(model, batch, embeds=embeds, **kwargs)
+    if embeds is None and batch.get("is_mixed", False):
         embeds = mixed_embeddings(model, batch["input_ids"], batch["mix_ids"], batch["mix_weight"])
+    if embeds is not None:
         return model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **kwargs)
     return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **kwargs)
+
+
+def fgm_perturbation(
+    grad: torch.Tensor, attention_mask: torch.Tensor, epsilon: float
+) -> torch.Tensor:
+    """FGM's adversarial direction (Miyato et al. 2017): ``ε · g / ‖g‖₂`` per example, the norm
+    taken over the example's real positions and embedding dimensions together, pad positions
+    left unperturbed. An example whose gradient is 0 is left as it is."""
+    g = grad.detach() * attention_mask.unsqueeze(-1).to(grad.dtype)
+    norm = g.flatten(1).norm(dim=1).view(-1, *([1] * (g.dim() - 1)))
+    return epsilon * g / norm.clamp(min=1e-12)
 
 
 def pair_cross_entropy(
@@ -185,17 +223,22 @@ def pair_cross_entropy(
     """Mean over labelled units of ``v * CE(logits, a) + (1 - v) * CE(logits, b)``.
 
     Equal to the ordinary cross-entropy when ``labels_b == labels_a`` (an original example).
-    Units with ``labels_a == IGNORE_INDEX`` are left out; ``logits`` is ``[..., C]`` and the
-    label tensors have its leading shape. Computed without boolean indexing, so no host sync.
+    A side whose label is ``IGNORE_INDEX`` adds no term: where one sentence of a whole-sentence
+    mix has run out of words (LADA's ``PAD`` label, whose loss weight is 0), the unit's loss is
+    the other side's term alone, at its own weight (``v·CE(a)``, not ``CE(a)``), as LADA's loss
+    is. Units where both sides are ``IGNORE_INDEX`` are left out; ``logits`` is ``[..., C]`` and
+    the label tensors have its leading shape. Computed without boolean indexing, so no host sync.
     """
     log_probs = F.log_softmax(logits.float(), dim=-1)
-    mask = labels_a != IGNORE_INDEX
-    safe_a = labels_a.clamp(min=0).unsqueeze(-1)
-    safe_b = torch.where(labels_b == IGNORE_INDEX, labels_a, labels_b).clamp(min=0).unsqueeze(-1)
-    nll_a = -log_probs.gather(-1, safe_a).squeeze(-1)
-    nll_b = -log_probs.gather(-1, safe_b).squeeze(-1)
-    per_unit = torch.lerp(nll_b, nll_a, label_weight.to(nll_a.dtype))
-    mask_f = mask.to(per_unit.dtype)
+    has_a = labels_a != IGNORE_INDEX
+    has_b = labels_b != IGNORE_INDEX
+    nll_a = -log_probs.gather(-1, labels_a.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    nll_b = -log_probs.gather(-1, labels_b.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    v = label_weight.to(nll_a.dtype)
+    # both sides labelled: the interpolation every method uses (computed as before, bit for bit)
+    one_side = torch.where(has_a, v * nll_a, (1 - v) * nll_b)
+    per_unit = torch.where(has_a & has_b, torch.lerp(nll_b, nll_a, v), one_side)
+    mask_f = (has_a | has_b).to(per_unit.dtype)
     return (per_unit * mask_f).sum() / mask_f.sum().clamp(min=1.0)
 
 
@@ -214,7 +257,9 @@ __all__ = [
     "IGNORE_INDEX",
     "encoder_depth",
     "encoder_layers",
+    "fgm_perturbation",
     "hidden_mixed_forward",
+    "input_embeddings",
     "load_token_classifier",
     "mixed_embeddings",
     "mixed_forward",

@@ -189,14 +189,19 @@ def _shaping(config_dict: dict) -> dict:
 
 
 def stored_shaping(stored: dict) -> dict:
-    """:func:`_shaping` of a stored config.json; a field it lacks was added to segmix later, and
-    its default keeps the behaviour of the run that wrote it."""
+    """:func:`_shaping` of a stored config.json. A field it lacks was added to segmix later:
+    it takes the value that reproduces the behaviour before the field existed
+    (:data:`segmix.experiment.cells.ADDED_LATER`), not today's default, which for a method
+    made faithful to its source later (``lwtr_stop_words``, ``seqmix_output``, …) is another
+    computation: resuming such a run with today's defaults must be refused, not continued."""
+    from segmix.experiment.cells import ADDED_LATER  # cells imports this module
+
     defaults = {
         f.name: f.default
         for f in dataclasses.fields(TrainConfig)
         if f.default is not dataclasses.MISSING
     }
-    return _shaping({**defaults, **stored})
+    return _shaping({**defaults, **ADDED_LATER, **stored})
 
 
 def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
@@ -411,6 +416,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         compute_metrics=compute_metrics if dev_set is not None else None,
         preprocess_logits_for_metrics=argmax_logits,
         callbacks=callbacks,
+        adversarial=config.adversarial,
+        adv_epsilon=config.adv_epsilon,
     )
     trainer.remove_callback(PrinterCallback)  # the log dicts would bury the progress bar
     checkpoint = _last_checkpoint(out) if resume else None

@@ -19,6 +19,26 @@ whole-sequence mixup with kNN partners.
 λ ~ Beta(alpha, alpha), always taken as ``max(λ, 1 − λ)`` as LADA does (the original sentence
 dominates). The layer is ``mix_layer`` or, by default, drawn per mix from LADA's layers 8–10 of
 a 12-layer encoder scaled to this encoder's depth (4–5 of 6).
+
+Pad words and masks follow LADA's code (GT-SALT/LADA, ``code/BERT``; ``lada_pads="source"``):
+
+- where one sentence of an inter pair has run out of words, its side carries no label
+  (``IGNORE_INDEX``): LADA labels those positions ``PAD`` (``read_data.py``, ``--label-sep-cls``)
+  and gives ``PAD``, ``CLS`` and ``SEP`` loss weight 0 (``special_label_weight``), so the
+  position's loss is the other sentence's term alone, at its own weight (``λ·CE(y_a)``);
+- both sides attend the union of the two sentences' positions: LADA's ``train.py`` passes
+  ``(mask_a + mask_b) > 0`` and ``BertModel4Mix`` uses it for side b too
+  (``attention_mask2 = attention_mask``), so side b attends its own pad words like side a.
+
+``lada_pads="earlier"`` is segmix's LADA before this: pad words labelled ``O`` and unattended by
+side b's own forward.
+
+The schedule (``lada_schedule``): ``rate`` mixes ``rate × |train|`` drawn originals an epoch
+beside the originals, the harness's budget every method shares; ``every`` is LADA's own
+(``train.py``: with ``--mix-option`` every batch is replaced by its mix, so every training
+sentence is mixed once an epoch and never seen unmixed) with LADA's λ: its README's commands
+give ``--alpha 60 --beta 1.5``, i.e. λ ~ Beta(60, 1.5) then ``max(λ, 1 − λ)`` (mean ≈ 0.98),
+whatever ``alpha`` says.
 """
 
 from __future__ import annotations
@@ -40,6 +60,14 @@ logger = logging.getLogger(__name__)
 
 #: LADA's mix layers (Chen et al. 2020 use layers 8, 9, 10 of BERT-base's 12)
 PAPER_LAYERS, PAPER_DEPTH = (8, 10), 12
+#: LADA's λ ~ Beta(alpha, beta) in its README's commands (``--alpha 60 --beta 1.5``)
+SOURCE_ALPHA, SOURCE_BETA = 60.0, 1.5
+
+
+def _lambdas(rng: np.random.Generator, shape, alpha: float, beta: float | None) -> np.ndarray:
+    """``max(λ, 1 − λ)`` with λ ~ Beta(alpha, beta) (``beta=None``: Beta(alpha, alpha))."""
+    lam = rng.beta(alpha, alpha if beta is None else beta, size=shape)
+    return np.maximum(lam, 1.0 - lam)
 
 
 def default_layers(depth: int) -> tuple[int, ...]:
@@ -113,11 +141,23 @@ class _NeighbourMixup(SequenceMixup):
 
     name = "lada-inter"
 
-    def __init__(self, *, neighbours: int, knn_ratio: float, model: str, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        neighbours: int,
+        knn_ratio: float,
+        model: str,
+        beta: float | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.neighbours = neighbours
         self.knn_ratio = knn_ratio
         self.model = model
+        self.beta = beta
+
+    def draw_lambdas(self, rng: np.random.Generator, shape) -> np.ndarray:
+        return _lambdas(rng, shape, self.alpha, self.beta)
 
     def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None:
         super()._build_pools(examples, cache)
@@ -184,7 +224,13 @@ class LayerMix(Mixer):
             sentence embeddings).
         neighbours: inter's k nearest neighbours (LADA: 5).
         knn_ratio: share of inter partners drawn among the neighbours (LADA: 0.5).
-        alpha: λ ~ Beta(alpha, alpha), then ``max(λ, 1 − λ)``.
+        alpha: λ ~ Beta(alpha, alpha), then ``max(λ, 1 − λ)`` (``lada_schedule="rate"``).
+        lada_pads: ``source`` (LADA's: a pad word's side carries no label, both sides attend
+            the union of the two sentences) or ``earlier`` (segmix's earlier LADA: pad words
+            labelled ``O``, unattended by side b).
+        lada_schedule: ``rate`` (``rate × |train|`` mixes of drawn originals an epoch, beside
+            the originals) or ``every`` (LADA's: every training sentence mixed once an epoch,
+            in place of the originals, λ ~ Beta(60, 1.5) as LADA's commands).
     """
 
     name = "lada"
@@ -198,8 +244,19 @@ class LayerMix(Mixer):
         neighbours: int = 5,
         knn_ratio: float = 0.5,
         alpha: float = 8.0,
+        lada_pads: Literal["source", "earlier"] = "source",
+        lada_schedule: Literal["rate", "every"] = "rate",
         max_tries: int = 10,
     ) -> None:
+        if lada_schedule not in ("rate", "every"):
+            raise ValueError(f"lada_schedule must be rate or every, got {lada_schedule!r}")
+        if lada_pads not in ("source", "earlier"):
+            raise ValueError(f"lada_pads must be source or earlier, got {lada_pads!r}")
+        self.schedule = lada_schedule
+        self.pads = lada_pads
+        # LADA's own schedule comes with its own λ: Beta(60, 1.5), whatever alpha says
+        self.beta = SOURCE_BETA if lada_schedule == "every" else None
+        alpha = SOURCE_ALPHA if lada_schedule == "every" else alpha
         super().__init__(alpha=alpha, lambda_max=True, max_tries=max_tries)
         if lada_mode not in ("intra", "inter"):
             raise ValueError(f"lada_mode must be intra or inter, got {lada_mode!r}")
@@ -241,6 +298,7 @@ class LayerMix(Mixer):
                 knn_ratio=self.knn_ratio,
                 model=self.model,
                 alpha=self.alpha,
+                beta=self.beta,
                 lambda_max=True,
                 max_tries=self.max_tries,
             ).fit(examples, labels, cache)
@@ -264,6 +322,48 @@ class LayerMix(Mixer):
         return self
 
     # -- drawing -------------------------------------------------------------------------------
+    def draw_lambdas(self, rng: np.random.Generator, shape) -> np.ndarray:
+        return _lambdas(rng, shape, self.alpha, self.beta)
+
+    @property
+    def replaces_originals(self) -> bool:
+        """Whether an epoch serves the mixes instead of the originals (LADA's own schedule)."""
+        return self.schedule == "every"
+
+    def mixes_per_epoch(self, rate: float, n_examples: int) -> int:
+        """Mix slots an epoch (what :class:`segmix.engine.SegMixDataset` plans): ``rate ×
+        n_examples``, or with ``every`` one per training sentence, ``rate`` unused."""
+        return n_examples if self.schedule == "every" else round(rate * n_examples)
+
+    def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
+        """``n`` mixes; with ``every``, a sweep over the training sentences: each is served
+        once (per ``len(examples)`` slots) as its mix, or as itself when it cannot be mixed
+        (no words; intra: fewer than two different sub-words), as LADA mixes each batch."""
+        if self.schedule != "every":
+            return super().generate(n, rng)
+        total = len(self.examples)
+        if n <= 0 or not total:
+            return []
+        order = np.concatenate([rng.permutation(total) for _ in range(-(-n // total))])[:n]
+        can = np.zeros(total, dtype=bool)
+        can[self._eligible] = True
+        remaining = np.unique(order[can[order]])
+        made: dict[int, MixedExample] = {}
+        for _ in range(self.max_tries):  # a draw that fails (intra: nothing exchanged) is redrawn
+            if not len(remaining):
+                break
+            batch = self.sample_batch(rng, len(remaining), rng.permutation(remaining))
+            made.update((p.source, self.apply(p)) for p in self.batch_params(batch))
+            remaining = remaining[~np.isin(remaining, list(made))]
+        out: list[MixedExample] = []
+        for i in order.tolist():
+            mix = made.pop(i, None)  # a sentence drawn twice (n > total) is mixed once
+            if mix is None:
+                ex = self.examples[i]
+                mix = MixedExample.original(ex.ids, ex.labels, source=i)
+            out.append(mix)
+        return out
+
     def draw_batch(
         self, rng: np.random.Generator, sources: np.ndarray
     ) -> tuple[LadaBatch, np.ndarray]:
@@ -338,6 +438,10 @@ class LayerMix(Mixer):
             assert self._inter is not None
             mixed = self._inter.apply(params.partner)
             mixed.layer = params.layer
+            if self.pads == "earlier":  # side b's own forward leaves its pad words out
+                mixed.attend_b = mixed.ids_b != self._inter.pad_id
+            else:
+                _unlabel_pad_words(mixed, len(self.examples[params.source].words))
             return mixed
         ex = self.examples[params.source]
         positions = np.asarray(params.positions, dtype=np.int64)
@@ -383,12 +487,32 @@ class LayerMix(Mixer):
             "lada_mode": self.mode,
             "alpha": self.alpha,
             "lambda_max": True,
+            "beta": self.beta,
+            "lada_pads": self.pads,
+            "lada_schedule": self.schedule,
             "mix_layer": self.mix_layer,
             "layers": list(getattr(self, "layers", ())),
         }
         if self.mode == "inter":
             out |= {"neighbours": self.neighbours, "knn_ratio": self.knn_ratio}
         return out
+
+
+def _unlabel_pad_words(mixed: MixedExample, n_words_a: int) -> None:
+    """Take the label off the side of each pad word of a whole-sentence mix, in place.
+
+    The mix's labelled positions are its aligned word pairs in order, ``max(m, n)`` of them for
+    sentences of ``m`` (side a) and ``n`` (side b) words: pair ``j ≥ n`` is a pad word on side b,
+    pair ``j ≥ m`` one on side a. That side's label becomes ``IGNORE_INDEX`` (LADA's ``PAD``,
+    loss weight 0), so the pair's loss is the other side's term at its own weight.
+    """
+    first = np.flatnonzero(mixed.labels_a != IGNORE_INDEX)
+    (record,) = mixed.mixes
+    n_words_b = len(record.words_b)
+    mixed.labels_a = mixed.labels_a.copy()
+    mixed.labels_b = mixed.labels_b.copy()
+    mixed.labels_b[first[n_words_b:]] = IGNORE_INDEX
+    mixed.labels_a[first[n_words_a:]] = IGNORE_INDEX
 
 
 def _content_range(ex: TaggedExample) -> tuple[int, int]:

@@ -62,13 +62,21 @@ class MixtureParams:
         return self.rule.source
 
 
+#: options that belong to one rule, passed on by the mixtures of that rule only (``mmix+mr``
+#: takes ``mr_draw``, ``mmix+sis`` does not): a mixture's signature lists exactly what its rule
+#: reads, so its run records, and its cell hashes, only those (``TrainConfig.augmenter_options``)
+RULE_ONLY_OPTIONS: tuple[str, ...] = ("lwtr_stop_words", "mr_draw")
+
+
 def accepted_options(cls: type) -> set[str]:
     """The keyword arguments ``cls`` accepts, over its MRO (as ``TrainConfig`` reads them)."""
     names: set[str] = set()
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     for klass in cls.__mro__:
         if "__init__" in klass.__dict__:
-            names |= set(inspect.signature(klass.__init__).parameters)
-    return names - {"self", "kwargs", "args"}
+            params = inspect.signature(klass.__init__).parameters.values()
+            names |= {p.name for p in params if p.kind not in variadic}
+    return names - {"self"}
 
 
 def tagged_example(
@@ -102,7 +110,10 @@ class SegmentRuleMixture:
     parts). The options are both parts'; each part takes those its own class accepts (``p`` goes
     to the rule; ``alpha``, ``k``, ``pad_label``, ``lambda_max``, ``same_type``,
     ``same_label``, ``entities_only`` to the variant; ``max_tries`` and ``lexicon`` to both,
-    so that SMix after SR looks synonyms up once).
+    so that SMix after SR looks synonyms up once). A rule's own options
+    (:data:`RULE_ONLY_OPTIONS`: LwTR's ``lwtr_stop_words``, MR's ``mr_draw``, both for
+    ``rules``) are taken by that rule's mixtures only. ``rules_schedule`` is not: a mixture
+    draws its originals itself and asks the rule for one rewrite at a time.
 
     Originals are drawn uniformly among the training sentences that the rule can change *and*
     that the variant can mix (the variant's candidates are then looked up on the rewrite; every
@@ -128,6 +139,7 @@ class SegmentRuleMixture:
         p: float = 0.3,
         max_tries: int = 10,
         lexicon: Any = None,
+        **rule_options: Any,
     ) -> None:
         if not self.name:
             raise TypeError("make a mixture class with mixture_class(mix, rule)")
@@ -146,8 +158,13 @@ class SegmentRuleMixture:
         mix_cls = augmenter_class(self.mix_name, "ner")
         rule_cls = augmenter_class(self.rule_name, "ner")
         mine, theirs = accepted_options(mix_cls), accepted_options(rule_cls)
+        unknown = sorted(set(rule_options) - (theirs & set(RULE_ONLY_OPTIONS)))
+        if unknown:
+            raise TypeError(f"{self.name}: unexpected option {', '.join(unknown)}")
         self.mix: SegMixAugmenter = mix_cls(**{o: v for o, v in given.items() if o in mine})
-        self.rule: RuleAugmenter = rule_cls(**{o: v for o, v in given.items() if o in theirs})
+        self.rule: RuleAugmenter = rule_cls(
+            **{o: v for o, v in given.items() if o in theirs}, **rule_options
+        )
         self.max_tries = int(max_tries)
         self._eligible = np.zeros(0, dtype=np.int64)
 
@@ -259,22 +276,42 @@ class SegmentRuleMixture:
 
     def describe(self) -> dict:
         """The settings of both parts, for the run's config.json."""
-        return {"name": self.name, "mix": self.mix.describe(), "rule": self.rule.describe()}
+        rule = {k: v for k, v in self.rule.describe().items() if k != "rules_schedule"}
+        return {"name": self.name, "mix": self.mix.describe(), "rule": rule}
+
+
+def _init_taking(rule_cls: type, options: Sequence[str]):
+    """An ``__init__`` whose signature is :class:`SegmentRuleMixture`'s plus ``options`` (with
+    the rule's defaults), so that reading the signature gives exactly what the mixture uses."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        SegmentRuleMixture.__init__(self, **kwargs)
+
+    base = inspect.signature(SegmentRuleMixture.__init__)
+    defaults = inspect.signature(rule_cls.__init__).parameters
+    params = [p for p in base.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    params += [
+        inspect.Parameter(o, inspect.Parameter.KEYWORD_ONLY, default=defaults[o].default)
+        for o in options
+    ]
+    __init__.__signature__ = base.replace(parameters=params)  # type: ignore[attr-defined]
+    return __init__
 
 
 def mixture_class(mix: str, rule: str) -> type[SegmentRuleMixture]:
     """The mixture class of variant ``mix`` after rule ``rule``."""
-    return type(
-        mixture_class_name(mix, rule),
-        (SegmentRuleMixture,),
-        {
-            "name": f"{mix}+{rule}",
-            "mix_name": mix,
-            "rule_name": rule,
-            "__doc__": f"``{mix}+{rule}``: {mix} mixes the sentences {rule} rewrites.",
-            "__module__": __name__,
-        },
-    )
+    rule_cls = augmenter_class(rule, "ner")
+    own = [o for o in RULE_ONLY_OPTIONS if o in accepted_options(rule_cls)]
+    namespace: dict[str, Any] = {
+        "name": f"{mix}+{rule}",
+        "mix_name": mix,
+        "rule_name": rule,
+        "__doc__": f"``{mix}+{rule}``: {mix} mixes the sentences {rule} rewrites.",
+        "__module__": __name__,
+    }
+    if own:
+        namespace["__init__"] = _init_taking(rule_cls, own)
+    return type(mixture_class_name(mix, rule), (SegmentRuleMixture,), namespace)
 
 
 #: every mixture class, by its ``--augment`` name; each is also a module attribute

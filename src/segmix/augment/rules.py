@@ -1,15 +1,27 @@
 """Rule-based augmentations for tagging (Dai & Adel, COLING 2020): LwTR, SR, MR, SiS, their union.
 
 "An Analysis of Simple Data Augmentation for Named Entity Recognition" changes each word or
-mention of a training sentence with probability ``p`` and keeps the labels hard:
+mention of a training sentence with probability ``p`` and keeps the labels hard. Their code
+(github.com/boschresearch/data-augmentation-coling2020, ``augment.py``) is followed where it
+decides what a rule computes:
 
 - :class:`LabelwiseTokenReplacement` (``lwtr``): a word becomes a random training word with the
-  same tag;
+  same tag; NLTK's English stop words are never replaced nor drawn (``lwtr_stop_words``);
 - :class:`SynonymReplacement` (``sr``): a word becomes one of its WordNet synonyms;
-- :class:`MentionReplacement` (``mr``): a mention becomes a random training mention of its type;
+- :class:`MentionReplacement` (``mr``): a mention becomes a random training mention text of its
+  type, drawn over the distinct texts (``mr_draw``);
 - :class:`ShuffleWithinSegments` (``sis``): the words of a mention, or of a run of ``O`` words,
   are shuffled in place;
-- :class:`RuleUnion` (``rules``): each new sentence made by one of the four, drawn uniformly.
+- :class:`RuleUnion` (``rules``): the four together; ``rules_schedule`` says how an epoch's new
+  sentences are drawn (one rule per sentence, or Dai & Adel's one sentence per rule per
+  original).
+
+``rules_schedule`` applies to every rule: ``"draw"`` makes ``round(rate × |train|)`` new
+sentences an epoch, each from an original drawn with replacement (for ``rules``, by one rule
+drawn among those that can change it); ``"each"`` is the source's schedule (``train.py``'s
+``train_epoch``): every rule makes one new sentence from each original it can change, scaled by
+``rate`` (1.0 is theirs), so ``round(rate × Σ_rule |originals it can change|)`` an epoch
+(:meth:`RuleAugmenter.mixes_per_epoch`, which :class:`segmix.engine.SegMixDataset` asks).
 
 A new sentence is the degenerate :class:`~segmix.mixing.MixedExample` (``ids_b = ids_a``,
 weight 1), so it batches beside originals and SegMix mixes. Drawing and applying are split as in
@@ -19,7 +31,8 @@ and encodes them, so a logged record replays exactly.
 
 A draw that changes nothing (no unit selected, or every selected unit drawn back to itself) or
 that would exceed the model's maximum length is redrawn, never truncated; ``generate(n)`` returns
-``n`` changed sentences whenever some training sentence can change.
+``n`` changed sentences whenever some training sentence can change. (Dai & Adel keep such
+unchanged copies; a served example here always differs from its original.)
 
 Usage::
 
@@ -32,9 +45,9 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 
@@ -44,11 +57,53 @@ from segmix.mixing import MixedExample
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-def draw_until(n: int, n_eligible: int, draw) -> list[MixedExample]:
+#: NLTK's English stop-word list (``nltk.corpus.stopwords.words("english")``, the 179 words of
+#: nltk_data's ``corpora/stopwords/english`` as distributed in 2020), which Dai & Adel's LwTR
+#: (``augment.py``: ``STOPWORDS``) never replaces and never draws, comparing ``word.lower()``.
+#: Shipped here because NLTK's corpora are a separate download that segmix does not require.
+_NLTK_ENGLISH = """
+    i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself
+    yourselves he him his himself she she's her hers herself it it's its itself they them
+    their theirs themselves what which who whom this that that'll these those am is are was
+    were be been being have has had having do does did doing a an the and but if or because
+    as until while of at by for with about against between into through during before after
+    above below to from up down in out on off over under again further then once here there
+    when where why how all any both each few more most other some such no nor not only own
+    same so than too very s t can will just don don't should should've now d ll m o re ve y
+    ain aren aren't couldn couldn't didn didn't doesn doesn't hadn hadn't hasn hasn't haven
+    haven't isn isn't ma mightn mightn't mustn mustn't needn needn't shan shan't shouldn
+    shouldn't wasn wasn't weren weren't won won't wouldn wouldn't
+    """
+NLTK_ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_NLTK_ENGLISH.split())
+
+#: ``lwtr_stop_words``: the words LwTR leaves alone. ``nltk`` is Dai & Adel's; ``none`` is
+#: segmix's LwTR before it followed them (any word could be replaced or drawn).
+LWTR_STOP_WORDS: dict[str, frozenset[str]] = {"nltk": NLTK_ENGLISH_STOP_WORDS, "none": frozenset()}
+#: ``mr_draw``: what MR's replacement is drawn over. ``texts``: the distinct mention texts of
+#: the type, uniformly (Dai & Adel); ``mentions``: every mention occurrence, so a frequent text
+#: is drawn as often as it occurs (segmix's MR before it followed them).
+MR_DRAWS: tuple[str, ...] = ("texts", "mentions")
+#: ``rules_schedule``: how an epoch's new sentences are drawn (see the module's docstring).
+RULES_SCHEDULES: tuple[str, ...] = ("draw", "each")
+#: ``each``: rounds of ``max_tries`` draws for one swept original before another is drawn in its
+#: place. A sentence with one unit at p = 0.3 fails a round of 10 draws 3 % of the time; the
+#: sweep must not skip it for that, since its one new sentence is the point of the schedule.
+SWEEP_ROUNDS = 10
+
+
+def _checked(option: str, value: str, allowed) -> str:
+    """``value`` if it is one of ``allowed``, else a ValueError naming the option."""
+    if value not in allowed:
+        raise ValueError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def draw_until(n: int, n_eligible: int, draw: Callable[[], T | None]) -> list[T]:
     """``n`` results of ``draw()`` (which returns ``None`` for a draw that does not fit),
     within a bounded number of attempts; none when nothing is eligible."""
-    out: list[MixedExample] = []
+    out: list[T] = []
     attempts = 0
     while len(out) < n and n_eligible and attempts < 20 * n + 100:
         attempts += 1
@@ -61,6 +116,26 @@ def draw_until(n: int, n_eligible: int, draw) -> list[MixedExample]:
 def draw_and_apply(augmenter, rng: np.random.Generator):
     params = augmenter.sample_params(rng)
     return augmenter.apply(params) if params is not None else None
+
+
+def apportion(n: int, sizes: Sequence[int]) -> list[int]:
+    """``n`` split in proportion to ``sizes`` (largest remainders, ties to the first), so the
+    shares sum to ``n``: the "each" schedule's share of every rule."""
+    weights = np.asarray(sizes, dtype=np.float64)
+    exact = n * weights / weights.sum()
+    shares = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - shares), kind="stable")
+    shares[order[: n - int(shares.sum())]] += 1
+    return [int(k) for k in shares]
+
+
+def sweep(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` items of ``pool``: whole shuffled passes over it, then part of one more, so every
+    item comes once before any comes twice (the "each" schedule's originals)."""
+    if k <= 0 or not len(pool):
+        return np.zeros(0, dtype=np.int64)
+    passes = -(-k // len(pool))
+    return np.concatenate([rng.permutation(pool) for _ in range(passes)])[:k]
 
 
 Span = tuple[int, int]
@@ -116,17 +191,23 @@ class RuleAugmenter(ABC):
         p: probability of changing each word or mention (each unit of the rule), independently.
         max_tries: draws tried for one original before another original is drawn, when a draw
             changes nothing or the new sentence would exceed the model's maximum length.
+        rules_schedule: ``"draw"`` (each new sentence from an original drawn with replacement)
+            or ``"each"`` (Dai & Adel: every rule sweeps over the originals it can change); see
+            the module's docstring.
     """
 
     name: ClassVar[str] = ""
 
-    def __init__(self, *, p: float = 0.3, max_tries: int = 10) -> None:
+    def __init__(
+        self, *, p: float = 0.3, max_tries: int = 10, rules_schedule: str = "draw"
+    ) -> None:
         if not 0 <= p <= 1:
             raise ValueError(f"p must be between 0 and 1, got {p}")
         if max_tries < 1:
             raise ValueError(f"max_tries must be at least 1, got {max_tries}")
         self.p = float(p)
         self.max_tries = int(max_tries)
+        self.rules_schedule = _checked("rules_schedule", rules_schedule, RULES_SCHEDULES)
         self.examples: Sequence[TaggedExample] = ()
         self._eligible = np.zeros(0, dtype=np.int64)
 
@@ -190,13 +271,63 @@ class RuleAugmenter(ABC):
         example.words = tuple(words)
         return example
 
+    def parts(self) -> list[RuleAugmenter]:
+        """The rules whose sentences this augmenter serves: itself, or the union's rules."""
+        return [self]
+
+    def mixes_per_epoch(self, rate: float, n_examples: int) -> int:
+        """New sentences an epoch at ``rate`` (what :class:`segmix.engine.SegMixDataset` plans):
+        ``round(rate × n_examples)`` with the ``draw`` schedule; with ``each``, ``rate`` new
+        sentences per rule per original it can change, ``round(rate × Σ n_eligible)``."""
+        if self.rules_schedule == "each":
+            return round(rate * sum(rule.n_eligible for rule in self.parts()))
+        return round(rate * n_examples)
+
+    def sample_each(self, n: int, rng: np.random.Generator) -> list[RuleParams]:
+        """``n`` new sentences by Dai & Adel's schedule: each rule takes a share of ``n`` in
+        proportion to the originals it can change and sweeps over them (every one once before
+        any twice), so ``n = Σ n_eligible`` gives exactly one sentence per rule per original it
+        can change. Each is redrawn until it changes (up to :data:`SWEEP_ROUNDS` ×
+        ``max_tries`` draws); one that still fails (every change too long) is replaced by an
+        original drawn at random for the same rule."""
+        rules = [rule for rule in self.parts() if rule.n_eligible]
+        if n <= 0 or not rules:
+            return []
+
+        def pinned(rule: RuleAugmenter, source: int) -> RuleParams | None:
+            for _ in range(SWEEP_ROUNDS):
+                params = rule.sample_params(rng, source)
+                if params is not None:
+                    return params
+            return None
+
+        out: list[RuleParams] = []
+        for rule, share in zip(rules, apportion(n, [r.n_eligible for r in rules]), strict=True):
+            made = [pinned(rule, int(i)) for i in sweep(rule._eligible, share, rng)]
+            found = [params for params in made if params is not None]
+            if len(found) < share:
+                logger.info(
+                    "%s: %d of %d swept originals found no change that fits; drawing others",
+                    rule.name,
+                    share - len(found),
+                    share,
+                )
+                found += draw_until(
+                    share - len(found), rule.n_eligible, lambda r=rule: r.sample_params(rng)
+                )
+            out.extend(found)
+        return out
+
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
-        """``n`` changed sentences (fewer only if no training example can change)."""
+        """``n`` changed sentences (fewer only if no training example can change), by the
+        augmenter's ``rules_schedule``."""
+        if self.rules_schedule == "each":
+            return [self.apply(params) for params in self.sample_each(n, rng)]
         return draw_until(n, self.n_eligible, lambda: draw_and_apply(self, rng))
 
     def describe(self) -> dict:
         """The settings, for the run's config.json."""
-        return {"name": self.name, "p": self.p}
+        return {"name": self.name, "p": self.p, "rules_schedule": self.rules_schedule}
 
 
 class UnitRule(RuleAugmenter):
@@ -259,27 +390,48 @@ class LabelwiseTokenReplacement(UnitRule):
     """LwTR: each word, with probability ``p``, becomes a random training word with its tag.
 
     The replacement is drawn over the word *occurrences* of that tag (a frequent word is drawn
-    as often as it occurs) and may be the word itself; the tag sequence never changes. Words
-    whose tag has only one distinct word in the training set cannot change.
+    as often as it occurs: Dai & Adel's ``p_power`` of 1) and may be the word itself; the tag
+    sequence never changes. A stop word (``lwtr_stop_words``, compared in lower case: ``The``
+    too) is never replaced and never drawn, as in Dai & Adel's ``get_label2tokens`` and
+    ``generate_sentences_by_replace_token``: swapping ``the`` for ``of`` within ``O`` teaches
+    ungrammatical context, not entities. Words whose tag has only one distinct (non-stop) word
+    in the training set cannot change.
     """
 
     name = "lwtr"
+
+    def __init__(self, *, lwtr_stop_words: str = "nltk", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lwtr_stop_words = _checked("lwtr_stop_words", lwtr_stop_words, LWTR_STOP_WORDS)
+        self.stop_words = LWTR_STOP_WORDS[lwtr_stop_words]
+
+    def is_stop_word(self, word: str) -> bool:
+        """Whether LwTR leaves ``word`` alone (and never draws it)."""
+        return word.lower() in self.stop_words
 
     def _build_pools(self, examples) -> None:
         by_label: dict[int, list[str]] = defaultdict(list)
         for ex in examples:
             for word, label in zip(ex.words, ex.word_labels, strict=True):
-                by_label[int(label)].append(word)
+                if not self.is_stop_word(word):
+                    by_label[int(label)].append(word)
         self._pool = dict(by_label)
         self._varied = {label for label, words in by_label.items() if len(set(words)) > 1}
 
     def units(self, example):
-        return [(j, j + 1) for j, lb in enumerate(example.word_labels) if int(lb) in self._varied]
+        return [
+            (j, j + 1)
+            for j, (word, lb) in enumerate(zip(example.words, example.word_labels, strict=True))
+            if int(lb) in self._varied and not self.is_stop_word(word)
+        ]
 
     def edit(self, rng, example, span):
         label = int(example.word_labels[span[0]])
         pool = self._pool[label]
         return Edit(span[0], span[1], (pool[int(rng.integers(len(pool)))],), (label,))
+
+    def describe(self) -> dict:
+        return {**super().describe(), "lwtr_stop_words": self.lwtr_stop_words}
 
 
 class SynonymReplacement(UnitRule):
@@ -326,18 +478,27 @@ class SynonymReplacement(UnitRule):
 class MentionReplacement(UnitRule):
     """MR: each mention, with probability ``p``, becomes a random training mention of its type.
 
-    Drawn uniformly over the mentions of that type (it may be the mention itself); its length
-    may differ, and it is tagged ``B-X I-X …`` with the original mention's type X. Mentions of a
-    type with a single distinct text in the training set cannot change.
+    With ``mr_draw="texts"`` (the default) the replacement is drawn uniformly over the distinct
+    mention texts of that type, as Dai & Adel's ``get_category2mentions`` keys them: a name that
+    occurs often is no likelier than a rare one, so MR spreads over the type's names instead of
+    repeating the frequent ones. ``"mentions"`` draws over mention occurrences. Either may give
+    the mention itself; its length may differ, and it is tagged ``B-X I-X …`` with the original
+    mention's type X. Mentions of a type with a single distinct text cannot change.
     """
 
     name = "mr"
+
+    def __init__(self, *, mr_draw: str = "texts", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mr_draw = _checked("mr_draw", mr_draw, MR_DRAWS)
 
     def _build_pools(self, examples) -> None:
         by_type: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for ex in examples:
             for start, end in ex.mentions:
                 by_type[self._type(ex, start)].append(ex.words[start:end])
+        if self.mr_draw == "texts":  # each distinct text once, in the order first seen
+            by_type = defaultdict(list, {t: list(dict.fromkeys(v)) for t, v in by_type.items()})
         self._pool = dict(by_type)
         self._varied = {typ for typ, texts in by_type.items() if len(set(texts)) > 1}
 
@@ -354,6 +515,9 @@ class MentionReplacement(UnitRule):
         begin = self.space.label2id.get(f"B-{typ}", int(example.word_labels[span[0]]))
         inside = int(self.space.inside[begin])
         return Edit(span[0], span[1], words, (begin,) + (inside,) * (len(words) - 1))
+
+    def describe(self) -> dict:
+        return {**super().describe(), "mr_draw": self.mr_draw}
 
 
 class ShuffleWithinSegments(UnitRule):
@@ -408,27 +572,52 @@ RULES: tuple[type[UnitRule], ...] = (
 
 
 class RuleUnion(RuleAugmenter):
-    """The four rules together: each new sentence is made by one rule, drawn uniformly among the
-    rules that can change the drawn original.
+    """The four rules together, by ``rules_schedule``.
 
-    An original is drawn uniformly among the examples some rule can change. SR is left out, with
-    a warning, when WordNet is unavailable (and no ``lexicon`` is given); :meth:`describe` lists
-    the rules in use.
+    - ``"draw"`` (the default): for each new sentence an original is drawn uniformly among the
+      examples some rule can change, then one rule uniformly among those that can change it;
+      ``round(rate × |train|)`` an epoch, as many as any other method makes at that rate.
+    - ``"each"``: Dai & Adel's "all" (``train.py``: every original gets one new sentence from
+      each rule, every epoch): each rule sweeps over the originals it can change,
+      ``round(rate × Σ_rule n_eligible)`` an epoch, about four times as many at the same rate
+      (``rate`` 1 is theirs).
+
+    SR is left out, with a warning, when WordNet is unavailable (and no ``lexicon`` is given);
+    :meth:`describe` lists the rules in use. ``lwtr_stop_words`` and ``mr_draw`` go to LwTR and
+    MR.
     """
 
     name = "rules"
 
-    def __init__(self, *, p: float = 0.3, max_tries: int = 10, lexicon=None) -> None:
-        super().__init__(p=p, max_tries=max_tries)
+    def __init__(
+        self,
+        *,
+        p: float = 0.3,
+        max_tries: int = 10,
+        lexicon=None,
+        rules_schedule: str = "draw",
+        lwtr_stop_words: str = "nltk",
+        mr_draw: str = "texts",
+    ) -> None:
+        super().__init__(p=p, max_tries=max_tries, rules_schedule=rules_schedule)
         self.lexicon = lexicon
+        self.lwtr_stop_words = _checked("lwtr_stop_words", lwtr_stop_words, LWTR_STOP_WORDS)
+        self.mr_draw = _checked("mr_draw", mr_draw, MR_DRAWS)
         self.rules: list[UnitRule] = []
+
+    def parts(self) -> list[RuleAugmenter]:
+        return list(self.rules)
 
     def _fit(self, examples) -> list[int]:
         from segmix.wordnet import WordNetUnavailable
 
         self.rules = []
         for cls in RULES:
-            options = {"lexicon": self.lexicon} if cls is SynonymReplacement else {}
+            options = {
+                SynonymReplacement: {"lexicon": self.lexicon},  # a mixture may set it late
+                LabelwiseTokenReplacement: {"lwtr_stop_words": self.lwtr_stop_words},
+                MentionReplacement: {"mr_draw": self.mr_draw},
+            }.get(cls, {})
             rule = cls(p=self.p, max_tries=self.max_tries, **options)
             try:
                 rule.fit(examples, self.space.labels, self.cache)
@@ -453,4 +642,9 @@ class RuleUnion(RuleAugmenter):
         return rule.sample_params(rng, source)
 
     def describe(self) -> dict:
-        return {**super().describe(), "rules": [rule.name for rule in self.rules]}
+        return {
+            **super().describe(),
+            "lwtr_stop_words": self.lwtr_stop_words,
+            "mr_draw": self.mr_draw,
+            "rules": [rule.name for rule in self.rules],
+        }

@@ -37,7 +37,46 @@ from segmix.run import NOT_SHAPING
 #: behaviour before they existed: while a field holds that value it stays out of the identity,
 #: so a new option does not rename (and rerun) every finished cell; set to anything else, it is
 #: hashed like any other field
-ADDED_LATER: dict[str, Any] = {"test_size": None, "eval_from": 0.0}
+ADDED_LATER: dict[str, Any] = {
+    "test_size": None,
+    "eval_from": 0.0,
+    "adversarial": "none",
+    "adv_epsilon": 1.0,
+    "seqmix_mode": "sub",
+    "seqmix_windows": "mention",
+    "seqmix_output": "continuous",
+    "seqmix_distance": "cosine",
+    "lwtr_stop_words": "none",
+    "mr_draw": "mentions",
+    "rules_schedule": "draw",
+    "lada_pads": "earlier",
+    "lada_schedule": "rate",
+}
+#: the fields of ADDED_LATER that are options of one method's augmenter: such a field also stays
+#: out of the identity of a run whose method does not read it (``augmenter_options``), so that
+#: one method's new option renames no other method's cells. ``seqmix``'s defaults changed with
+#: its options (SeqMix's window rule and snapped words): a default seqmix cell hashes them and
+#: gets a new id, and ``seqmix_windows: mention`` with ``seqmix_output: continuous`` is the cell
+#: the earlier seqmix computed, under its old id. Likewise LwTR's and MR's defaults became Dai &
+#: Adel's (stop words, a draw over distinct texts): default cells of lwtr, mr, rules and of the
+#: mixtures after them get new ids, and ``lwtr_stop_words: none`` / ``mr_draw: mentions`` are
+#: the earlier cells under their old ids. LADA's pad words and masks became its code's
+#: (``lada_pads: source``): default inter-LADA cells get new ids and ``lada_pads: earlier`` is
+#: the earlier inter cell under its old id; intra-LADA has no pad words and does not read it
+#: (``TrainConfig.augmenter_options``), so its cells keep their ids
+METHOD_OPTIONS_ADDED_LATER = frozenset(
+    {
+        "seqmix_mode",
+        "seqmix_windows",
+        "seqmix_output",
+        "seqmix_distance",
+        "lwtr_stop_words",
+        "mr_draw",
+        "rules_schedule",
+        "lada_pads",
+        "lada_schedule",
+    }
+)
 ID_LENGTH = 12
 RUN = "run"
 CELL_JSON = "cell.json"
@@ -60,6 +99,15 @@ def file_sha256(path: str | Path) -> str:
     return _file_sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
+def _added_later_unused(name: str, value: Any, read: set[str]) -> bool:
+    """Whether a field added later stays out of the identity: it holds the value that
+    reproduces the behaviour before it, or it is a method's option this run's method does not
+    read (``read``: the augmenter's options)."""
+    if name not in ADDED_LATER:
+        return False
+    return value == ADDED_LATER[name] or (name in METHOD_OPTIONS_ADDED_LATER and name not in read)
+
+
 def cell_identity(config: TrainConfig, reference: str | None = None) -> dict[str, Any]:
     """Everything that decides a run's numbers, as a JSON-able record.
 
@@ -69,12 +117,11 @@ def cell_identity(config: TrainConfig, reference: str | None = None) -> dict[str
     """
     from segmix import __version__
 
+    read = set(config.augmenter_options())
     shaping = {
         k: v
         for k, v in config.to_dict().items()
-        if k not in NOT_SHAPING
-        and k not in PATH_FIELDS
-        and not (k in ADDED_LATER and v == ADDED_LATER[k])
+        if k not in NOT_SHAPING and k not in PATH_FIELDS and not _added_later_unused(k, v, read)
     }
     extra: dict[str, Any] = {}
     if reference is not None:

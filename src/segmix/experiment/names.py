@@ -42,6 +42,9 @@ DEFAULT_RATE = 0.2
 #: options whose value alone says what they are ("LADA (inter)", not "LADA (lada_mode=inter)")
 _VALUE_ONLY = frozenset({"lada_mode"})
 
+#: option values shown by a name of their own ("SMix + FGM", "none + FGM")
+_JOINED = {("adversarial", "fgm"): "FGM"}
+
 #: options that read better as "name value" than "name=value"
 _SPACED = frozenset({"rate"})
 
@@ -135,16 +138,18 @@ def display_name(label: str, method: str | None = None, options: dict | None = N
         return label
     method = method if method is not None else parsed_method
     shown = options if options is not None else parsed_options
-    parts = []
+    parts, joined = [], []
     for key, value in shown.items():
         text = _value(value)
-        if key in _VALUE_ONLY:
+        if (key, text) in _JOINED:
+            joined.append(_JOINED[(key, text)])
+        elif key in _VALUE_ONLY:
             parts.append(text)
         elif key in _SPACED:
             parts.append(f"{key} {text}")
         else:
             parts.append(f"{key}={text}")
-    name = _method_name(method)
+    name = " + ".join([_method_name(method), *joined])
     return f"{name} ({', '.join(parts)})" if parts else name
 
 

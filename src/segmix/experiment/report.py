@@ -609,7 +609,10 @@ def _paired_intervals(
             a_sets.append(cache[cells_a[s].id])
             b_sets.append(cache[cells_b[s].id])
     if len(usable) < 2:
-        return None, None, "unusable test predictions (" + "; ".join(problems) + ")"
+        shown = "; ".join(problems[:2]) + (
+            f"; and {len(problems) - 2} more, listed under Missing" if len(problems) > 2 else ""
+        )
+        return None, None, f"unusable test predictions ({shown})"
     keys = {ts.key for ts in (*a_sets, *b_sets)}  # type: ignore[union-attr]
     if len(keys) != 1:
         return None, None, "the runs were tested on different test sets"

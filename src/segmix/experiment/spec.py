@@ -96,6 +96,10 @@ GRID_FIELDS = {
 #: dataset of mixes (how many, drawn when), so a method may carry its own grid of them
 DATASET_OPTIONS = ("rate", "resample", "mix_from_epoch")
 
+#: training options any method may carry, the baseline included (``{name: smix, adversarial:
+#: fgm}``; ``{name: none, adversarial: fgm}`` is adversarial training alone)
+TRAINING_OPTIONS = ("adversarial", "adv_epsilon")
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _OPTION_PREFIX = re.compile(r"^(--[a-z][\w-]*|-k): ")
 
@@ -632,6 +636,7 @@ def _check_methods(
         accepted = set(config.augmenter_options()) - {"model"}
         if method != "none":
             accepted |= set(DATASET_OPTIONS)
+        accepted |= set(TRAINING_OPTIONS)
         label = item.get("label")
         grid: dict[str, list] = {}
         for key, value in item.items():

@@ -21,7 +21,7 @@ pool" (:attr:`Pool.match`):
   type of the word they replace; a mention is in the pool when every one of its words is a
   training word with a synonym (so SMix could mix each of them), its head word likewise.
 - ``sentences`` (whole-sequence ``mixup``, inter-LADA) and ``windows`` (SeqMix): whole training
-  sentences, or windows starting on a mention (grouped by that mention's type); dev/test
+  sentences, or windows starting on an entity tag (grouped by that tag's type); dev/test
   mentions are matched against the training mentions the sentences or windows carry, as for
   ``mentions``.
 - ``arguments`` (relations: RMix, MMix, ``mixup``, ``rmix+sr``): the head and tail argument of
@@ -55,7 +55,7 @@ KIND_WORDS: dict[str, str] = {
     "tokens": "word occurrences",
     "synonyms": "synonym options",
     "sentences": "whole sentences",
-    "windows": "windows starting on a mention",
+    "windows": "windows starting on an entity tag",
     "arguments": "argument pairs",
 }
 #: lengths at or above these values share the histogram's last bucket ("10+")

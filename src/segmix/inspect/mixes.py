@@ -102,7 +102,8 @@ def segment_layout(mix: MixedExample, sentence: Sentence, cache: Any) -> list[Se
         lens_b = tuple(len(cache[w]) for w in rec.words_b)
         if len(lens_a) != len(rec.words_a):
             return None
-        widths = tuple(pair_widths(lens_a, lens_b))
+        # a snapped segment (SeqMix) is one token a word pair, whatever the words' sub-words
+        widths = (1,) * len(rec.snapped) if rec.snapped else tuple(pair_widths(lens_a, lens_b))
         out.append(
             SegmentLayout(rec, _boundary(sentence, rec.start) + growth, widths, lens_a, lens_b)
         )

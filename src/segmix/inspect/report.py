@@ -222,7 +222,8 @@ def _coverage_md(report: dict) -> list[str]:
         "synonyms": "the WordNet synonyms of the training words; a word is mixed with one of its "
         "own synonyms",
         "sentences": "the training sentences themselves; a sentence is mixed with another whole",
-        "windows": "windows of words starting on a mention; a window is mixed with another",
+        "windows": "windows of words starting on an entity tag (SeqMix; whole sentences under "
+        "--seqmix-mode whole); a window is mixed with another",
     }[kind]
     lines += [
         f"The pool of `{report['method']}` holds {pool['segments']} {KIND_WORDS[kind]} "
