@@ -122,9 +122,9 @@ def test_loss_serves_token_and_sequence_labels():
     assert torch.allclose(loss, expected)
 
 
-def test_trainer_groups_by_length_and_trains_on_mixed_batches(small_examples, cache, tmp_path):
-    """``train_sampling_strategy="group_by_length"`` works with mixed examples (stock
-    Trainer raises 'Can only automatically infer lengths')."""
+def _short_trainer(small_examples, cache, tmp_path, **trainer_options) -> SegMixTrainer:
+    """10 optimizer steps of the bundled encoder on 60 real sentences and MMix mixes (rate 0.5),
+    logging the loss every 5 steps."""
     data = SegMixDataset(
         small_examples, MentionMix().fit(small_examples, LABELS, cache), rate=0.5, seed=0
     )
@@ -140,16 +140,27 @@ def test_trainer_groups_by_length_and_trains_on_mixed_batches(small_examples, ca
         train_sampling_strategy="group_by_length",
         disable_tqdm=True,
     )
-    trainer = SegMixTrainer(
+    return SegMixTrainer(
         model=load_token_classifier(None, LABELS),
         args=args,
         train_dataset=data,
         data_collator=MixCollator(cache.pad_id),
+        **trainer_options,
     )
+
+
+def _losses_fall(trainer: SegMixTrainer) -> bool:
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return len(losses) == 2 and bool(np.isfinite(losses).all()) and losses[-1] < losses[0]
+
+
+def test_trainer_groups_by_length_and_trains_on_mixed_batches(small_examples, cache, tmp_path):
+    """``train_sampling_strategy="group_by_length"`` works with mixed examples (stock
+    Trainer raises 'Can only automatically infer lengths')."""
+    trainer = _short_trainer(small_examples, cache, tmp_path)
     assert isinstance(trainer._get_train_sampler(), SegMixSampler)
     trainer.train()
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    assert len(losses) == 2 and np.isfinite(losses).all() and losses[-1] < losses[0]
+    assert _losses_fall(trainer)
     assert trainer.tokens_seen > 0
 
 
@@ -193,28 +204,6 @@ def test_fgm_adds_the_loss_at_the_embeddings_moved_uphill(small_examples, cache)
 
 
 def test_mmix_with_fgm_trains_and_its_loss_falls(small_examples, cache, tmp_path):
-    data = SegMixDataset(
-        small_examples, MentionMix().fit(small_examples, LABELS, cache), rate=0.5, seed=0
-    )
-    args = TrainingArguments(
-        str(tmp_path),
-        per_device_train_batch_size=8,
-        max_steps=10,
-        learning_rate=3e-4,
-        logging_steps=5,
-        report_to=[],
-        save_strategy="no",
-        use_cpu=True,
-        disable_tqdm=True,
-    )
-    trainer = SegMixTrainer(
-        model=load_token_classifier(None, LABELS),
-        args=args,
-        train_dataset=data,
-        data_collator=MixCollator(cache.pad_id),
-        adversarial="fgm",
-        adv_epsilon=1.0,
-    )
+    trainer = _short_trainer(small_examples, cache, tmp_path, adversarial="fgm", adv_epsilon=1.0)
     trainer.train()
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    assert len(losses) == 2 and np.isfinite(losses).all() and losses[-1] < losses[0]
+    assert _losses_fall(trainer)

@@ -253,6 +253,50 @@ def test_relation_partner_is_never_the_example_itself(cls, same_relation, marked
         assert all(enc[p.partner].label == enc[p.source].label for p in rows)
 
 
+@pytest.mark.parametrize("cls", [RelationMix, ArgumentMix])
+def test_role_aligned_mixes_arguments_by_role_and_keeps_the_label(cls, marked):
+    """Partners share the relation type in either direction; a partner of the other direction
+    gives its tail to the source's head (cause with cause), and the label stays the source's
+    own, whole: no label mass moves to another relation."""
+    from segmix.re_metrics import strip_direction
+
+    _, cache, labels, enc = marked
+    aug = cls(role_aligned=True).fit(enc, labels, cache)
+    rows = aug.batch_params(aug.sample_batch(np.random.default_rng(5), 3000))
+    crossed = 0
+    for p in rows:
+        a, b = labels[enc[p.source].label], labels[enc[p.partner].label]
+        assert strip_direction(a) == strip_direction(b) and p.partner != p.source
+        if a != b:  # the other direction: every mixed slot meets the other role's argument
+            crossed += 1
+            assert p.partner_arguments == tuple(
+                {"head": "tail", "tail": "head"}[x] for x in p.arguments
+            )
+        else:
+            assert p.partner_arguments == p.arguments
+    assert crossed > 100  # both directions of a type are drawn
+    for p in rows[:50]:
+        mix = aug.apply(p)
+        assert mix.labels_b.tolist() == mix.labels_a.tolist() == [enc[p.source].label]
+        words_b = [m.words_b for m in mix.mixes]
+        partner = enc[p.partner]
+        assert words_b == [partner.words[slice(*getattr(partner, x))] for x in p.partner_arguments]
+
+
+def test_role_aligned_belongs_to_rmix_and_mmix_for_relations():
+    from segmix.config import ConfigError, TrainConfig
+
+    assert TrainConfig(task="re", augment="rmix", role_aligned=True).augmenter_options()[
+        "role_aligned"
+    ]
+    with pytest.raises(ConfigError, match="applies to --augment rmix and mmix"):
+        TrainConfig(task="re", augment="mixup", role_aligned=True)
+    with pytest.raises(ConfigError, match="give one of them"):
+        TrainConfig(task="re", augment="rmix", role_aligned=True, same_relation=True)
+    with pytest.raises(ConfigError, match="applies to relation"):
+        TrainConfig(task="ner", augment="mmix", role_aligned=True)
+
+
 def test_relation_paths_agree_and_fill_n_under_a_short_limit(marked):
     _, cache, labels, enc = marked
     cache.max_length = int(np.median([len(e.ids) for e in enc]))

@@ -15,25 +15,10 @@ import numpy as np
 import torch
 
 from speed.shared import conll_encoded
-from speed.step_overhead import BATCH, WIDTH, _interleaved
+from speed.step_overhead import BATCH, WIDTH, _interleaved, _training_step
 
 TITLE = "Adversarial training (FGM) per training step"
 ROWS = {"originals": None, "mmix": ("mmix", {}), "lada-inter": ("lada", {"lada_mode": "inter"})}
-
-
-def _step(model: torch.nn.Module, adversarial: str):
-    """One optimizer step as ``SegMixTrainer`` computes it, with or without FGM."""
-    from segmix.engine import segmix_loss
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
-
-    def step(batch: dict) -> None:
-        loss, _ = segmix_loss(model, batch, adversarial=adversarial, adv_epsilon=1.0)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    return step
 
 
 def measure(args) -> dict:
@@ -49,7 +34,8 @@ def measure(args) -> dict:
     torch.manual_seed(0)
     model = load_token_classifier(None, labels)
     model.train()
-    plain_step, fgm_step = _step(model, "none"), _step(model, "fgm")
+    # one model, two optimizers: each step kind keeps its own AdamW state, as a run would
+    plain_step, fgm_step = _training_step(model), _training_step(model, "fgm")
     rows: dict[str, Any] = {}
     for name, spec in ROWS.items():
         if spec is None:

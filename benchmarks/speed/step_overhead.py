@@ -50,16 +50,17 @@ def _interleaved(step, plain: dict, other: dict, reps: int) -> tuple[float, floa
     return statistics.median(t_plain), statistics.median(t_other)
 
 
-def _training_step(model: torch.nn.Module) -> Callable[[dict], None]:
+def _training_step(model: torch.nn.Module, adversarial: str = "none") -> Callable[[dict], None]:
     """One optimizer step of ``model`` (in training mode) on a collated batch, as
-    ``SegMixTrainer`` computes it: the pair loss, backward, a fused AdamW step."""
+    ``SegMixTrainer`` computes it: the pair loss (with FGM's, given ``adversarial="fgm"``),
+    backward, a fused AdamW step."""
     from segmix.engine import segmix_loss
 
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
 
     def step(batch: dict) -> None:
-        loss, _ = segmix_loss(model, batch)
+        loss, _ = segmix_loss(model, batch, adversarial=adversarial)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

@@ -163,6 +163,14 @@ class TrainConfig:
         default=False,
         metadata={"help": "RMix: partners with the example's own relation only (re)."},
     )
+    role_aligned: bool = field(
+        default=False,
+        metadata={
+            "help": "RMix and MMix for relations: partners of the example's relation type in "
+            "either direction, each argument mixed with the partner's argument of the same "
+            "role (cause with cause), and the example's own label kept (re)."
+        },
+    )
     entities_only: bool = field(
         default=False, metadata={"help": "TMix: mix only words inside mentions (ner)."}
     )
@@ -393,6 +401,18 @@ class TrainConfig:
                 f"rule-based methods ({_either(MIXTURE_RULES)}) only, not to "
                 f"--augment {self.augment}"
             )
+        if self.role_aligned and self.augment not in ("rmix", "mmix"):
+            # whole-sentence mixup mixes every region, not arguments by role
+            raise ConfigError(
+                f"{option_name('role_aligned')} applies to --augment rmix and mmix (--task re) "
+                f"only, not to --augment {self.augment}"
+            )
+        if self.role_aligned and self.same_relation:
+            raise ConfigError(
+                f"{option_name('role_aligned')} draws partners of the relation type in either "
+                f"direction; {option_name('same_relation')} would narrow that to one direction: "
+                "give one of them"
+            )
         for name, neutral in (("lada_pads", "source"), ("lada_schedule", "rate")):
             if getattr(self, name) != neutral and self.augment != "lada":
                 raise ConfigError(
@@ -550,6 +570,7 @@ TASK_ONLY: dict[str, tuple[str, Any]] = {
     "entities_only": ("ner", False),
     "scheme": ("ner", "auto"),
     "same_relation": ("re", False),
+    "role_aligned": ("re", False),
     "lada_mode": ("ner", "inter"),
     "lada_pads": ("ner", "source"),
     "lada_schedule": ("ner", "rate"),

@@ -65,6 +65,7 @@ class RelationMixBatch(ParamBatch):
 
 
 _SLOTS = {-1: ("head", "tail"), 0: ("head",), 1: ("tail",)}
+_OTHER = {"head": "tail", "tail": "head"}
 
 
 class RelationMix(Mixer):
@@ -73,6 +74,11 @@ class RelationMix(Mixer):
     Args:
         alpha, lambda_max: as for every SegMix variant.
         same_relation: draw partners with the same relation only (default off).
+        role_aligned: draw partners of the same relation *type* in either direction, mix each
+            argument with the partner's argument of the same role (for a partner of the other
+            direction, the head with its tail), and keep the example's own label: a reading of
+            the label question in which a mix never moves label mass to another relation
+            (decision 43).
     """
 
     name = "rmix"
@@ -85,10 +91,12 @@ class RelationMix(Mixer):
         pad_label: str = "inside",
         max_tries: int = 10,
         same_relation: bool = False,
+        role_aligned: bool = False,
     ):
         super().__init__(alpha=alpha, lambda_max=lambda_max, max_tries=max_tries)
         self.pad_label = pad_label  # accepted for a uniform interface; no word labels here
         self.same_relation = bool(same_relation)
+        self.role_aligned = bool(role_aligned)
 
     def fit(
         self, examples: Sequence[EncodedRelation], labels: Sequence[str], cache: SubwordCache
@@ -109,14 +117,38 @@ class RelationMix(Mixer):
             _lens_table([ex.word_lens[slice(*getattr(ex, arg))] for ex in examples])
             for arg in ("head", "tail")
         ]
+        # the direction of each example's relation: (e2,e1) is the reverse of its type's (e1,e2)
+        self._reversed = np.fromiter(
+            (self.labels[ex.label].endswith("(e2,e1)") for ex in examples), dtype=bool, count=n
+        )
         self._set_groups(self._partner_groups(examples))
         return self
 
     def _partner_groups(self, examples: Sequence[EncodedRelation]) -> np.ndarray:
-        """Each example's partner group: one group, or one per relation (``same_relation``)."""
+        """Each example's partner group: one group, one per relation (``same_relation``), or
+        one per relation type, both directions together (``role_aligned``)."""
+        from segmix.re_metrics import strip_direction
+
         n = len(examples)
+        if self.role_aligned:
+            types: dict[str, int] = {}
+            return np.fromiter(
+                (
+                    types.setdefault(strip_direction(self.labels[ex.label]), len(types))
+                    for ex in examples
+                ),
+                dtype=np.int64,
+                count=n,
+            )
         relations = np.fromiter((ex.label for ex in examples), dtype=np.int64, count=n)
         return relations if self.same_relation else np.zeros(n, dtype=np.int64)
+
+    def _flipped(self, source: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """Rows whose partner's relation runs the other way: with ``role_aligned`` its head
+        plays the source's tail's role, so the two are mixed crosswise."""
+        if not self.role_aligned:
+            return np.zeros(len(source), dtype=bool)
+        return self._reversed[source] != self._reversed[partner]
 
     def _set_groups(self, group: np.ndarray) -> None:
         """Partners: the examples of a group but the example itself; the group is one range of
@@ -142,8 +174,10 @@ class RelationMix(Mixer):
 
     def _length(self, source: np.ndarray, partner: np.ndarray, slot: np.ndarray) -> np.ndarray:
         total = self._ex_len[source].copy()
+        flipped = self._flipped(source, partner)
         for j, lens in enumerate(self._arg_lens):
-            a, b = lens[source], lens[partner]
+            a = lens[source]
+            b = np.where(flipped[:, None], self._arg_lens[1 - j][partner], lens[partner])
             growth = np.maximum(a, b).sum(1) - a.sum(1)
             total += np.where((slot == -1) | (slot == j), growth, 0)
         return total
@@ -169,13 +203,21 @@ class RelationMix(Mixer):
         return RelationMixBatch(source=sources, partner=partner, slot=slot, lam=lam), ok
 
     def batch_params(self, batch: RelationMixBatch) -> list[RelationMixParams]:
+        flipped = self._flipped(batch.source, np.maximum(batch.partner, 0)).tolist()
         return [
-            RelationMixParams(s, p, _SLOTS[slot], _SLOTS[slot], lam)
-            for s, p, slot, lam in zip(
+            RelationMixParams(
+                s,
+                p,
+                _SLOTS[slot],
+                tuple(_OTHER[a] for a in _SLOTS[slot]) if f else _SLOTS[slot],
+                lam,
+            )
+            for s, p, slot, lam, f in zip(
                 batch.source.tolist(),
                 batch.partner.tolist(),
                 batch.slot.tolist(),
                 batch.lam.tolist(),
+                flipped,
                 strict=True,
             )
         ]
@@ -196,13 +238,18 @@ class RelationMix(Mixer):
             [params.lam] * len(spans),
             pad_id=self.pad_id,
             label_per_position=False,
-            sequence_labels=(a.label, b.label),
+            # role-aligned: both sides are the example's relation, so its label is kept
+            sequence_labels=(a.label, a.label if self.role_aligned else b.label),
             anchors=a.anchors,
             source=params.source,
         )
 
     def describe(self) -> dict:
-        return {**super().describe(), "same_relation": self.same_relation}
+        return {
+            **super().describe(),
+            "same_relation": self.same_relation,
+            "role_aligned": self.role_aligned,
+        }
 
 
 class ArgumentMix(RelationMix):
