@@ -798,7 +798,9 @@ def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):
     ray = pytest.importorskip("ray")
     path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1]\nsteps: 4\n")
     grid = tmp_path / "grid"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # address="local": a Ray of its own, even where another Ray runs on this machine (Ray would
+    # otherwise join that one, and refuse num_cpus there)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         result = run_experiment(load_spec(path), grid, executor="ray", report=False)
     finally:
