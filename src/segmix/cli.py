@@ -722,6 +722,12 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     help="ray: CPUs (and torch threads) per cell [default: 1].",
 )
 @click.option(
+    "--gpus-per-cell",
+    type=float,
+    default=None,
+    help="ray: GPUs per cell, more than 0; a fraction shares one GPU [default: none, CPUs only].",
+)
+@click.option(
     "--sizes",
     default=None,
     metavar="N,N,…",
@@ -741,6 +747,7 @@ def experiment(
     workers: int,
     ray_address: str | None,
     cpus_per_cell: int | None,
+    gpus_per_cell: float | None,
     sizes: str | None,
     methods: str | None,
     dry_run: bool,
@@ -758,10 +765,14 @@ def experiment(
     from segmix.experiment import load_spec, run_experiment
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    if executor != "ray" and (ray_address or cpus_per_cell):
-        _fail(ValueError("--ray-address and --cpus-per-cell go with --executor ray"))
+    if executor != "ray" and (ray_address or cpus_per_cell or gpus_per_cell):
+        _fail(
+            ValueError("--ray-address, --cpus-per-cell and --gpus-per-cell go with --executor ray")
+        )
     if executor == "ray" and workers != 1:
         _fail(ValueError("--workers goes with --executor local (Ray runs one task per cell)"))
+    if gpus_per_cell is not None and not gpus_per_cell > 0:  # not 0, not negative, not nan
+        _fail(ValueError(f"--gpus-per-cell: {gpus_per_cell:g} is not allowed; give more than 0"))
     try:
         spec = load_spec(spec_file)
         if sizes or methods:
@@ -789,6 +800,7 @@ def experiment(
                 workers=workers,
                 ray_address=ray_address,
                 cpus_per_cell=cpus_per_cell,
+                gpus_per_cell=gpus_per_cell,
                 on_event=show,
             )
     except KeyboardInterrupt:

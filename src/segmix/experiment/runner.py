@@ -22,20 +22,27 @@ it runs so two grids on one folder never run it twice, resumed from its checkpoi
 earlier attempt stopped, retried once when it fails (the traceback goes to its ``error.log``),
 and reported as failed after that while the grid goes on. Ctrl-C releases every claim and
 leaves each cell resumable; running the grid again continues where it stopped.
+
+With Ray (``--executor ray``) a cell runs in a scratch folder of the node it lands on and the
+task returns the run's small files as bytes (:func:`run_cell_shipped`); the grid process writes
+them into the cell's folder (:func:`land_run_files`), so no storage need be shared. Such a cell
+is never resumed: an interrupted or retried one starts over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +59,7 @@ from segmix.experiment.cells import (
     total_cells,
 )
 from segmix.experiment.spec import ExperimentSpec, grid_copy_text
-from segmix.runs import LOCK_NAME, is_finished, read_json, write_json
+from segmix.runs import FINISHED_NAME, LOCK_NAME, is_finished, read_json, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +68,16 @@ GRID_JSON = "grid.json"
 #: long, on which machine, what it trained; a grid that spans sessions sums its wall time here
 SESSIONS_JSONL = "sessions.jsonl"
 #: the order of a cell's status fields in grid.json
-STATE_ORDER = ("status", "attempts", "dev", "test", "seconds", "error")
+STATE_ORDER = ("status", "attempts", "workers_lost", "dev", "test", "seconds", "error")
 LR_CHOICE_JSON = "lr_choice.json"
 SPEC_COPY = "experiment.yaml"
 ATTEMPTS = 2  # a failing cell is retried once
 #: environment a Ray cluster's workers need from the driver (offline hub, quiet tokenizers)
 RAY_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "TOKENIZERS_PARALLELISM")
+#: how often Ray runs a cell again whose worker process or node died (a lost spot instance, an
+#: out-of-memory kill); an exception raised by the cell is not one of these: the runner's own
+#: retry-once handles it, with its traceback in error.log
+RAY_MAX_RETRIES = 3
 
 
 # -- one cell, wherever it runs ---------------------------------------------------------------
@@ -109,6 +120,134 @@ def run_cell(
     return {"steps": metrics["steps"], "seconds": metrics["timing"]["total_seconds"]}
 
 
+def run_cell_shipped(
+    config: dict[str, Any],
+    threads: int | None = None,
+    reference: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train one cell in a scratch folder of this node and return its run's files as bytes.
+
+    Why always a scratch folder, not the cell's own folder when this node happens to see it:
+    telling a shared file system from a same-named local folder is guesswork, and one path for
+    every node is the one that gets tested. The price: the cell never resumes from a
+    checkpoint (they stay on the node and are deleted with the scratch folder), so a cell
+    interrupted or retried elsewhere starts over.
+
+    Returns :func:`run_cell`'s summary plus ``files`` (relative path → bytes: the run folder's
+    own files, and ``model/`` when the config saves the model), ``ray_attempt`` (0 on the first
+    try; more when Ray ran it again after a lost worker or node, where it can tell),
+    ``node`` and ``ran_in`` (where it trained).
+    """
+    import tempfile
+
+    _hide_unassigned_gpus()
+    target = config["output_dir"]
+    scratch = Path(tempfile.mkdtemp(prefix="segmix-cell-"))
+    try:
+        run_dir = scratch / "run"
+        summary = run_cell(
+            {**config, "output_dir": str(run_dir)}, False, threads=threads, reference=reference
+        )
+        # config.json names the folder the run was written to: the cell's own, as a local run
+        # of the cell would have written it, not this node's scratch folder
+        header_path = run_dir / "config.json"
+        if header_path.exists():
+            header = read_json(header_path)
+            if isinstance(header, dict) and "output_dir" in header:
+                header["output_dir"] = target
+                write_json(header_path, header)
+        files = collect_run_files(run_dir, with_model=bool(config.get("save_model")))
+        return {
+            **summary,
+            "files": files,
+            "ray_attempt": _ray_attempt(),
+            "node": _ray_node(),
+            "ran_in": str(run_dir),
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def collect_run_files(run_dir: Path, *, with_model: bool = False) -> dict[str, bytes]:
+    """What a grid and its report read of a finished run: every file at the top of the run
+    folder (config, versions, subset, metrics, the compact test predictions, finished.json),
+    and ``model/`` when asked; never the checkpoints or the full ``predictions/``."""
+    files: dict[str, bytes] = {}
+    for path in sorted(run_dir.iterdir()):
+        if path.is_file() and path.name != LOCK_NAME and not path.name.endswith(".tmp"):
+            files[path.name] = path.read_bytes()
+    model = run_dir / "model"
+    if with_model and model.is_dir():
+        for path in sorted(model.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(run_dir).as_posix()] = path.read_bytes()
+    return files
+
+
+def land_run_files(run_dir: Path, files: dict[str, bytes]) -> None:
+    """Write a run shipped back from another node into ``run_dir``, as a local run would have.
+
+    Whatever the folder held (an earlier attempt's checkpoints or predictions, not this run's)
+    goes first; each file is written to a temporary name and renamed, ``finished.json`` last, so
+    the folder looks finished only once every other file is in place.
+    """
+    if FINISHED_NAME not in files:
+        raise ValueError(f"the run shipped back for {run_dir} has no {FINISHED_NAME}")
+    for name in files:
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or not parts:
+            raise ValueError(f"the run shipped back for {run_dir} names a file outside it: {name}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for path in run_dir.iterdir():
+        if path.name != LOCK_NAME:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for name in sorted(files, key=lambda n: n == FINISHED_NAME):
+        path = run_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(files[name])
+        os.replace(tmp, path)
+
+
+def _hide_unassigned_gpus() -> None:
+    """A Ray cell given no GPU trains on the CPU, even on a GPU node.
+
+    Ray sets ``CUDA_VISIBLE_DEVICES`` to the GPUs a task asked for, but leaves it alone for a
+    task that asked for none (unless ``RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO`` is set): such cells
+    would all land on GPU 0, unseen by Ray's accounting. Safe to set in a reused worker: Ray
+    gives a GPU task a fresh worker process of its own (``max_calls=1``), so this process never
+    runs a GPU cell after it.
+    """
+    try:
+        import ray
+
+        if ray.get_runtime_context().get_accelerator_ids().get("GPU"):
+            return
+    except Exception:  # not in a Ray task, or a Ray that cannot say: leave the devices be
+        return
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+
+def _ray_attempt() -> int | None:
+    """Which try of its Ray task this is (0: the first), or None outside Ray or where this
+    Ray does not say (the call is not public API, so it is asked, never relied on)."""
+    try:
+        import ray
+
+        return int(ray._private.worker.global_worker.core_worker.get_current_task_attempt_number())
+    except Exception:
+        return None
+
+
+def _ray_node() -> str | None:
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+    except Exception:
+        return None
+
+
 def _init_pool_worker(threads: int, parent: int | None = None) -> None:
     import torch
 
@@ -145,6 +284,8 @@ class SerialExecutor:
     The only executor that takes Trainer ``callbacks`` (they need not pickle).
     """
 
+    resumes = True  # a cell's checkpoints are where this process can read them
+
     def __init__(self, callbacks: Sequence[Any] = ()) -> None:
         self.capacity = 1
         self.callbacks = tuple(callbacks)
@@ -168,6 +309,8 @@ class SerialExecutor:
 class PoolExecutor:
     """``--executor local --workers N``: a spawn-context process pool, ``cores // N`` torch
     threads per worker (spawn, not fork: torch and tokenizers do not survive a fork)."""
+
+    resumes = True
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
@@ -198,15 +341,25 @@ class PoolExecutor:
 
 
 class RayExecutor:
-    """``--executor ray``: each cell a Ray task with ``cpus_per_cell`` CPUs.
+    """``--executor ray``: each cell a Ray task with ``cpus_per_cell`` CPUs and
+    ``gpus_per_cell`` GPUs (Ray shows a task only the GPUs it asked for).
 
     Connects as Ray usually does: ``address`` (``--ray-address``), else ``RAY_ADDRESS``, else a
     new local Ray; an already initialised Ray (a notebook, a test) is used as it is. As many
-    cells are in flight as the cluster has CPUs for, so another grid on the same folder can
-    still claim the rest. Cell folders must be on storage every node sees.
+    cells are in flight as the cluster has CPUs and GPUs for, so another grid on the same folder
+    can still claim the rest. A cell trains in a scratch folder of its node and comes back as
+    bytes (:func:`run_cell_shipped`): no storage need be shared, and no cell resumes. Ray runs
+    a cell again, up to :data:`RAY_MAX_RETRIES` times, when its worker or node dies.
     """
 
-    def __init__(self, address: str | None = None, cpus_per_cell: int | None = None) -> None:
+    resumes = False  # checkpoints stay on the node that wrote them
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cpus_per_cell: int | None = None,
+        gpus_per_cell: float | None = None,
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -219,27 +372,69 @@ class RayExecutor:
                 env = {k: os.environ[k] for k in RAY_ENV if k in os.environ}
                 if env:
                     options["runtime_env"] = {"env_vars": env}
-            ray.init(address=address, **options)
+            with _sigterm_kept():
+                ray.init(address=address, **options)
             self.started = True
         self.cpus = cpus_per_cell or 1
-        self.task = ray.remote(num_cpus=self.cpus, max_retries=0)(run_cell)
-        self.capacity = max(1, int(ray.cluster_resources().get("CPU", 1) // self.cpus))
+        self.gpus = gpus_per_cell or 0
+        try:
+            resources = ray.cluster_resources()
+            self.capacity = max(1, int(resources.get("CPU", 1) // self.cpus))
+            if self.gpus:
+                cluster_gpus = resources.get("GPU", 0)
+                if not cluster_gpus:
+                    raise ValueError(
+                        "--gpus-per-cell: the Ray cluster has no GPUs; leave the option out "
+                        "to train on CPUs"
+                    )
+                self.capacity = max(1, min(self.capacity, int(cluster_gpus // self.gpus)))
+        except BaseException:
+            self.close()
+            raise
+        self.task = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=RAY_MAX_RETRIES)(
+            run_cell_shipped
+        )
         self.refs: list[Any] = []
-        logger.info("ray: %d cells at a time, %d CPUs each", self.capacity, self.cpus)
+        logger.info(
+            "ray: %d cells at a time, %d CPUs and %g GPUs each", self.capacity, self.cpus, self.gpus
+        )
 
     def submit(
         self, config: dict[str, Any], resume: bool, reference: dict[str, Any] | None = None
     ) -> Future:
-        ref = self.task.remote(config, resume, self.cpus, (), reference)
+        ref = self.task.remote(config, self.cpus, reference)
         self.refs.append(ref)
         return ref.future()
 
     def close(self, *, cancel: bool = False) -> None:
-        if cancel:
+        if cancel:  # a cancelled task is never retried, whatever max_retries says
             for ref in self.refs:
                 self.ray.cancel(ref, force=True)
         if self.started:
+            self.started = False
             self.ray.shutdown()
+
+
+@contextlib.contextmanager
+def _sigterm_kept() -> Iterator[None]:
+    """Keep this process's SIGTERM handler across ``ray.init``.
+
+    ``ray.init`` replaces it with one that exits at once: the grid's (``segmix experiment``
+    takes SIGTERM as Ctrl-C) would be lost, and a ``kill`` would leave the cells training on
+    the cluster and marked running instead of cancelled and marked interrupted.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Ray sets no handler from another thread either
+        return
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if handler is not None:  # None: set outside Python, nothing to put back
+            signal.signal(signal.SIGTERM, handler)
 
 
 def make_executor(
@@ -248,6 +443,7 @@ def make_executor(
     workers: int = 1,
     ray_address: str | None = None,
     cpus_per_cell: int | None = None,
+    gpus_per_cell: float | None = None,
     callbacks: Sequence[Any] = (),
 ):
     """The executor named on the command line."""
@@ -255,8 +451,14 @@ def make_executor(
         raise ValueError(f"--executor: {executor!r} is not allowed; choose local or ray")
     if callbacks and (executor != "local" or workers > 1):
         raise ValueError("Trainer callbacks run only with --executor local --workers 1")
+    if cpus_per_cell is not None and cpus_per_cell < 1:
+        raise ValueError(f"--cpus-per-cell: {cpus_per_cell} is not allowed; give 1 or more")
+    if gpus_per_cell is not None and not gpus_per_cell > 0:
+        raise ValueError(f"--gpus-per-cell: {gpus_per_cell:g} is not allowed; give more than 0")
     if executor == "ray":
-        return RayExecutor(ray_address, cpus_per_cell)
+        return RayExecutor(ray_address, cpus_per_cell, gpus_per_cell)
+    if cpus_per_cell is not None or gpus_per_cell is not None:
+        raise ValueError("--cpus-per-cell and --gpus-per-cell go with --executor ray")
     if workers > 1:
         return PoolExecutor(workers)
     return SerialExecutor(callbacks)
@@ -328,6 +530,7 @@ def run_experiment(
     workers: int = 1,
     ray_address: str | None = None,
     cpus_per_cell: int | None = None,
+    gpus_per_cell: float | None = None,
     callbacks: Sequence[Any] = (),
     on_event: Callable[[GridEvent], None] | None = None,
     wait_for_claims: bool = True,
@@ -351,6 +554,7 @@ def run_experiment(
             "workers": workers,
             "ray_address": ray_address,
             "cpus_per_cell": cpus_per_cell,
+            "gpus_per_cell": gpus_per_cell,
             "callbacks": callbacks,
         },
         on_event=on_event,
@@ -411,7 +615,7 @@ class _Grid:
         entries = (self.manifest_found or {}).get("cells")
         if not isinstance(entries, list):
             return {}
-        kept = ("seconds", "attempts")
+        kept = ("seconds", "attempts", "workers_lost")
         return {
             e["id"]: {k: e[k] for k in kept if k in e}
             for e in entries
@@ -586,11 +790,12 @@ class _Grid:
             raise
 
     def _submit(self, cell: Cell, attempt: int, *, fresh: bool = False) -> None:
-        resume = (
-            not fresh and (cell.run_dir / "config.json").exists() and not is_finished(cell.run_dir)
-        )
+        started_before = (cell.run_dir / "config.json").exists() and not is_finished(cell.run_dir)
+        resume = not fresh and started_before and self._executor().resumes
         if resume:
             logger.info("%s: resuming from its last checkpoint", cell.name)
+        elif started_before and not fresh:
+            logger.info("%s: an earlier attempt stopped; Ray cells start over", cell.name)
         self.state[cell.id].update(status="running", attempts=attempt)
         job = _Job(cell, attempt, resume, time.perf_counter())
         future = self._executor().submit(cell.config.to_dict(), resume, cell.reference)
@@ -599,6 +804,14 @@ class _Grid:
     def _finish(self, job: _Job, future: Future) -> None:
         cell = job.cell
         err = future.exception()
+        summary = future.result() if err is None else None
+        if isinstance(summary, dict) and "files" in summary:
+            try:  # a run trained on another node: its files come back as bytes
+                land_run_files(cell.run_dir, summary["files"])
+            except (OSError, ValueError) as landing:
+                err = landing
+            else:
+                self._note_remote(cell, summary)
         if err is not None:
             self._log_error(cell, job.attempt, err)
             if job.attempt < ATTEMPTS:
@@ -627,6 +840,29 @@ class _Grid:
             cell,
         )
         self._write_manifest()
+
+    def _note_remote(self, cell: Cell, summary: dict[str, Any]) -> None:
+        """Where a shipped cell trained, and whether Ray had to run it again after its worker
+        or node died (``workers_lost`` in grid.json; absent when it did not, or Ray cannot say).
+        """
+        lost = summary.get("ray_attempt")
+        logger.info(
+            "%s: trained on node %s in %s; %d files shipped back",
+            cell.name,
+            summary.get("node"),
+            summary.get("ran_in"),
+            len(summary["files"]),
+        )
+        if lost:
+            self.state[cell.id]["workers_lost"] = lost
+            self._emit(
+                "retry",
+                f"{cell.name}: finished after Ray ran it again {lost} time"
+                f"{'s' * (lost != 1)} (a worker or node was lost)",
+                cell,
+            )
+        else:
+            self.state[cell.id].pop("workers_lost", None)
 
     def _fail(self, cell: Cell, why: str) -> None:
         self.state[cell.id].update(status="failed", error=why)
