@@ -15,7 +15,7 @@ import hashlib
 import math
 from typing import Any
 
-__all__ = ["display_name", "method_colour", "parse_label"]
+__all__ = ["display_name", "method_colour", "parse_label", "variant_label"]
 
 #: how the papers and the README write each method (the key is the grid's method name)
 NAMES: dict[str, str] = {
@@ -187,10 +187,12 @@ def _rate_shade(colour: str, rate: str) -> str:
     return _hex(colorsys.hls_to_rgb((hue + 0.025 * steps) % 1.0, light, sat))
 
 
-def _label(method: str, options: dict[str, str]) -> str:
+def variant_label(method: str, options: dict[str, Any]) -> str:
+    """``lada[lada_mode=intra]``: the label a grid gives the variant of ``method`` with
+    ``options`` (values written as YAML writes them), the inverse of :func:`parse_label`."""
     if not options:
         return method
-    return f"{method}[{','.join(f'{k}={v}' for k, v in options.items())}]"
+    return f"{method}[{','.join(f'{k}={_value(v)}' for k, v in options.items())}]"
 
 
 def method_colour(label: str) -> str:
@@ -205,5 +207,5 @@ def method_colour(label: str) -> str:
     method, options = parse_label(label)
     if "rate" in options:
         rate = options.pop("rate")
-        return _rate_shade(method_colour(_label(method, options)), rate)
+        return _rate_shade(method_colour(variant_label(method, options)), rate)
     return _hashed(label)

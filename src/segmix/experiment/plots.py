@@ -20,9 +20,8 @@ import json
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
-from segmix.experiment.names import display_name, method_colour
+from segmix.experiment.names import display_name, method_colour, variant_label
 from segmix.figures import can_plot, new_figure, new_panels, save_figure
 
 logger = logging.getLogger(__name__)
@@ -367,21 +366,6 @@ def _rate_groups(report: dict) -> dict[tuple[str, str], list[dict]]:
     return {k: v for k, v in groups.items() if len({r["rate"] for r in v}) > 1}
 
 
-def _base_label(method: str, options: dict[str, Any]) -> str:
-    """The label of ``method`` with ``options`` and no rate (``lada[lada_mode=inter]``): the
-    label whose colour every rate of that variant shares in the rate plot."""
-    if not options:
-        return method
-    return f"{method}[{','.join(f'{k}={_option_text(v)}' for k, v in options.items())}]"
-
-
-def _option_text(value: Any) -> str:
-    """An option value as the grid's labels write it (``0.5``, ``true``)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
     """Paired gain against the augmentation rate, for methods the grid runs at several rates.
 
@@ -395,7 +379,7 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
     all_sizes = sorted({r["size"] for rows in groups.values() for r in rows})
     for (method, others), rows in sorted(groups.items()):
         options = json.loads(others)
-        base = _base_label(method, options)
+        base = variant_label(method, options)
         name = display_name(base, method, options)
         for size in sorted({r["size"] for r in rows}):
             points = sorted((r for r in rows if r["size"] == size), key=lambda r: r["rate"])
@@ -520,12 +504,29 @@ def _type_bars(ax, rows: list[dict], types: list[str], handles: list, labels: li
     return missing
 
 
+#: every file name write_plots gives a plot, as glob patterns
+PLOT_FILES = (
+    "gain_by_size.png",
+    "f1_by_size.png",
+    "gains_n*.png",
+    "gain_by_rate.png",
+    "per_type_gain_n*.png",
+)
+
+
 def write_plots(report: dict, folder: Path) -> list[Path]:
     """Every plot the report has data for; ``[]`` (and a note) without matplotlib.
 
     Several sizes: ``gain_by_size.png`` (first: the figure the claims are about) and
     ``f1_by_size.png``; one size: ``gains_n{size}.png`` instead. Then ``gain_by_rate.png``
-    where a method ran at several rates, and ``per_type_gain_n{size}.png`` per size."""
+    where a method ran at several rates, and ``per_type_gain_n{size}.png`` per size.
+
+    The plots an earlier call left in ``folder`` are removed first, so a re-rendered report
+    never keeps a stale figure (one its data no longer draws) beside its new ones; only these
+    file names are touched."""
+    for pattern in PLOT_FILES:
+        for stale in folder.glob(pattern):
+            stale.unlink()
     if not can_plot(report):
         return []
     sizes = _sizes(report)

@@ -361,22 +361,11 @@ def verdict(
     no = "no evidence of a gain" + (" or a loss" if mean is not None and mean < 0 else "")
     if n_pairs < 2:
         return "none", f"no evidence of a gain ({n_pairs} paired seed{'s' * (n_pairs != 1)})"
+    side = _side(interval, p_adjusted)
+    if side:
+        return ("gain", "evidence of a gain") if side > 0 else ("loss", "evidence of a loss")
     test_name = "Holm-adjusted t-test p" if adjusted else "t-test p"
-    significant = p_adjusted is not None and p_adjusted < ALPHA
-    if interval is not None and significant and interval["low"] > 0:
-        return "gain", "evidence of a gain"
-    if interval is not None and significant and interval["high"] < 0:
-        return "loss", "evidence of a loss"
-    reasons = []
-    if not significant:
-        reasons.append(f"{test_name} {_p(p_adjusted, eq=True)}")
-    if interval is None:
-        reasons.append(f"interval not computed: {skipped or 'n/a'}")
-    elif interval["low"] <= 0 <= interval["high"]:
-        reasons.append("the interval covers 0")
-    elif significant:  # the test and the interval point opposite ways
-        reasons.append("the interval and the t-test disagree in sign")
-    text = f"{no} ({'; '.join(reasons)})"
+    text = f"{no} ({'; '.join(_why_not(interval, p_adjusted, test_name, skipped))})"
     if detectable and detectable.get("gain") is not None:
         text += (
             f"; these {detectable['n']} seeds could show only gains ≥ "
@@ -744,16 +733,40 @@ def _difference(
     }
 
 
-def _distinct(d: dict, p: float | None) -> int:
-    """+1 where the paired difference is positive by both tests (p < α and the two-way interval
-    above 0), −1 where negative by both, 0 otherwise."""
-    if p is None or p >= ALPHA or d["interval"] is None:
+def _side(interval: dict | None, p: float | None) -> int:
+    """The rule on one paired difference: +1 where it is positive by both tests (p < α and the
+    two-way interval above 0), −1 where negative by both, 0 otherwise."""
+    if p is None or p >= ALPHA or interval is None:
         return 0
-    if d["interval"]["low"] > 0:
+    if interval["low"] > 0:
         return 1
-    if d["interval"]["high"] < 0:
+    if interval["high"] < 0:
         return -1
     return 0
+
+
+def _why_not(
+    interval: dict | None, p: float | None, test_name: str, skipped: str | None
+) -> list[str]:
+    """Why a paired difference has no verdict by the rule: each test that fell short."""
+    significant = p is not None and p < ALPHA
+    reasons = [] if significant else [f"{test_name} {_p(p, eq=True)}"]
+    if interval is None:
+        reasons.append(f"interval not computed: {skipped or 'n/a'}")
+    elif interval["low"] <= 0 <= interval["high"]:
+        reasons.append("the interval covers 0")
+    elif significant:  # the test and the interval point opposite ways
+        reasons.append("the interval and the t-test disagree in sign")
+    return reasons
+
+
+def _winner(size_rows: list[dict]) -> dict | None:
+    """The recommended row of a size: the largest mean gain among the compared methods with
+    evidence of a gain (ties: the higher interval), or None."""
+    qualified = [
+        r for r in size_rows if not r["baseline"] and not r["reference"] and r["evidence"] == "gain"
+    ]
+    return max(qualified, key=lambda r: (r["gain_mean"], r["interval"]["low"]), default=None)
 
 
 def _recommend(
@@ -774,9 +787,8 @@ def _recommend(
             "text": "nothing to recommend: no augmentation method ran at this size, only the "
             f"baseline{also}",
         }
-    qualified = [r for r in compared if r["evidence"] == "gain"]
-    if qualified:
-        best = max(qualified, key=lambda r: (r["gain_mean"], r["interval"]["low"]))
+    best = _winner(rows)
+    if best is not None:
         text = (
             f"**{best['display']}**: {_evidence(best)}; Holm-adjusted t-test p "
             f"{_p(best['t_p_holm'], eq=True)} ({len(compared)} "
@@ -1029,23 +1041,25 @@ def _contrast_pairs(grid: dict, labels: list[str]) -> list[tuple[str, str]]:
 def _runner_up(
     size_rows: list[dict], rows: dict, size: int, differ: dict, cache: dict
 ) -> dict | None:
-    """The best qualified method against the compared method with the next-largest mean gain
-    (the paired difference and its tests), or None without a winner or a second method."""
-    compared = [
+    """The recommended method against the compared method with the next-largest mean gain (the
+    paired difference and its tests), or None without a winner or a second method."""
+    best = _winner(size_rows)
+    others = [
         r
         for r in size_rows
-        if not r["baseline"] and not r["reference"] and r.get("gain_mean") is not None
+        if not r["baseline"]
+        and not r["reference"]
+        and r.get("gain_mean") is not None
+        and r is not best
     ]
-    qualified = [r for r in compared if r["evidence"] == "gain"]
-    if not qualified or len(compared) < 2:
+    if best is None or not others:
         return None
-    best = max(qualified, key=lambda r: (r["gain_mean"], r["interval"]["low"]))
-    second = max((r for r in compared if r is not best), key=lambda r: r["gain_mean"])
+    second = max(others, key=lambda r: r["gain_mean"])
     diff = _difference(
         rows[(best["label"], size)], rows[(second["label"], size)], **differ, cache=cache
     )
     del diff["tests"]
-    diff["distinct"] = _distinct(diff, diff["t_p"])
+    diff["distinct"] = _side(diff["interval"], diff["t_p"])
     best["runner_up"] = second["label"]
     return {"label": second["label"], "display": second["display"], **diff}
 
@@ -1075,7 +1089,7 @@ def _contrasts(
         )
     for c, adj in zip(out, holm([c["t_p"] for c in out]), strict=True):
         c["t_p_holm"] = adj
-        side = _distinct(c, adj)
+        side = _side(c["interval"], adj)
         c["evidence"] = {1: "a", -1: "b", 0: "none"}[side]
         if side:
             winner, loser = (
@@ -1083,13 +1097,7 @@ def _contrasts(
             )
             c["verdict"] = f"{winner} beats {loser}"
         else:
-            reasons = []
-            if adj is None or adj >= ALPHA:
-                reasons.append(f"Holm-adjusted t-test p {_p(adj, eq=True)}")
-            if c["interval"] is None:
-                reasons.append(f"no interval: {c['skipped']}")
-            elif c["interval"]["low"] <= 0 <= c["interval"]["high"]:
-                reasons.append("the interval covers 0")
+            reasons = _why_not(c["interval"], adj, "Holm-adjusted t-test p", c["skipped"])
             c["verdict"] = (
                 f"no evidence that either of {c['a_display']} and {c['b_display']} beats the "
                 f"other ({'; '.join(reasons)})"
@@ -1596,25 +1604,6 @@ def keep_compact_predictions(grid_dir: str | Path) -> int:
     return written
 
 
-#: the files a report's plots/ may hold from an earlier render (plots.write_plots' names)
-OLD_PLOTS = (
-    "f1_by_size.png",
-    "gain_by_size.png",
-    "gain_by_rate.png",
-    "gains_n*.png",
-    "per_type_gain_n*.png",
-)
-
-
-def _remove_old_plots(folder: Path) -> None:
-    """Remove the plots an earlier render wrote, so a re-rendered report never leaves a stale
-    figure (one the new rule or data no longer draws) beside its new ones. Only the report's own
-    file names are touched."""
-    for pattern in OLD_PLOTS:
-        for path in folder.glob(pattern):
-            path.unlink()
-
-
 def write_report(
     grid_dir: str | Path, *, bootstrap: int = 1000, out: str | Path | None = None, seed: int = 0
 ) -> Path:
@@ -1633,7 +1622,6 @@ def write_report(
     if kept:
         logger.info("%d cells: %s written from predictions/test.jsonl", kept, COMPACT_TEST)
     report = build_report(grid_dir, bootstrap=bootstrap, seed=seed)
-    _remove_old_plots(out_dir / "plots")
     plots = write_plots(report, out_dir / "plots")
     report["plots"] = [str(p.relative_to(out_dir)) for p in plots]
     write_json(out_dir / "report.json", report)

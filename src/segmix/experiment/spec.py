@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from segmix.config import PATH_FIELDS, TASK_NAMES, ConfigError, TrainConfig, option_name
+from segmix.experiment.names import variant_label
 from segmix.reference import is_reference
 
 #: the top-level keys of a spec
@@ -670,7 +671,7 @@ def _check_methods(
                 "a label names one variant: give it only where every option has one value",
             )
         for options in combos:
-            name = label or _label(method, options)
+            name = label or variant_label(method, options)
             if name in labels:
                 raise at.error(
                     ("methods", i),
@@ -724,19 +725,6 @@ def _reference_variant(
         not_installed[label] = at.error(where, f"{err}, or leave {ref.name} out of methods")
     labels[label] = i
     return Variant(label, ref.name)
-
-
-def _label(method: str, options: dict[str, Any]) -> str:
-    """``lada[lada_mode=intra]``: the method and the options that make this variant."""
-    if not options:
-        return method
-    return f"{method}[{','.join(f'{k}={_show(v)}' for k, v in options.items())}]"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()  # as YAML writes it
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _int_list(values: dict, key: str, at: _Located, *, positive: bool) -> list[int]:
