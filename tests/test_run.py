@@ -328,3 +328,20 @@ def test_resume_refuses_a_run_from_before_its_method_followed_its_source(tmp_pat
         prepare_run_folder(out, config, resume=True, overwrite=False)
     earlier = dataclasses.replace(config, mr_draw="mentions")
     prepare_run_folder(out, earlier, resume=True, overwrite=False)  # no error
+
+
+def test_resume_ignores_options_added_later_that_its_method_does_not_read(tmp_path):
+    """An MMix run interrupted before SeqMix's, LADA's and the rules' options existed lacks
+    them all; MMix reads none of them, so it resumes (their earlier values would otherwise be
+    set against today's defaults and refuse it)."""
+    import dataclasses
+
+    from segmix.experiment.cells import ADDED_LATER
+    from segmix.run import prepare_run_folder
+
+    config = TrainConfig(augment="mmix", output_dir=str(tmp_path / "r"))
+    stored = {k: v for k, v in dataclasses.asdict(config).items() if k not in ADDED_LATER}
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps(stored))
+    prepare_run_folder(out, config, resume=True, overwrite=False)  # no error

@@ -218,9 +218,14 @@ def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool, overwrit
             raise RunFolderError(f"--resume: {out} has no config.json; it is not a segmix run")
         if is_finished(out):
             raise RunFolderError(f"--resume: the run in {out} has finished; nothing to resume")
+        from segmix.experiment.cells import METHOD_OPTIONS_ADDED_LATER  # cells imports us
+
         before = stored_shaping(read_json(previous))
         now = _shaping(dataclasses.asdict(config))
-        changed = sorted(k for k in now if before.get(k) != now[k])
+        # a method's option that this run's method does not read shapes nothing here, as in a
+        # cell's identity: an old MMix run lacks seqmix_output, which MMix never reads
+        unread = METHOD_OPTIONS_ADDED_LATER - set(config.augmenter_options())
+        changed = sorted(k for k in now if k not in unread and before.get(k) != now[k])
         if changed:
             diffs = ", ".join(f"{k} {before.get(k)!r} → {now[k]!r}" for k in changed)
             raise RunFolderError(f"--resume: {out} is a different run ({diffs})")

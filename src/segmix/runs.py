@@ -32,6 +32,15 @@ def write_json(path: str | Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary name beside ``path``, then rename it: a reader never sees
+    half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
 
@@ -127,9 +136,7 @@ def write_compact_predictions(path: str | Path, ids: Sequence[Any], pred: Sequen
 
     path = Path(path)
     body = json.dumps({"ids": list(ids), "pred": list(pred)}, separators=(",", ":"))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
-    os.replace(tmp, path)
+    write_bytes_atomic(path, gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
 
 
 def read_compact_predictions(path: str | Path) -> tuple[list[Any], list[Any]]:

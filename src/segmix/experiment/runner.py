@@ -59,7 +59,14 @@ from segmix.experiment.cells import (
     total_cells,
 )
 from segmix.experiment.spec import ExperimentSpec, grid_copy_text
-from segmix.runs import FINISHED_NAME, LOCK_NAME, is_finished, read_json, write_json
+from segmix.runs import (
+    FINISHED_NAME,
+    LOCK_NAME,
+    is_finished,
+    read_json,
+    write_bytes_atomic,
+    write_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -204,9 +211,7 @@ def land_run_files(run_dir: Path, files: dict[str, bytes]) -> None:
     for name in sorted(files, key=lambda n: n == FINISHED_NAME):
         path = run_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(files[name])
-        os.replace(tmp, path)
+        write_bytes_atomic(path, files[name])
 
 
 def _hide_unassigned_gpus() -> None:
