@@ -4,6 +4,7 @@ the run folder is complete and protected."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -129,6 +130,10 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_data, tmp_path):
         train(tiny_config(tiny_data, out, **kw))
     with pytest.raises(RunFolderError, match="different run"):
         train(tiny_config(tiny_data, out, **{**kw, "rate": 0.2}), resume=True)
+    # a process killed while saving a later checkpoint leaves it without trainer_state.json
+    cut_short = out / "checkpoints" / "checkpoint-6"
+    shutil.copytree(out / "checkpoints" / "checkpoint-4", cut_short)
+    (cut_short / "trainer_state.json").unlink()
     resumed = train(tiny_config(tiny_data, out, **kw), resume=True)
     assert resumed["steps"] == whole["steps"] == 8
     assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(

@@ -518,10 +518,24 @@ def _quiet_hub_bars():
 
 
 def _last_checkpoint(out: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The latest complete checkpoint: a process killed while saving leaves a folder without
+    ``trainer_state.json`` (the Trainer writes it after the weights, optimizer and RNG state),
+    which ``get_last_checkpoint`` would still return and resuming from it fails."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
     folder = out / CHECKPOINTS
-    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if not folder.is_dir():
+        return None
+    steps = {}
+    for sub in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = sub.name.rsplit("-", 1)[-1]
+        if sub.is_dir() and step.isdigit():
+            steps[int(step)] = sub
+    for step in sorted(steps, reverse=True):
+        if (steps[step] / "trainer_state.json").is_file():
+            return str(steps[step])
+        logger.warning("%s: an incomplete checkpoint (a save cut short); skipped", steps[step])
+    return None
 
 
 def _best_step(state) -> int:
