@@ -38,8 +38,10 @@ def measure(n: int) -> dict:
         from segmix.augment.segments import SynonymMix
     except ImportError:  # trees before the augment subpackage
         from segmix.augment import SynonymMix
-    from segmix.data import read_conll, sample_subset
-    from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
+    from segmix.datafiles import sample_subset
+    from segmix.encoding import SubwordCache, load_tokenizer
+    from segmix.tasks.tagging.data import read_conll
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     spec = importlib.util.spec_from_file_location("criterion", ROOT / "src/segmix/wordnet.py")
     criterion = importlib.util.module_from_spec(spec)

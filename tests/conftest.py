@@ -46,21 +46,21 @@ def conll():
 
 @pytest.fixture(scope="session")
 def train_sentences(conll):
-    from segmix.data import read_conll
+    from segmix.tasks.tagging.data import read_conll
 
     return read_conll(conll / "train.txt")
 
 
 @pytest.fixture(scope="session")
 def small_train(train_sentences):
-    from segmix.data import sample_subset
+    from segmix.datafiles import sample_subset
 
     return sample_subset(train_sentences, 60, seed=3)
 
 
 @pytest.fixture
 def small_examples(small_train, cache):
-    from segmix.encoding import encode_tagged
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     return encode_tagged(small_train, cache, {lb: i for i, lb in enumerate(LABELS)})
 
@@ -68,7 +68,8 @@ def small_examples(small_train, cache):
 @pytest.fixture(scope="session")
 def tiny_data(conll, tmp_path_factory):
     """Real CoNLL-2003 train, and 80-sentence samples of dev and test (to keep tests short)."""
-    from segmix.data import read_conll, sample_subset, write_conll
+    from segmix.datafiles import sample_subset
+    from segmix.tasks.tagging.data import read_conll, write_conll
 
     root = tmp_path_factory.mktemp("conll")
     for split in ("dev", "test"):

@@ -192,8 +192,8 @@ def test_unknown_augmentation_is_a_clear_error(runner, tiny_data, tmp_path):
 
 def test_predict_output_scores_as_the_run_did(runner, mmix_run, tiny_data, tmp_path):
     """predict's file, scored, equals the run's own test score (no silent repair changes it)."""
-    from segmix.data import read_conll
-    from segmix.metrics import ner_scores
+    from segmix.tasks.tagging.data import read_conll
+    from segmix.tasks.tagging.metrics import ner_scores
 
     out, metrics = mmix_run
     target = tmp_path / "pred.conll"

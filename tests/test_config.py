@@ -37,7 +37,7 @@ INVALID = [
     ("dev_fraction", 1.0, "--dev-fraction", "between 0 and 1"),
     ("mix_from_epoch", -1, "--mix-from-epoch", "≥ 0"),
     ("num_workers", -1, "--num-workers", "≥ 0"),
-    ("task", "xx", "--task", "choose ner or re"),
+    ("task", "xx", "--task", "choose ner, re or pos"),
     ("scheme", "bio", "--scheme", "choose auto, iob1, iob2 or iobes"),
     ("pad_label", "pad", "--pad-label", "choose inside, o or ignore"),
     ("resample", "always", "--resample", "choose epoch or once"),
@@ -70,7 +70,7 @@ def test_config_error_is_a_value_error_and_valid_edges_pass():
 
 def test_literal_types_and_help_on_every_field():
     hints = typing.get_type_hints(TrainConfig)
-    assert typing.get_args(hints["task"]) == ("ner", "re")
+    assert typing.get_args(hints["task"]) == ("ner", "re", "pos")
     assert typing.get_args(hints["mixed_precision"]) == ("no", "fp16", "bf16")
     for f in dataclasses.fields(TrainConfig):
         assert f.metadata.get("help"), f"{f.name} has no help text"
@@ -101,9 +101,15 @@ def test_augmentation_is_checked_per_task():
     ("options", "message"),
     [
         ({"same_type": True}, "--same-type applies to tagging (--task ner) only"),
-        ({"same_label": True}, "--same-label applies to tagging (--task ner) only"),
+        (
+            {"same_label": True},
+            "--same-label applies to tagging (--task ner) or POS tagging (--task pos) only",
+        ),
         ({"entities_only": True}, "--entities-only applies to tagging (--task ner) only"),
-        ({"k": 2}, "-k 2 applies to tagging (--task ner) only"),
+        (
+            {"k": 2},
+            "-k 2 applies to tagging (--task ner) or POS tagging (--task pos) only",
+        ),
         ({"scheme": "iob2"}, "--scheme iob2 applies to tagging (--task ner) only"),
     ],
 )
@@ -256,4 +262,4 @@ def test_augment_refuses_options_of_the_other_task():
     result = CliRunner().invoke(app, ["augment", "--same-relation"])
     _one_line_error(result, "--same-relation applies to relation extraction (--task re) only")
     result = CliRunner().invoke(app, ["augment", "--task", "re", "--augment", "rmix", "-k", "2"])
-    _one_line_error(result, "-k 2 applies to tagging (--task ner) only")
+    _one_line_error(result, "-k 2 applies to tagging (--task ner) or POS tagging (--task pos) only")

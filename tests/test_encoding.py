@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmix.data import NerSentence
-from segmix.encoding import IGNORE_INDEX, SubwordCache, encode_tagged, mention_spans
+from segmix.encoding import IGNORE_INDEX, SubwordCache
+from segmix.tasks.tagging.data import NerSentence
+from segmix.tasks.tagging.encoding import encode_tagged, mention_spans
 
 from .conftest import LABELS
 
@@ -71,7 +72,7 @@ def test_special_frame_is_found_not_hardcoded(cache, tokenizer):
 
 
 def test_check_lengths_names_file_and_line(cache):
-    from segmix.encoding import check_lengths
+    from segmix.tasks.tagging.encoding import check_lengths
 
     ok = NerSentence(tokens=("fine",), tags=("O",), id=0, line=1)
     long = NerSentence(tokens=tuple(["word"] * 600), tags=tuple(["O"] * 600), id=1, line=9)

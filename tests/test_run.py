@@ -35,8 +35,8 @@ def test_loss_falls_and_the_model_learns(mmix_run):
 def test_dev_is_scored_once_at_selection_and_equals_the_selected_model(mmix_run):
     """The dev scores and predictions are the best evaluation's, reused rather than computed a
     second time: the saved (selected) model tags dev exactly as written."""
-    from segmix.inference import Tagger
-    from segmix.metrics import ner_scores
+    from segmix.tasks.tagging.inference import Tagger
+    from segmix.tasks.tagging.metrics import ner_scores
 
     out, metrics = mmix_run
     assert metrics["timing"]["dev_scored_at_selection"] is True
@@ -234,7 +234,7 @@ def test_dev_types_unknown_to_train_are_reported_before_training(tiny_data, tmp_
     dev = tmp_path / "dev.txt"
     dev.write_text("Acme B-ORG\nsells O\nWidgets B-PRODUCT\n\n")
     config = TrainConfig(train_file=tiny_data["train"], dev_file=str(dev), train_size=10)
-    with caplog.at_level("WARNING", logger="segmix.tasks.tagging"):
+    with caplog.at_level("WARNING", logger="segmix.tasks.tagging.task"):
         load_data(get_task("ner"), config)
     assert f"{dev}:3: entity type 'PRODUCT' does not occur in the training file" in caplog.text
 

@@ -8,7 +8,7 @@ import pytest
 
 from segmix.config import TrainConfig
 from segmix.run import train
-from segmix.tasks.relations import evaluate_relation_model
+from segmix.tasks.relations.inference import evaluate_relation_model
 
 from .conftest import SEMEVAL
 
@@ -102,7 +102,7 @@ def test_cli_evaluate_and_predict_relations(re_run, tmp_path):
 def test_saved_model_is_a_pretrained_model(re_run):
     from transformers import AutoModel
 
-    from segmix.re_model import RelationClassifier
+    from segmix.tasks.relations.model import RelationClassifier
 
     _root, out, _metrics = re_run
     model = AutoModel.from_pretrained(out / "model")

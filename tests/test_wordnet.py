@@ -215,8 +215,8 @@ def _stop_or_case_noise(mixes):
 
 def test_smix_on_conll_replaces_content_words_and_keeps_case(train_sentences, cache):
     from segmix.augment.segments import SynonymMix
-    from segmix.data import sample_subset
-    from segmix.encoding import encode_tagged
+    from segmix.datafiles import sample_subset
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     from .conftest import LABELS
 

@@ -3,7 +3,8 @@
 All three go from the dev sentences' words to one tag per word, with the same saved model (the
 bundled encoder with a fresh head: weights do not change the speed):
 
-- ``tagger``: :class:`segmix.inference.Tagger`, what ``segmix evaluate`` and ``segmix predict``
+- ``tagger``: :class:`segmix.tasks.tagging.inference.Tagger`, what ``segmix evaluate`` and
+  ``segmix predict``
   run (length-sorted batches of 64);
 - ``run``: what a run scores dev and test with: ``encode_tagged`` → :class:`segmix.engine.EvalSet`
   → ``SegMixTrainer.predict_eval_set`` (eval batch 64) → first sub-word tags;
@@ -35,9 +36,9 @@ LABELS = {
 
 
 def measure(args) -> dict:
-    from segmix.data import label_list, read_conll
     from segmix.encoding import load_tokenizer
     from segmix.model import load_token_classifier
+    from segmix.tasks.tagging.data import label_list, read_conll
 
     reps = 2 if args.quick else 3
     labels = label_list(read_conll(conll_file(args.data, "train")))
@@ -91,7 +92,7 @@ def _time_paths(paths: dict, dev: list, reps: int) -> dict:
 
 
 def _tagger(model_dir: Path):
-    from segmix.inference import Tagger
+    from segmix.tasks.tagging.inference import Tagger
 
     tagger = Tagger(model_dir, device="cpu")
 
@@ -105,9 +106,10 @@ def _run_path(model_dir: Path, labels: list[str], work: Path):
     from transformers import AutoModelForTokenClassification, TrainingArguments
 
     from segmix.collate import MixCollator
-    from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
+    from segmix.encoding import SubwordCache, load_tokenizer
     from segmix.engine import EvalSet, SegMixTrainer, argmax_logits
     from segmix.tasks import get_task
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     task = get_task("ner")
     cache = SubwordCache(load_tokenizer(str(model_dir)))

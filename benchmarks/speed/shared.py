@@ -105,8 +105,9 @@ def conll_file(data: str | Path, split: str) -> Path:
 @functools.cache
 def conll_encoded(data: str, limit: int | None):
     """(sentences, labels, cache, examples, encode seconds): CoNLL-2003 train, encoded once."""
-    from segmix.data import label_list, read_conll
-    from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
+    from segmix.encoding import SubwordCache, load_tokenizer
+    from segmix.tasks.tagging.data import label_list, read_conll
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     sentences = read_conll(conll_file(data, "train"))
     labels = label_list(sentences)  # from the full file, as a run does

@@ -349,7 +349,8 @@ def render(r: dict) -> list[str]:
             "",
             "### Relation extraction (`--task re`): relation classifier, SemEval-2010 Task 8",
             "",
-            "The relation classifier the relation task builds (`segmix.re_model`: encoder "
+            "The relation classifier the relation task builds (`segmix.tasks.relations.model`: "
+            "encoder "
             f"states at the two start markers, {s['marker_scheme']}), batch {s['batch']} × "
             f"{s['width']} sub-words with the argument anchors; {_threads(s['threads'])}; median "
             f"of {s['reps']} interleaved steps. Originals: the first {s['batch']} training "

@@ -136,8 +136,10 @@ def _first_sentences(path: Path, n: int) -> str:
 def _token_counts(settings: dict) -> dict:
     """Sub-words of the 200 sentences as segmix encodes them and as run_ner.py tokenizes them
     (they must agree for the rows' token counts to mean the same)."""
-    from segmix.data import label_list, read_conll, sample_subset
-    from segmix.encoding import SubwordCache, encode_tagged, load_tokenizer
+    from segmix.datafiles import sample_subset
+    from segmix.encoding import SubwordCache, load_tokenizer
+    from segmix.tasks.tagging.data import label_list, read_conll
+    from segmix.tasks.tagging.encoding import encode_tagged
 
     full = read_conll(settings["train_file"])
     labels = label_list(full)
@@ -277,8 +279,9 @@ def _run_plain(s: dict, grouped: bool) -> dict:
         TrainingArguments,
     )
 
-    from segmix.data import label_list, read_conll, sample_subset
+    from segmix.datafiles import sample_subset
     from segmix.encoding import resolve_model
+    from segmix.tasks.tagging.data import label_list, read_conll
 
     full = read_conll(s["train_file"])
     labels = label_list(full)

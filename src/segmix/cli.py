@@ -26,6 +26,7 @@ from segmix.config import (
     TrainConfig,
     option_name,
 )  # torch-free: option generation stays instant
+from segmix.tasks import TASKS
 
 
 def _click_type(hint) -> tuple[typing.Any, bool]:
@@ -196,26 +197,20 @@ def train(config_file: str | None, resume: bool, overwrite: bool, **options) -> 
 def _print_scores(console, metrics: dict, config) -> None:
     from rich.table import Table
 
+    from segmix.tasks import get_task
+
+    task = get_task(metrics["task"])
     table = Table(
         title=f"{metrics['task']} · {metrics['method']} · {metrics['train_size']} training examples"
     )
     table.add_column("split")
-    for col in ("precision", "recall", "f1"):
-        table.add_column(col, justify="right")
-    for split in ("dev", "test"):
-        s = metrics.get(split)
-        if s:
-            if "macro_f1" in s:
-                table.add_row(
-                    split,
-                    f"{s['macro_precision']:.4f}",
-                    f"{s['macro_recall']:.4f}",
-                    f"{s['macro_f1']:.4f}",
-                )
-            else:
-                table.add_row(
-                    split, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}"
-                )
+    rows = {
+        split: task.score_columns(metrics[split]) for split in ("dev", "test") if metrics.get(split)
+    }
+    for name, _ in next(iter(rows.values()), []):
+        table.add_column(name, justify="right")
+    for split, columns in rows.items():
+        table.add_row(split, *(f"{value:.4f}" for _, value in columns))
     console.print(table)
 
 
@@ -243,25 +238,10 @@ def evaluate(
 
     _quiet_transformers()
     try:
-        if _is_relation_model(model_dir):
-            from segmix.tasks.relations import evaluate_relation_model
-
-            scores = evaluate_relation_model(model_dir, data_file, batch_size=batch_size)
-            headline = f"{scores['metric']} {scores['f1']:.4f}"
-        else:
-            from segmix.data import read_ner
-            from segmix.encoding import check_lengths
-            from segmix.inference import Tagger
-            from segmix.metrics import ner_scores
-
-            sentences = read_ner(data_file, scheme=scheme)
-            tagger = Tagger(model_dir)
-            check_lengths(sentences, tagger.cache, source=data_file)
-            pred = tagger([list(s.tokens) for s in sentences], batch_size=batch_size, progress=True)
-            scores = ner_scores([list(s.tags) for s in sentences], pred)
-            headline = (
-                f"P {scores['precision']:.4f}  R {scores['recall']:.4f}  F1 {scores['f1']:.4f}"
-            )
+        task = _saved_task(model_dir)
+        read = {"scheme": scheme} if "scheme" in task.options else {}
+        scores = task.evaluate_saved(model_dir, data_file, batch_size=batch_size, **read)
+        headline = task.headline(scores)
     except (ValueError, OSError) as err:
         _fail(err)
     Console().print(f"{data_file}: {headline}")
@@ -269,13 +249,21 @@ def evaluate(
         write_json(out_file, scores)
 
 
-def _is_relation_model(model_dir: str) -> bool:
-    """A saved relation classifier says so in its config (``model_type``)."""
+def _saved_task(model_dir: str):
+    """The task a saved model was trained for: a relation classifier says so in its config
+    (``model_type``), a tagger trained by segmix in ``segmix_task``; any other token classifier
+    is read as an entity tagger."""
+    from segmix.tasks import TASKS, get_task
+
     config = Path(model_dir) / "config.json"
     try:
-        return json.loads(config.read_text()).get("model_type") == "segmix-relation"
+        recorded = json.loads(config.read_text())
     except (OSError, ValueError):
-        return False
+        recorded = {}
+    if recorded.get("model_type") == "segmix-relation":
+        return get_task("re")
+    name = recorded.get("segmix_task", "ner")
+    return get_task(name if name in TASKS else "ner")
 
 
 @app.command()
@@ -296,7 +284,7 @@ def _is_relation_model(model_dir: str) -> bool:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["conll", "jsonl", "semeval"]),
+    type=click.Choice(["conll", "jsonl", "semeval", "conllu"]),
     default=None,
     help="Output format (default: from the output suffix, else conll).",
 )
@@ -322,32 +310,19 @@ def predict(
             _fail(ValueError("--text: the text is empty; nothing to tag"))
     _quiet_transformers()
     try:
-        if _is_relation_model(model_dir):
-            from segmix.tasks.relations import predict_relation_file
-
-            with _output(output_file) as target:
-                predict_relation_file(model_dir, input_file, target, batch_size=batch_size)
-            return
-        from segmix.data import read_ner, write_conll, write_jsonl
-        from segmix.encoding import check_lengths
-        from segmix.inference import Tagger
-
-        if text is not None:
-            tokens = [words]
-            gold = None
-        else:
-            sentences = read_ner(input_file, scheme="auto")
-            tokens = [list(s.tokens) for s in sentences]
-            gold = [list(s.tags) for s in sentences]
-        tagger = Tagger(model_dir)
-        if input_file is not None:
-            check_lengths(sentences, tagger.cache, source=input_file)
-        tags = tagger(tokens, batch_size=batch_size, progress=input_file is not None)
-        if fmt is None:
-            fmt = "jsonl" if output_file and output_file.endswith((".jsonl", ".json")) else "conll"
-        writer = write_jsonl if fmt == "jsonl" else write_conll
+        task = _saved_task(model_dir)
+        if fmt is None and output_file and output_file.endswith((".jsonl", ".json")):
+            fmt = "jsonl"
         with _output(output_file) as target:
-            writer(target, tokens, tags, gold=gold, scheme=scheme)
+            task.predict_saved(
+                model_dir,
+                target,
+                input_file=input_file,
+                words=words if text is not None else None,
+                fmt=fmt,
+                batch_size=batch_size,
+                scheme=scheme,
+            )
     except (ValueError, OSError) as err:
         _fail(err)
 
@@ -365,7 +340,7 @@ def _output(path: str | None):
 
 
 @app.command()
-@click.option("--task", type=click.Choice(["ner", "re"]), default="ner", show_default=True)
+@click.option("--task", type=click.Choice(list(TASKS)), default="ner", show_default=True)
 @click.option(
     "--data",
     "data_dir",
@@ -451,7 +426,7 @@ def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
 
 
 @app.command("inspect")
-@click.option("--task", type=click.Choice(["ner", "re"]), default="ner", show_default=True)
+@click.option("--task", type=click.Choice(list(TASKS)), default="ner", show_default=True)
 @click.option(
     "--data",
     "data_dir",
@@ -479,8 +454,8 @@ def _show_mixes(config: TrainConfig, count: int, export: str | None) -> None:
     default="mmix",
     show_default=True,
     help="A method that draws partners from a pool: mmix, tmix, smix, mixup, seqmix, lada "
-    "(inter) or a mixture A+B such as mmix+mr (ner); rmix, mmix, mixup or rmix+sr (re). The "
-    "rules (lwtr, sr, mr, sis, rules) have no pool.",
+    "(inter) or a mixture A+B such as mmix+mr (ner); rmix, mmix, mixup or rmix+sr (re); tmix, "
+    "smix, mixup or lada (inter) (pos). The rules (lwtr, sr, mr, sis, rules) have no pool.",
 )
 @click.option(
     "-n", "count", default=2000, show_default=True, help="Mixes to generate for the statistics."

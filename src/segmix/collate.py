@@ -132,3 +132,17 @@ class MixCollator:
         if own.any():
             fields["mix_positions"] = torch.from_numpy(positions)
         return fields
+
+
+def length_sorted_batches(ids: Sequence[np.ndarray], batch_size: int, pad_id: int):
+    """Yield ``(indices, ids, attention_mask)`` batches in order of length (less padding)."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(ids[i]) for i in idx)
+        batch = np.full((len(idx), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(idx), width), dtype=np.int64)
+        for row, i in enumerate(idx):
+            batch[row, : len(ids[i])] = ids[i]
+            mask[row, : len(ids[i])] = 1
+        yield idx, batch, mask

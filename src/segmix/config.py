@@ -22,34 +22,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from segmix.augment import MIXTURE_RULES, REGISTRY, method_names, mixture_error
+from segmix.augment import MIXTURE_RULES, has_mixtures, method_names, mixture_error
+from segmix.tasks import TASKS, task_class
 
-DEFAULT_CONLL_DIR = "../shared/data/conll2003"
-DEFAULT_SEMEVAL_DIR = "../shared/data/semeval2010_task8"
+#: the ``--task`` values, read off the task registry (a closed set, so the CLI offers a choice)
+TaskName = Literal.__getitem__(tuple(TASKS))  # type: ignore[misc]
 
-# The augmentation methods of each task, read from the registry (which imports no method).
-METHODS: dict[str, tuple[str, ...]] = {task: method_names(task) for task in REGISTRY}
+# The augmentation methods of each task, read from the tasks (which import no method).
+METHODS: dict[str, tuple[str, ...]] = {task: method_names(task) for task in TASKS}
 
 
 def methods_help() -> str:
-    """Every registered method by task, the tagging mixtures as their pattern (15 names)."""
+    """Every registered method by task, the tagging mixtures as their pattern."""
     from segmix.augment import MIXTURE_MIXERS, MIXTURE_RULES
 
-    singles = {t: [m for m in METHODS[t][1:] if "+" not in m or t != "ner"] for t in METHODS}
-    return (
-        f"{', '.join(singles['ner'])}, and the mixtures A+B (A in {', '.join(MIXTURE_MIXERS)} "
-        f"after rule B in {', '.join(MIXTURE_RULES)}, e.g. mmix+mr) (ner); "
-        f"{', '.join(singles['re'])} (re)"
-    )
+    parts = []
+    for task, methods in METHODS.items():
+        singles = [m for m in methods[1:] if "+" not in m or not has_mixtures(task)]
+        shown = ", ".join(singles)
+        if has_mixtures(task):
+            shown += (
+                f", and the mixtures A+B (A in {', '.join(MIXTURE_MIXERS)} after rule B in "
+                f"{', '.join(MIXTURE_RULES)}, e.g. mmix+mr)"
+            )
+        parts.append(f"{shown} ({task})")
+    return "; ".join(parts)
 
 
 METHODS_HELP = methods_help()
-
-# The suffixes looked up, in this order, for DATA/train, DATA/dev and DATA/test.
-DATA_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "ner": (".txt", ".jsonl", ".conll"),
-    "re": (".tsv", ".txt", ".jsonl", ".json"),
-}
 
 # Keys a run folder's config.json writes beside the fields (and any key starting with "_").
 RUN_KEYS = frozenset({"resolved_model", "files", "augmenter"})
@@ -57,7 +57,8 @@ RUN_KEYS = frozenset({"resolved_model", "files", "augmenter"})
 # Fields holding data paths: relative paths in a config file are relative to the file's folder.
 PATH_FIELDS = ("data_dir", "train_file", "dev_file", "test_file")
 
-TASK_NAMES = {"ner": "tagging", "re": "relation extraction"}
+#: each task in words, for messages
+TASK_NAMES: dict[str, str] = {task: task_class(task).title for task in TASKS}
 
 
 class ConfigError(ValueError):
@@ -68,8 +69,12 @@ class ConfigError(ValueError):
 class TrainConfig:
     """Everything a run depends on; written to ``config.json`` in full."""
 
-    task: Literal["ner", "re"] = field(
-        default="ner", metadata={"help": "ner (tagging) or re (relation classification)."}
+    task: TaskName = field(  # type: ignore[valid-type]
+        default="ner",
+        metadata={
+            "help": "ner (entity tagging), re (relation classification) or pos "
+            "(part-of-speech tagging)."
+        },
     )
     # data
     data_dir: str | None = field(
@@ -103,6 +108,13 @@ class TrainConfig:
     scheme: Literal["auto", "iob1", "iob2", "iobes"] = field(
         default="auto",
         metadata={"help": "Tag scheme of the files: auto, iob1, iob2 or iobes (ner only)."},
+    )
+    tag_column: Literal["upos", "xpos"] = field(
+        default="upos",
+        metadata={
+            "help": "CoNLL-U column to tag: upos (universal tags) or xpos (the treebank's own; "
+            "pos only)."
+        },
     )
     train_size: int | None = field(
         default=None,
@@ -382,18 +394,27 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not ok(value):
                 raise ConfigError(f"{_bad(name, value)}; it must be {requirement}")
+        task = task_class(self.task)
         methods = METHODS[self.task]
         if self.augment not in methods:
+            refused = task.refused.get(self.augment)
+            if refused:
+                raise ConfigError(
+                    f"{option_name('augment')} {self.augment} cannot run on --task {self.task}: "
+                    f"{refused}"
+                )
             raise ConfigError(
                 mixture_error(self.augment, self.task)
                 or f"{option_name('augment')}: unknown augmentation {self.augment!r} for --task "
                 f"{self.task}; choose {_either(methods)}"
             )
-        for name, (task, neutral) in TASK_ONLY.items():
+        for name, neutral in TASK_OPTIONS.items():
             value = getattr(self, name)
-            if self.task != task and value != neutral:
+            if name not in task.options and value != neutral:
                 shown = option_name(name) if value is True else f"{option_name(name)} {value}"
-                raise ConfigError(f"{shown} applies to {TASK_NAMES[task]} (--task {task}) only")
+                owners = [t for t in TASKS if name in task_class(t).options]
+                where = " or ".join(f"{TASK_NAMES[t]} (--task {t})" for t in owners)
+                raise ConfigError(f"{shown} applies to {where} only")
         if self.rules_schedule != "draw" and self.augment not in MIXTURE_RULES:
             # a mixture draws its own originals: "each" would be silently ignored there
             raise ConfigError(
@@ -473,25 +494,29 @@ class TrainConfig:
         """The data folder: ``data_dir``, or the task's default data set."""
         if self.data_dir:
             return self.data_dir
-        return DEFAULT_SEMEVAL_DIR if self.task == "re" else DEFAULT_CONLL_DIR
+        return task_class(self.task).default_data
 
     def resolved_files(self) -> tuple[Path, Path | None, Path | None]:
         """(train, dev, test) of the run; dev and test may be None.
 
         Files given explicitly win; the others are looked up in :attr:`data_root` as
-        ``train``/``dev``/``test`` with the task's suffixes (:data:`DATA_SUFFIXES`). A training
+        ``train``/``dev``/``test`` with the task's suffixes (:attr:`segmix.tasks.Task.suffixes`),
+        or as the one file ending ``-train``/``-dev``/``-test`` with such a suffix (UD's
+        ``en_ewt-ud-train.conllu``). A training
         file given without ``data_dir`` is the user's own data: dev and test then come only from
         ``dev_file`` and ``test_file``, never from the default data set.
         """
+        from segmix.tasks.tagging.hf import is_hf_dataset_dir
+
         own_data = bool(self.train_file) and not self.data_dir
         base = None if own_data else Path(self.data_root)
-        suffixes = DATA_SUFFIXES[self.task]
+        suffixes = task_class(self.task).suffixes
 
         def pick(name: str, split: str) -> Path | None:
             explicit = getattr(self, name)
             if explicit:
                 path = Path(explicit)
-                if not path.is_file():
+                if not (path.is_file() or is_hf_dataset_dir(path)):
                     raise FileNotFoundError(f"{option_name(name)}: no such file: {path}")
                 return path
             if base is None:
@@ -499,6 +524,10 @@ class TrainConfig:
             for suffix in suffixes:
                 if (base / f"{split}{suffix}").is_file():
                     return base / f"{split}{suffix}"
+            for suffix in suffixes:  # a treebank's own names: en_ewt-ud-train.conllu
+                named = sorted(p for p in base.glob(f"*-{split}{suffix}") if p.is_file())
+                if len(named) == 1:
+                    return named[0]
             return None
 
         train = pick("train_file", "train")
@@ -561,27 +590,29 @@ LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "eval_batch_size": (lambda v: v >= 1, "≥ 1"),
 }
 
-# Options of one task only: field -> (task, the value that means "not used"). The other task
-# refuses any other value instead of ignoring it.
-TASK_ONLY: dict[str, tuple[str, Any]] = {
-    "k": ("ner", 1),
-    "same_type": ("ner", False),
-    "same_label": ("ner", False),
-    "entities_only": ("ner", False),
-    "scheme": ("ner", "auto"),
-    "same_relation": ("re", False),
-    "role_aligned": ("re", False),
-    "lada_mode": ("ner", "inter"),
-    "lada_pads": ("ner", "source"),
-    "lada_schedule": ("ner", "rate"),
-    "mix_layer": ("ner", None),
-    "lwtr_stop_words": ("ner", "nltk"),
-    "mr_draw": ("ner", "texts"),
-    "rules_schedule": ("ner", "draw"),
-    "seqmix_mode": ("ner", "sub"),
-    "seqmix_windows": ("ner", "source"),
-    "seqmix_output": ("ner", "snapped"),
-    "seqmix_distance": ("ner", "cosine"),
+# Options of some tasks only: field -> the value that means "not used". Each task lists the ones
+# it reads (:attr:`segmix.tasks.Task.options`); every other task refuses any other value instead
+# of ignoring it.
+TASK_OPTIONS: dict[str, Any] = {
+    "k": 1,
+    "same_type": False,
+    "same_label": False,
+    "entities_only": False,
+    "scheme": "auto",
+    "tag_column": "upos",
+    "same_relation": False,
+    "role_aligned": False,
+    "lada_mode": "inter",
+    "lada_pads": "source",
+    "lada_schedule": "rate",
+    "mix_layer": None,
+    "lwtr_stop_words": "nltk",
+    "mr_draw": "texts",
+    "rules_schedule": "draw",
+    "seqmix_mode": "sub",
+    "seqmix_windows": "source",
+    "seqmix_output": "snapped",
+    "seqmix_distance": "cosine",
 }
 
 

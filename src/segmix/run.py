@@ -74,10 +74,10 @@ class RunData:
 
 def load_data(task: Task, config: TrainConfig) -> RunData:
     """Read train, dev and test; the seeded subset; a carved dev when there is no dev file."""
-    from segmix.data import sample_subset
+    from segmix.datafiles import sample_subset
 
     train_path, dev_path, test_path = config.resolved_files()
-    full_train = task.read(train_path, scheme=config.scheme)
+    full_train = task.read(train_path, **task.reader_options(config))
     labels = task.labels(full_train)
     carved = dev_path is None
     if carved:
@@ -89,7 +89,7 @@ def load_data(task: Task, config: TrainConfig) -> RunData:
             config.sample_seed,
         )
     else:
-        pool, dev = full_train, task.read(dev_path, scheme=config.scheme)
+        pool, dev = full_train, task.read(dev_path, **task.reader_options(config))
         task.check(dev, labels, source=str(dev_path))
     if config.train_size is not None and config.train_size > len(pool):
         raise ValueError(
@@ -101,7 +101,7 @@ def load_data(task: Task, config: TrainConfig) -> RunData:
         dev = sample_subset(dev, min(config.dev_size, len(dev)), config.sample_seed)
     test = None
     if test_path is not None:
-        test = task.read(test_path, scheme=config.scheme)
+        test = task.read(test_path, **task.reader_options(config))
         task.check(test, labels, source=str(test_path))
         if config.test_size is not None:
             test = sample_subset(test, min(config.test_size, len(test)), config.sample_seed)
@@ -248,6 +248,7 @@ def _training_arguments(
     eval_every: int,
     eval_delay: int,
     unused_parameters: bool,
+    metric: str = "f1",
 ):
     import torch
     from transformers import TrainingArguments
@@ -273,7 +274,7 @@ def _training_arguments(
         save_steps=eval_every,
         save_total_limit=1,  # with load_best_model_at_end: the best and the latest
         load_best_model_at_end=has_dev,
-        metric_for_best_model="f1",
+        metric_for_best_model=metric,
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=eval_every,
@@ -396,7 +397,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         rows = dev_set.restore(list(prediction.predictions))
         pred = task.decode(encoded["dev"], rows, labels)
         scores = task.score(task.gold(data.dev), pred, labels)
-        if not best_dev or scores["f1"] > best_dev["scores"]["f1"]:  # the Trainer's strict >
+        better = not best_dev or scores[task.metric] > best_dev["scores"][task.metric]
+        if better:  # the Trainer's strict >
             best_dev.update(step=trainer.state.global_step, scores=scores, pred=pred)
         return {k: v for k, v in scores.items() if isinstance(v, float)}
 
@@ -414,6 +416,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
             eval_every=eval_every,
             eval_delay=evaluation_delay(steps, config.eval_from),
             unused_parameters=task.unused_parameters,
+            metric=task.metric,
         ),
         train_dataset=dataset,
         eval_dataset=dev_set,
@@ -471,6 +474,8 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
                 write_compact_predictions(out / COMPACT_TEST, [e.id for e in examples], pred)
     t2 = time.perf_counter()
     if config.save_model:  # every process calls it; the Trainer writes from the main one
+        # the task that trained it, for `segmix evaluate` and `predict` (a tagger does not say)
+        trainer.model.config.segmix_task = config.task
         with _quiet_hub_bars():
             trainer.save_model(str(out / "model"))
         if state.is_main_process:

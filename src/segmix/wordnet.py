@@ -264,17 +264,18 @@ def _is_title(word: str) -> bool:
 
 
 def _lookup(
-    reader: WordNetCorpusReader, word: str, max_synonyms: int
+    reader: WordNetCorpusReader, word: str, max_synonyms: int, pos: str | None = None
 ) -> tuple[tuple[str, ...], ...]:
-    """Synonyms of ``word`` as it stands mid-sentence (the rules: :class:`SynonymLexicon`)."""
+    """Synonyms of ``word`` as it stands mid-sentence (the rules: :class:`SynonymLexicon`);
+    ``pos`` (``n``, ``v``, ``a``, ``r``) keeps the senses of that part of speech only."""
     if max_synonyms <= 0 or not _has_letter(word) or word.lower() in STOP_WORDS:
         return ()
     lower = word.lower()
     if word == lower:
         # a common word: the senses in which WordNet spells it (or its base form) lower case
         forms = {lower}
-        for pos in ("n", "v", "a", "r"):
-            forms.update(reader._morphy(lower, pos))
+        for part in ("n", "v", "a", "r"):
+            forms.update(reader._morphy(lower, part))
         if forms & STOP_WORDS:
             return ()  # the inflection of a function word: ``hundreds``, ``others``
         proper = False
@@ -284,10 +285,10 @@ def _lookup(
         proper = True
     # The word and its base forms (``cars`` -> ``car``) are not synonyms of it.
     seen = {lower.replace("_", " ")} | {f.lower().replace("_", " ") for f in forms}
-    for pos in ("n", "v", "a", "r"):
-        seen.update(base.lower().replace("_", " ") for base in reader._morphy(lower, pos))
+    for part in ("n", "v", "a", "r"):
+        seen.update(base.lower().replace("_", " ") for base in reader._morphy(lower, part))
     found: list[tuple[str, ...]] = []
-    for synset in reader.synsets(lower):
+    for synset in reader.synsets(lower, pos=pos):
         names = synset.lemma_names()
         if not any(name in forms for name in names):
             continue  # a sense of another spelling: ``Price`` (a surname) for ``prices``
@@ -335,7 +336,8 @@ class SynonymLexicon:
       all-caps headline word like ``GERMANY`` none either), their synonyms in WordNet's case
       (``('Federal', 'Republic', 'of', 'Germany')``).
 
-    Synonyms are the lemma names of those senses, all four parts of speech in WordNet order,
+    Synonyms are the lemma names of those senses, all four parts of speech in WordNet order
+    (or only ``pos``'s: ``n``, ``v``, ``a`` with its satellites, ``r``),
     each split on ``_`` into a tuple of words (``'railway_car'`` -> ``('railway', 'car')``;
     hyphens stay inside words), without the word itself, its base forms or repeats
     (case-insensitively); the first ``max_synonyms`` are kept.
@@ -354,9 +356,13 @@ class SynonymLexicon:
         *,
         root: str | Path | None = None,
         max_synonyms: int = 10,
+        pos: str | None = None,
     ) -> None:
+        if pos not in (None, "n", "v", "a", "r"):
+            raise ValueError(f"pos must be n, v, a, r or None, got {pos!r}")
         reader = load_wordnet(root)
         self.max_synonyms = int(max_synonyms)
+        self.pos = pos
         self._by_word: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._words: list[str] = []
         looked_up: set[str] = set()
@@ -364,7 +370,7 @@ class SynonymLexicon:
         def look(word: str) -> None:
             if word not in looked_up:
                 looked_up.add(word)
-                found = _lookup(reader, word, self.max_synonyms)
+                found = _lookup(reader, word, self.max_synonyms, pos)
                 if found:
                     self._by_word[word] = found
 

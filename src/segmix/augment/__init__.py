@@ -15,40 +15,16 @@ Modules by family:
 - :mod:`segmix.augment.pools`, :mod:`segmix.augment.packed`: segment pools and the vectorised
   one-segment path.
 
-A new method is one class in its family's module and one line in :data:`REGISTRY`. The registry
-names modules rather than importing them, so that reading it (the CLI's option checks, the
-config) never imports torch or WordNet.
+A new method is one class in its family's module and one line in its task's ``methods``
+(:attr:`segmix.tasks.Task.methods`; ``REGISTRY`` gathers them by task). The registry names
+modules rather than importing them, so that reading it (the CLI's option checks, the config)
+never imports torch or WordNet.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
-
-#: task -> method name -> "module:Class"
-REGISTRY: dict[str, dict[str, str]] = {
-    "ner": {
-        "mmix": "segmix.augment.segments:MentionMix",
-        "tmix": "segmix.augment.segments:TokenMix",
-        "smix": "segmix.augment.segments:SynonymMix",
-        "lwtr": "segmix.augment.rules:LabelwiseTokenReplacement",
-        "sr": "segmix.augment.rules:SynonymReplacement",
-        "mr": "segmix.augment.rules:MentionReplacement",
-        "sis": "segmix.augment.rules:ShuffleWithinSegments",
-        "rules": "segmix.augment.rules:RuleUnion",
-        "mixup": "segmix.augment.sequence:SequenceMixup",
-        "seqmix": "segmix.augment.sequence:SubsequenceMix",
-        "lada": "segmix.augment.hidden:LayerMix",
-    },
-    "re": {
-        "rmix": "segmix.augment.relations:RelationMix",
-        "mmix": "segmix.augment.relations:ArgumentMix",
-        "mixup": "segmix.augment.relations:RelationMixup",
-        "sr": "segmix.augment.relation_rules:RelationSynonymReplacement",
-        "rmix+sr": "segmix.augment.relation_rules:RelationMixture",
-    },
-}
-
 
 #: The parts of the tagging mixtures ``A+B``: SegMix variant A after rule B.
 MIXTURE_MIXERS: tuple[str, ...] = ("mmix", "tmix", "smix")
@@ -71,29 +47,34 @@ def mixture_class_name(mix: str, rule: str) -> str:
     return f"{_SHORT[mix]}After{_SHORT[rule]}"
 
 
-# after every single method, so that ``method_names`` lists them last
-REGISTRY["ner"].update(
-    {
-        f"{a}+{b}": f"segmix.augment.mixtures:{mixture_class_name(a, b)}"
-        for a in MIXTURE_MIXERS
-        for b in MIXTURE_RULES
-    }
-)
+def task_methods(task: str) -> dict[str, str]:
+    """The ``--augment`` methods of a task: name -> "module:Class", as the task declares them
+    (:attr:`segmix.tasks.Task.methods`)."""
+    from segmix.tasks import task_class
+
+    return task_class(task).methods
+
+
+def has_mixtures(task: str) -> bool:
+    """Whether a task runs the mixtures A+B of every SegMix variant A and rule B (tagging)."""
+    methods = task_methods(task)
+    return all(f"{a}+{b}" in methods for a in MIXTURE_MIXERS for b in MIXTURE_RULES)
 
 
 def method_names(task: str) -> tuple[str, ...]:
     """Every ``--augment`` value of a task, ``none`` first, the tagging mixtures last."""
-    return ("none", *REGISTRY[task])
+    return ("none", *task_methods(task))
 
 
 def mixture_error(name: str, task: str) -> str | None:
     """The one-line error for a tagging ``--augment`` value written as a mixture (with a ``+``)
     that is none; ``None`` for any other name (the plain unknown-method error fits it)."""
-    if task != "ner" or "+" not in str(name):
+    methods = task_methods(task)
+    if "+" not in str(name) or not has_mixtures(task):
         return None
     parts = str(name).split("+")
     hint = ""
-    if len(parts) == 2 and f"{parts[1]}+{parts[0]}" in REGISTRY["ner"]:
+    if len(parts) == 2 and f"{parts[1]}+{parts[0]}" in methods:
         hint = f" (did you mean {parts[1]}+{parts[0]}?)"
     return (
         f"--augment: {name!r} is not a mixture: its parts do not combine; a mixture is A+B, "
@@ -104,8 +85,13 @@ def mixture_error(name: str, task: str) -> str | None:
 
 def augmenter_class(name: str, task: str = "ner") -> type:
     """The class registered as ``name`` for ``task``."""
-    target = REGISTRY.get(task, {}).get(name)
+    from segmix.tasks import task_class
+
+    target = task_methods(task).get(name)
     if target is None:
+        refused = task_class(task).refused.get(name)
+        if refused:
+            raise ValueError(f"--augment {name} cannot run on --task {task}: {refused}")
         raise ValueError(
             mixture_error(name, task)
             or f"--augment: unknown augmentation {name!r} for --task {task}; choose "
@@ -139,6 +125,10 @@ _EXPORTS = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":  # task -> method name -> "module:Class", read off the tasks
+        from segmix.tasks import TASKS
+
+        return {task: task_methods(task) for task in TASKS}
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'segmix.augment' has no attribute {name!r}")
@@ -151,6 +141,7 @@ __all__ = [
     "MIXTURE_RULES",
     "REGISTRY",
     "augmenter_class",
+    "has_mixtures",
     "make_augmenter",
     "method_names",
     "mixture_error",

@@ -53,8 +53,9 @@ import numpy as np
 from segmix.augment.segments import MixBatch, Mixer, MixParams, ParamBatch
 from segmix.augment.sequence import SequenceMixup
 from segmix.config import ConfigError
-from segmix.encoding import IGNORE_INDEX, SubwordCache, TaggedExample
+from segmix.encoding import IGNORE_INDEX, SubwordCache
 from segmix.mixing import MixedExample, MixRecord
+from segmix.tasks.tagging.encoding import TaggedExample
 
 logger = logging.getLogger(__name__)
 

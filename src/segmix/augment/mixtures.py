@@ -39,8 +39,9 @@ from segmix.augment import (
 from segmix.augment.pools import LabelSpace, segment_of
 from segmix.augment.rules import RuleAugmenter, RuleParams, draw_and_apply, draw_until
 from segmix.augment.segments import SegMixAugmenter
-from segmix.encoding import IGNORE_INDEX, SubwordCache, TaggedExample, mention_spans
+from segmix.encoding import IGNORE_INDEX, SubwordCache
 from segmix.mixing import MixedExample, Segment, mix_segments, pair_widths
+from segmix.tasks.tagging.encoding import TaggedExample, mention_spans
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,34 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from segmix.encoding import SubwordCache, TaggedExample
+from segmix.encoding import SubwordCache
 from segmix.mixing import Segment, word_pieces
+from segmix.tasks.tagging.encoding import TaggedExample
 
 
 class LabelSpace:
-    """An IOB2 label list with what mixing needs of it: the ``O`` id and each label's 'inside'.
+    """A label list with what mixing needs of it: the ``O`` id and each label's 'inside'.
 
-    ``inside[l]`` is ``I-<type of l>`` for a ``B-``/``I-`` label and ``O`` for ``O``: the label a
-    pad word continuing that side's segment takes.
+    Two kinds of label list: IOB2 span labels (``O``, ``B-X``, ``I-X``: entity tagging) and word
+    labels (each word its own tag: part-of-speech tagging). For span labels ``inside[l]`` is
+    ``I-<type of l>`` for a ``B-``/``I-`` label and ``O`` for ``O``: the label a pad word
+    continuing that side's segment takes. For word labels there is no ``O`` (``o`` is ``None``)
+    and a pad word continues the word's own label (``inside[l] == l``): ``ice cream`` for a noun
+    is tagged ``NOUN NOUN``. ``spans=None`` reads the kind off the labels: span labels when
+    every label is ``O`` or starts with ``B-``/``I-``.
     """
 
-    def __init__(self, labels: Sequence[str]) -> None:
+    def __init__(self, labels: Sequence[str], *, spans: bool | None = None) -> None:
         self.labels = list(labels)
         self.label2id = {label: i for i, label in enumerate(self.labels)}
+        if spans is None:
+            spans = all(lb == "O" or lb[:2] in ("B-", "I-") for lb in self.labels)
+        self.spans = bool(spans)
+        if not self.spans:
+            self.o: int | None = None
+            self.inside = np.arange(len(self.labels), dtype=np.int64)
+            self.type_of: list[str | None] = list(self.labels)
+            return
         if "O" not in self.label2id:
             raise ValueError(f"the label list has no 'O': {self.labels}")
         self.o = self.label2id["O"]
@@ -146,8 +160,16 @@ class SynonymPool:
     def __contains__(self, word: str) -> bool:
         return word in self.lexicon
 
-    def synonyms(self, word: str, initial: bool = False) -> tuple[tuple[str, ...], ...]:
-        """The word's synonyms, each a tuple of words (none for a word the lexicon lacks)."""
+    def synonyms(
+        self, word: str, initial: bool = False, label: int | None = None
+    ) -> tuple[tuple[str, ...], ...]:
+        """The word's synonyms, each a tuple of words (none for a word the lexicon lacks).
+
+        A lexicon with ``lookup_tagged`` (part-of-speech tagging's) is asked with the word's
+        label too, so that a noun takes noun synonyms only."""
+        tagged = getattr(self.lexicon, "lookup_tagged", None)
+        if tagged is not None and label is not None:
+            return tuple(tagged(word, self.space.labels[label], initial=initial))
         lookup = getattr(self.lexicon, "lookup", None)
         if lookup is not None:
             return tuple(lookup(word, initial=initial))
@@ -157,8 +179,8 @@ class SynonymPool:
         """Tokenise, in one call, the synonyms of every ``(word, label, initial)`` key."""
         self.cache.add(
             w
-            for word, initial in {(k[0], bool(k[2])) for k in keys}
-            for syn in self.synonyms(word, initial)
+            for word, label, initial in {(k[0], int(k[1]), bool(k[2])) for k in keys}
+            for syn in self.synonyms(word, initial, label)
             for w in syn
         )
 
@@ -174,7 +196,7 @@ class SynonymPool:
                     inside=inside,
                     words=tuple(syn),
                 )
-                for syn in self.synonyms(word, initial)
+                for syn in self.synonyms(word, initial, label)
             )
             self._segments[key] = found
         return found

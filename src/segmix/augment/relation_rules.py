@@ -118,7 +118,7 @@ class RelationSynonymReplacement:
 
     def rewrite(self, params: ContextEdits):
         """The new sentence as an encoded relation: arguments, markers and label as before."""
-        from segmix.re_model import EncodedRelation
+        from segmix.tasks.relations.model import EncodedRelation
 
         ex = self.examples[params.source]
         words, where = self._new_words(params)

@@ -27,7 +27,7 @@ import numpy as np
 from segmix.augment.segments import Mixer, ParamBatch
 from segmix.encoding import SubwordCache
 from segmix.mixing import MixedExample, Segment, mix_segments, word_pieces
-from segmix.re_model import EncodedRelation
+from segmix.tasks.relations.model import EncodedRelation
 
 
 def argument_segment(ex: EncodedRelation, span: tuple[int, int]) -> Segment:
@@ -127,7 +127,7 @@ class RelationMix(Mixer):
     def _partner_groups(self, examples: Sequence[EncodedRelation]) -> np.ndarray:
         """Each example's partner group: one group, one per relation (``same_relation``), or
         one per relation type, both directions together (``role_aligned``)."""
-        from segmix.re_metrics import strip_direction
+        from segmix.tasks.relations.metrics import strip_direction
 
         n = len(examples)
         if self.role_aligned:

@@ -52,8 +52,9 @@ from typing import ClassVar, TypeVar
 import numpy as np
 
 from segmix.augment.pools import LabelSpace
-from segmix.encoding import IGNORE_INDEX, SubwordCache, TaggedExample
+from segmix.encoding import IGNORE_INDEX, SubwordCache
 from segmix.mixing import MixedExample
+from segmix.tasks.tagging.encoding import TaggedExample
 
 logger = logging.getLogger(__name__)
 
@@ -460,16 +461,24 @@ class SynonymReplacement(UnitRule):
         vocabulary = {w for ex in examples for w in ex.words}
         self.cache.add(w for word in vocabulary for syn in self.synonyms(word) for w in syn)
 
-    def synonyms(self, word: str) -> tuple[tuple[str, ...], ...]:
-        """The word's synonyms (none for a word the lexicon lacks)."""
+    def synonyms(self, word: str, label: int | None = None) -> tuple[tuple[str, ...], ...]:
+        """The word's synonyms (none for a word the lexicon lacks); a lexicon with
+        ``lookup_tagged`` (part-of-speech tagging's) gives those of the word's label only."""
+        tagged = getattr(self.lexicon, "lookup_tagged", None)
+        if tagged is not None and label is not None:
+            return tuple(tagged(word, self.space.labels[label]))
         return tuple(self.lexicon[word]) if word in self.lexicon else ()
 
     def units(self, example):
-        return [(j, j + 1) for j, w in enumerate(example.words) if self.synonyms(w)]
+        return [
+            (j, j + 1)
+            for j, w in enumerate(example.words)
+            if self.synonyms(w, int(example.word_labels[j]))
+        ]
 
     def edit(self, rng, example, span):
         word, label = example.words[span[0]], int(example.word_labels[span[0]])
-        options = self.synonyms(word)
+        options = self.synonyms(word, label)
         synonym = tuple(options[int(rng.integers(len(options)))])
         inside = int(self.space.inside[label])
         return Edit(span[0], span[1], synonym, (label,) + (inside,) * (len(synonym) - 1))

@@ -27,8 +27,9 @@ import numpy as np
 
 from segmix.augment.packed import PackedMixes, SegmentTable, pack_mixes, widen
 from segmix.augment.pools import LabelSpace, MentionPool, SynonymPool, TokenPool, segment_of
-from segmix.encoding import SubwordCache, TaggedExample
+from segmix.encoding import SubwordCache
 from segmix.mixing import PAD_LABELS, MixedExample, Segment, mix_segments
+from segmix.tasks.tagging.encoding import TaggedExample
 
 #: Rounds of fresh originals drawn for the mixes of a batch that failed the length guard; a mix
 #: still missing after them is given up (only when almost no original fits the limit).
@@ -290,6 +291,11 @@ class SegMixAugmenter(Mixer):
         """Build the pools and the tables the sampler reads; return ``self``."""
         self.examples = examples
         self.space = LabelSpace(labels)
+        if self.space.o is None and self.mix_pad_label == "o":
+            raise ValueError(
+                "--pad-label o labels pad words O, and word labels (part-of-speech tags) have "
+                "no O: use inside or ignore"
+            )
         self.pad_id = cache.pad_id
         self.max_length = cache.max_length
         self._build_pools(examples, cache)

@@ -46,8 +46,9 @@ import numpy as np
 from segmix.augment.pools import segment_of
 from segmix.augment.segments import MixParams, PartnerPool, SegMixAugmenter
 from segmix.config import ConfigError
-from segmix.encoding import IGNORE_INDEX, SubwordCache, TaggedExample, resolve_model
+from segmix.encoding import IGNORE_INDEX, SubwordCache, resolve_model
 from segmix.mixing import MixedExample, MixRecord, Segment
+from segmix.tasks.tagging.encoding import TaggedExample
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +78,17 @@ class SequenceMixup(SegMixAugmenter):
 
     Positions are aligned word by word (labels sit on first sub-words); the shorter sentence's
     missing words are pad words labelled ``O`` (they continue no mention), whatever
-    ``pad_label`` says. ``k`` has no effect: the whole sentence is the one segment.
+    ``pad_label`` says. Word labels (part-of-speech tags) have no ``O``: there a pad word takes
+    no label on its side (``ignore``), so only the longer sentence's word is learnt at that
+    position. ``k`` has no effect: the whole sentence is the one segment.
     """
 
     name = "mixup"
 
     @property
     def mix_pad_label(self) -> str:
-        return "o"
+        space = getattr(self, "space", None)
+        return "ignore" if space is not None and space.o is None else "o"
 
     def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None:
         self._pool = _WholePool()

@@ -52,6 +52,7 @@ ADDED_LATER: dict[str, Any] = {
     "lada_pads": "earlier",
     "lada_schedule": "rate",
     "role_aligned": False,
+    "tag_column": "upos",
 }
 #: the fields of ADDED_LATER that are options of one method's augmenter: such a field also stays
 #: out of the identity of a run whose method does not read it (``augmenter_options``), so that

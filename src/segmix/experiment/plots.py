@@ -104,9 +104,11 @@ def _by_label(report: dict, rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def _unit(report: dict) -> str:
-    """What a score point is: F1 for tagging; a relation grid's metric may be macro F1 or
-    accuracy, so there just "points"."""
-    return "F1 points" if report.get("grid", {}).get("task", "ner") == "ner" else "points"
+    """What a score point is (the task's :attr:`~segmix.tasks.Task.score_unit`): F1 for entity
+    tagging; a relation grid's metric may be macro F1 or accuracy, so there just "points"."""
+    from segmix.tasks import get_task
+
+    return get_task(report.get("grid", {}).get("task", "ner")).score_unit
 
 
 def _outside_legend(fig, handles: list, labels: list[str]) -> None:

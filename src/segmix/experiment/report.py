@@ -47,13 +47,12 @@ from segmix.experiment.stats import (
     detectable_gain,
     holm,
     min_wilcoxon_p,
-    ner_sentence_stats,
     paired_bootstraps,
     paired_tests,
-    re_example_stats,
 )
 from segmix.reference import REFERENCES, is_reference
 from segmix.runs import COMPACT_TEST, read_compact_predictions
+from segmix.tasks import TASKS, get_task
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +167,8 @@ def read_grid(grid_dir: Path) -> dict:
     for key in ("task", "cells"):
         if key not in grid:
             raise ValueError(f"{path} has no {key!r}")
-    if grid["task"] not in ("ner", "re"):
-        raise ValueError(f"{path}: task {grid['task']!r} is neither 'ner' nor 're'")
+    if grid["task"] not in TASKS:
+        raise ValueError(f"{path}: task {grid['task']!r} is not one of {', '.join(TASKS)}")
     return grid
 
 
@@ -246,16 +245,6 @@ def _headline(scores: dict, metric: str) -> float:
     return float(scores.get(metric, scores["f1"]))
 
 
-def _score_kind(task: str, test: dict) -> str:
-    if task == "ner":
-        return "micro"
-    return {
-        "semeval2010_task8_official_macro_f1": "macro",
-        "micro_f1_excluding_no_relation": "tacred",
-        "accuracy": "accuracy",
-    }.get(test.get("metric", ""), "macro")
-
-
 @dataclass
 class _TestSet:
     stats: SufficientStats
@@ -296,17 +285,7 @@ def _gold_of_test_file(cell: Cell, task: str) -> list[tuple[Any, Any]]:
     test_file = ((cell.config or {}).get("files") or {}).get("test")
     if not test_file:
         raise FileNotFoundError("predictions lack gold and config.json names no test file")
-    if task == "ner":
-        from segmix.data import read_ner
-
-        scheme = (cell.config or {}).get("scheme", "auto")
-        return [(s.id, list(s.tags)) for s in read_ner(test_file, scheme)]
-    from segmix.re_data import read_relations
-    from segmix.tasks.relations import id_start
-
-    return [
-        (ex.id, ex.relation) for ex in read_relations(test_file, id_start=id_start(Path(test_file)))
-    ]
+    return get_task(task).gold_of_file(Path(test_file), cell.config or {})
 
 
 def _test_set(cell: Cell, task: str, cache: dict[str, _TestSet | str]) -> _TestSet | str:
@@ -316,11 +295,7 @@ def _test_set(cell: Cell, task: str, cache: dict[str, _TestSet | str]) -> _TestS
     result: _TestSet | str
     try:
         gold, pred = _read_predictions(cell, task)
-        kind = _score_kind(task, (cell.metrics or {}).get("test", {}))
-        if task == "ner":
-            stats = ner_sentence_stats(gold, pred)
-        else:
-            stats = re_example_stats(gold, pred, kind)  # type: ignore[arg-type]
+        stats = get_task(task).example_stats(gold, pred, (cell.metrics or {}).get("test", {}))
         key = hashlib.sha1(json.dumps(gold).encode()).hexdigest()
         result = _TestSet(stats, key)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
@@ -864,7 +839,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     grid_dir = Path(grid_dir)
     grid = read_grid(grid_dir)
     task = grid["task"]
-    metric = grid.get("metric") or ("f1" if task == "ner" else "macro_f1")
+    metric = grid.get("metric") or get_task(task).metric
     lr_path = grid_dir / "lr_choice.json"
     lr_choice: dict = {}
     notes: list[str] = []
@@ -1198,13 +1173,7 @@ def _lr_text(lr: Any) -> str:
 
 
 def _metric_name(report: dict) -> str:
-    if report["grid"]["task"] == "ner":
-        return "entity micro F1 (conlleval)"
-    return (
-        "official SemEval-2010 Task 8 macro F1"
-        if report["grid"]["metric"] == "macro_f1"
-        else ("relation F1")
-    )
+    return get_task(report["grid"]["task"]).metric_title(report["grid"]["metric"])
 
 
 def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:

@@ -560,10 +560,17 @@ def _check_train(train: Any, task: str, base: Path, at: _Located) -> dict[str, A
             TrainConfig(task=task, **{key: value})
         except ConfigError as err:
             raise at.config_error(("train", key), err) from None
-        if key in PATH_FIELDS and value and not Path(value).is_file():
+        if key in PATH_FIELDS and value and not _is_data(Path(value)):
             raise at.error(("train", key), f"no such file: {value}")
         out[key] = value
     return out
+
+
+def _is_data(path: Path) -> bool:
+    """A data file, or a folder a Hugging Face dataset was saved to."""
+    from segmix.tasks.tagging.hf import is_hf_dataset_dir
+
+    return path.is_file() or is_hf_dataset_dir(path)
 
 
 def _check_data(values: dict, task: str, base: Path, at: _Located) -> str | None:

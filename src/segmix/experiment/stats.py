@@ -21,8 +21,9 @@ The corpus-level metrics are not means over examples (entity micro F1, SemEval's
 relation types), so a resample cannot average per-example scores: each example contributes
 *counts* instead — per type: correct, predicted, gold — and the metric is recomputed from the
 counts summed over a resample. Summed over every example, those counts give exactly
-:func:`segmix.metrics.ner_scores` and :func:`segmix.tasks.relations.relation_scores`
-(``tests/test_report.py`` checks both).
+:func:`segmix.tasks.tagging.metrics.ner_scores` and
+:func:`segmix.tasks.relations.task.relation_scores`
+(``tests/experiment/test_report.py`` checks both).
 
 A resample is a vector of how often each example was drawn, so the summed counts of ``B``
 resamples are one matrix product ``(B, n) @ (n, T·3)``: no Python loop over resamples or
@@ -156,7 +157,8 @@ def score_from_counts(summed: np.ndarray, kind: ScoreKind) -> np.ndarray:
 def ner_sentence_stats(
     gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
 ) -> SufficientStats:
-    """Per-sentence, per-type entity counts with the chunking of :func:`segmix.metrics.ner_scores`.
+    """Per-sentence, per-type entity counts, chunked as
+    :func:`segmix.tasks.tagging.metrics.ner_scores` chunks them.
 
     Entities are seqeval's default-mode chunks (conlleval's definition: an ``I-X`` after ``O`` or
     after another type starts an entity). An entity is correct when type, start and end agree.
@@ -200,7 +202,7 @@ def re_example_stats(
     scorer); gold = a gold example of that type. ``tacred``: one column with correct / predicted
     / gold outside ``no_relation``. ``accuracy``: correct / 1 / 1 per example.
     """
-    from segmix.re_metrics import SEMEVAL_TYPES, strip_direction
+    from segmix.tasks.relations.metrics import SEMEVAL_TYPES, strip_direction
 
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")

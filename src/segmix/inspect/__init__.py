@@ -1,13 +1,16 @@
 """``segmix inspect``: what an augmentation will do to your data, before you train with it.
 
-- :mod:`segmix.inspect.coverage`: the pool per entity type (or relation), and how much of dev
-  and test it has seen;
+- :mod:`segmix.inspect.coverage`: the pool per entity type (or relation, or part-of-speech
+  tag), and how much of dev and test it has seen;
 - :mod:`segmix.inspect.mixes`: what the generated mixes look like (λ, padding, length
   mismatch, well-formed labels, sources);
 - :mod:`segmix.inspect.semantic`: whether the encoder reads a mixed segment as something
   between its sources, beside whole-sequence mixup and random partners;
 - :mod:`segmix.inspect.report`: the whole report (``inspect.json``, ``inspect.md``, plots);
-- :mod:`segmix.inspect.plots`: its plots.
+- :mod:`segmix.inspect.plots`: its plots;
+- :mod:`segmix.inspect.gains`: after training, where a run's gain over its baseline went;
+- :mod:`segmix.inspect.base`: what the report asks of a task (its
+  :attr:`segmix.tasks.Task.inspection`), so that no module here branches on a task's name.
 
 Nothing heavy is imported here: the CLI reads this package only inside its command.
 """

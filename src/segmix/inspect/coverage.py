@@ -28,8 +28,15 @@ pool" (:attr:`Pool.match`):
   every training example, grouped by relation; a dev/test argument is in the pool when its
   surface form is a pool argument (head or tail).
 
-Methods without a pool (the rules LwTR, SR, MR, SiS, their union; intra-LADA, which mixes a
-sentence with itself) have nothing to inspect: :func:`pool_error` says so in one line.
+Word labels without spans (part-of-speech tags) have no mentions: every dev/test word is an item,
+grouped by its gold tag, and is in the pool when its form is a pool word (TMix), a training word
+with a synonym (SMix) or a word of the training sentences (mixup, inter-LADA)
+(:func:`word_coverage`).
+
+Which of these a task's report uses is the task's to say
+(:meth:`segmix.inspect.base.Inspection.coverage`). Methods without a pool (the rules its
+inspection lists, such as LwTR, SR, MR, SiS and their union; intra-LADA, which mixes a sentence
+with itself) have nothing to inspect: :func:`pool_error` says so in one line.
 """
 
 from __future__ import annotations
@@ -42,13 +49,10 @@ from typing import Any
 
 import numpy as np
 
+from segmix.tasks import inspection_for
+
 logger = logging.getLogger(__name__)
 
-#: the pure rule-based methods: each rewrites words or mentions by rule, no partner pool
-RULE_METHODS: dict[str, tuple[str, ...]] = {
-    "ner": ("lwtr", "sr", "mr", "sis", "rules"),
-    "re": ("sr",),
-}
 #: what a pool's segments are, in words, for the report
 KIND_WORDS: dict[str, str] = {
     "mentions": "entity mentions",
@@ -66,32 +70,37 @@ WORD_CAP, SUBWORD_CAP = 10, 20
 
 
 def inspectable_methods(task: str) -> list[str]:
-    """The ``--augment`` values with a pool to inspect (mixtures as their pattern)."""
-    from segmix.augment import method_names
+    """The ``--augment`` values with a pool to inspect (the mixtures A+B as their pattern, for a
+    task that runs every one of them): all of the task's methods but its rules.
 
-    singles = [
-        m
-        for m in method_names(task)[1:]
-        if m not in RULE_METHODS.get(task, ()) and not (task == "ner" and "+" in m)
-    ]
-    return [*singles, "a mixture A+B (e.g. mmix+mr)"] if task == "ner" else singles
+    Raises ``ValueError`` for a task ``segmix inspect`` does not support.
+    """
+    from segmix.augment import has_mixtures, method_names
+
+    rules = inspection_for(task).rule_methods
+    mixtures = has_mixtures(task)
+    singles = [m for m in method_names(task)[1:] if m not in rules and not (mixtures and "+" in m)]
+    return [*singles, "a mixture A+B (e.g. mmix+mr)"] if mixtures else singles
 
 
 def pool_error(task: str, method: str, lada_mode: str = "inter") -> str | None:
     """The one-line error for a method without a segment pool; ``None`` for one with a pool.
 
-    Checked before any file is read, so a wrong choice costs nothing.
+    Checked before any file is read, so a wrong choice costs nothing. Raises ``ValueError``
+    for a task ``segmix inspect`` does not support.
     """
+    from segmix.augment import method_names
+
     names = inspectable_methods(task)
     choose = f"choose {', '.join(names[:-1])} or {names[-1]}"
     if method in ("none", "", None):
         return f"--augment: none makes no mixes, so there is no pool to inspect; {choose}"
-    if method in RULE_METHODS.get(task, ()):
+    if method in inspection_for(task).rule_methods:
         return (
             f"--augment: {method} has no segment pool to inspect (it rewrites words by rule, "
             f"with hard labels); {choose}"
         )
-    if task == "ner" and method == "lada" and lada_mode == "intra":
+    if method == "lada" and lada_mode == "intra" and method in method_names(task):
         return (
             "--augment: lada with --lada-mode intra mixes each sentence with itself, so it has "
             f"no segment pool to inspect; give --lada-mode inter, or {choose}"
@@ -213,8 +222,10 @@ def _subwords(ex, start: int, end: int) -> int:
     return int(np.sum(ex.word_lens[start:end]))
 
 
-def ner_pool(augmenter: Any, method: str) -> Pool:
-    """The pool of a fitted tagging augmenter (its mixing part for a mixture)."""
+def tagging_pool(augmenter: Any, method: str, task: str) -> Pool:
+    """The pool of a fitted tagging augmenter (its mixing part for a mixture) of ``task``
+    (entity or part-of-speech tagging: word labels carry no mentions, so a sentence pool
+    carries none)."""
     from segmix.augment.hidden import LayerMix
     from segmix.augment.segments import MentionMix, SynonymMix, TokenMix
     from segmix.augment.sequence import SequenceMixup, SubsequenceMix
@@ -223,7 +234,7 @@ def ner_pool(augmenter: Any, method: str) -> Pool:
     examples, space = mixer.examples, mixer.space if hasattr(mixer, "space") else None
     if isinstance(mixer, LayerMix):  # inter-LADA: whole sentences, as mixup draws them
         if mixer._inter is None:
-            raise ValueError(pool_error("ner", "lada", "intra"))
+            raise ValueError(pool_error(task, "lada", "intra"))
         mixer = mixer._inter
         space = mixer.space
     mentions = _train_mentions(examples, space)
@@ -273,7 +284,7 @@ def ner_pool(augmenter: Any, method: str) -> Pool:
         return pool
     raise ValueError(
         f"--augment: {method} has no segment pool to inspect; "
-        f"choose {', '.join(inspectable_methods('ner'))}"
+        f"choose {', '.join(inspectable_methods(task))}"
     )
 
 
@@ -320,7 +331,7 @@ def _synonym_pool(mixer: Any, method: str) -> Pool:
     return pool
 
 
-def re_pool(augmenter: Any, method: str) -> Pool:
+def argument_pool(augmenter: Any, method: str) -> Pool:
     """The argument pool of a fitted relation augmenter: each example's head and tail."""
     mixer = mixing_part(augmenter)
     labels = mixer.labels
@@ -351,7 +362,7 @@ def _group_summary(entries: Sequence[tuple[str, tuple[str, ...], int]]) -> dict:
 
 def eval_mentions(sentences: Sequence) -> list[tuple[str, tuple[str, ...]]]:
     """``(type, words)`` of every mention of raw IOB2 sentences (dev or test, as read)."""
-    from segmix.encoding import mention_spans
+    from segmix.tasks.tagging.encoding import mention_spans
 
     out = []
     for s in sentences:
@@ -382,7 +393,7 @@ def _eval_summary(pool: Pool, mentions: Sequence[tuple[str, tuple[str, ...]]]) -
     }
 
 
-def ner_coverage(
+def mention_coverage(
     pool: Pool, train_examples: Sequence, labels: Sequence[str], splits: dict[str, Sequence]
 ) -> dict:
     """Per type: the pool's segments, and the share of dev/test mentions it has seen.
@@ -438,7 +449,7 @@ def ner_coverage(
     return out
 
 
-def re_coverage(pool: Pool, splits: dict[str, Sequence]) -> dict:
+def argument_coverage(pool: Pool, splits: dict[str, Sequence]) -> dict:
     """Per relation: argument pairs in the pool, their forms and lengths; the share of dev/test
     arguments (heads, tails, both) whose surface form is a pool argument (either slot)."""
     by_rel: dict[str, dict[str, list]] = defaultdict(lambda: {"head": [], "tail": []})
@@ -506,15 +517,86 @@ def re_coverage(pool: Pool, splits: dict[str, Sequence]) -> dict:
     }
 
 
+def word_coverage(
+    pool: Pool, train_examples: Sequence, labels: Sequence[str], splits: dict[str, Sequence]
+) -> dict:
+    """Per tag: the pool's segments, and the share of dev/test words it has seen.
+
+    Word labels (part-of-speech tags) have no mentions, so every word is an item, grouped by
+    its gold tag. A dev/test word is *in the pool* when its form is a pool word (TMix), a
+    training word with a synonym (SMix), or a word of the training sentences (mixup,
+    inter-LADA, whose pool is those sentences); *with the same tag* when it is there with its
+    gold tag. ``splits`` maps ``dev``/``test`` to raw sentences (their tags as read, so a tag
+    the training subset lacks is counted too).
+    """
+    by_group: dict[str, list] = defaultdict(list)
+    for entry in pool.entries:
+        by_group[entry[0]].append(entry)
+    train_words: dict[str, list[str]] = defaultdict(list)
+    for ex in train_examples:
+        for j, word in enumerate(ex.words):
+            train_words[labels[int(ex.word_labels[j])]].append(word)
+    if pool.kind == "sentences":  # every training word can be mixed, in its sentence
+        vocab = {w for words in train_words.values() for w in words}
+        typed_vocab = {(t, w) for t, words in train_words.items() for w in words}
+        mixable = set(train_words)
+    else:
+        vocab, typed_vocab = pool.vocab, pool.typed_vocab
+        mixable = set(by_group) - {"(all)"}
+    evals = {
+        name: [(t, w) for s in sents for w, t in zip(s.tokens, s.tags, strict=True)]
+        for name, sents in splits.items()
+    }
+
+    def summary(words: Sequence[tuple[str, str]]) -> dict:
+        n = len(words)
+        return {
+            "words": n,
+            "in_pool": share(sum(w in vocab for _, w in words), n),
+            "in_pool_same_tag": share(sum((t, w) in typed_vocab for t, w in words), n),
+        }
+
+    tags = sorted(
+        {g for g in by_group if g != "(all)"}
+        | set(train_words)
+        | {t for words in evals.values() for t, _ in words}
+    )
+    rows: dict[str, dict] = {}
+    for tag in tags:
+        row: dict[str, Any] = {
+            "pool": _group_summary(by_group.get(tag, [])),
+            "train_words": len(train_words.get(tag, [])),
+            "train_distinct": len(set(train_words.get(tag, []))),
+        }
+        for name, words in evals.items():
+            row[name] = summary([x for x in words if x[0] == tag])
+        rows[tag] = row
+    out = {
+        "kind": pool.kind,
+        "segments_are": KIND_WORDS[pool.kind],
+        "group": pool.group_name,
+        "match": "words",
+        "pool": _group_summary(pool.entries),
+        "types": rows,
+        "other_groups": {
+            g: _group_summary(entries) for g, entries in by_group.items() if g == "(all)"
+        },
+        "all": {name: summary(words) for name, words in evals.items()},
+        "unmixable": {
+            name: sorted({t for t, _ in words} - mixable) for name, words in evals.items()
+        },
+    }
+    if pool.kind == "synonyms":
+        out["synonyms"] = pool.extra
+    return out
+
+
 def coverage_report(prep: Any, method: str) -> tuple[dict, Pool]:
-    """The coverage block of the report, and the pool it was computed from."""
+    """The coverage block of the report, and the pool it was computed from (the task's
+    inspection says which pool and which items: mentions, arguments or words)."""
     splits = {
         name: examples
         for name, examples in (("dev", prep.data.dev), ("test", prep.data.test))
         if examples
     }
-    if prep.task.name == "re":
-        pool = re_pool(prep.augmenter, method)
-        return re_coverage(pool, splits), pool
-    pool = ner_pool(prep.augmenter, method)
-    return ner_coverage(pool, prep.encoded["train"], prep.data.labels, splits), pool
+    return inspection_for(prep.task).coverage(prep, method, splits)

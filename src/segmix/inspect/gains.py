@@ -8,10 +8,16 @@ run and its paired no-augmentation run on each group:
   exact word sequence occurs as a mention (of any type) in the sentences the run trained on
   ("seen") or not ("unseen");
 * relations: by relation type and by whether the two arguments' word sequences occur as
-  arguments in the training examples.
+  arguments in the training examples;
+* word labels (part-of-speech tags): by tag and by whether the word occurs in the sentences the
+  run trained on (with any tag).
+
+Which breakdowns a task gets, and the words its tables are written in, is the task's to say
+(:meth:`segmix.inspect.base.Inspection.breakdowns`); the bucket rules of each kind are here.
 
 **Bucket rule (NER).** Every entity — gold or predicted, chunked exactly as
-:func:`segmix.metrics.ner_scores` (conlleval) chunks it, through the same seqeval call as
+:func:`segmix.tasks.tagging.metrics.ner_scores` (conlleval) chunks it, through the same seqeval
+call as
 :func:`segmix.experiment.stats.ner_sentence_stats` — is put in a group by its own words (length,
 seen-ness) or its own type. A correct prediction has the same type, start and end as a gold
 mention, hence the same words, so it always lands in the group of the gold mention it matches;
@@ -29,9 +35,14 @@ examples: "pair seen" (both word sequences were the two arguments of one trainin
 either order), "both seen" (each was an argument of some training example, never together),
 "one seen", "neither seen".
 
+**Bucket rule (word labels).** Every word is an item with one gold and one predicted tag: the
+tag breakdown is the per-tag counts of :func:`segmix.tasks.pos.metrics.pos_sentence_stats` (each
+tag's F1 beside the headline word accuracy); the seen breakdown puts a word, gold and predicted
+tag alike, in the group of its own form, so a group's F1 is its word accuracy.
+
 "The sentences the run trained on" are rebuilt as training rebuilt them:
 :func:`segmix.run.load_data` on the run's ``config.json`` (the seeded
-:func:`segmix.data.sample_subset`), checked against the ids in ``subset.json``.
+:func:`segmix.datafiles.sample_subset`), checked against the ids in ``subset.json``.
 
 Every figure is paired: the baseline shares the training subset, seed and budget, and a gain
 gets a paired bootstrap interval over test sentences (:func:`.stats.paired_bootstrap`), so a
@@ -58,11 +69,12 @@ from segmix.experiment.stats import (
     GOLD,
     PREDICTED,
     SufficientStats,
-    ner_sentence_stats,
     paired_bootstrap,
     re_example_stats,
     score_from_counts,
 )
+from segmix.inspect.base import PairedPredictions
+from segmix.tasks import get_task, inspection_for
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +149,10 @@ class _Run:
 
     @property
     def task(self) -> str:
-        return str(self.config.get("task", "ner"))
+        from segmix.config import TrainConfig
+
+        # a config.json from before tasks existed records none: the default task's run
+        return str(self.config.get("task", TrainConfig.task))
 
 
 def _read_json(path: Path) -> Any:
@@ -311,7 +326,7 @@ class _Pool:
     train: list[Any]
     test: list[Any]
     test_file: str
-    forms: frozenset[tuple[str, ...]]  # NER mentions / relation arguments of the subset
+    forms: frozenset[tuple[str, ...]]  # mentions / relation arguments / words of the subset
     pairs: frozenset[frozenset[tuple[str, ...]]]  # relations: argument pairs of one example
 
 
@@ -343,7 +358,6 @@ def _load_pool(run: _Run, cache: dict[str, _Pool] | None = None) -> _Pool:
     """
     from segmix.config import TrainConfig
     from segmix.run import load_data
-    from segmix.tasks import get_task
 
     config = TrainConfig.from_dict(run.config)
     key = _pool_key(config)
@@ -354,23 +368,14 @@ def _load_pool(run: _Run, cache: dict[str, _Pool] | None = None) -> _Pool:
         data = load_data(task, config)
         if data.test is None:
             raise FileNotFoundError(f"{run.dir}: its configuration names no test file")
-        forms: set[tuple[str, ...]] = set()
-        pairs: set[frozenset[tuple[str, ...]]] = set()
-        if config.task == "ner":
-            for s in data.train:
-                forms.update(tuple(s.tokens[a : b + 1]) for _t, a, b in _entities(s.tags))
-        else:
-            for ex in data.train:
-                head, tail = _arguments(ex)
-                forms.update((head, tail))
-                pairs.add(frozenset((head, tail)))
+        forms, pairs = inspection_for(task).training_forms(data.train)
         pool = _Pool(
             config.task,
             data.train,
             data.test,
             str(data.files["test"]),
-            frozenset(forms),
-            frozenset(pairs),
+            forms,
+            pairs,
         )
         if cache is not None:
             cache[key] = pool
@@ -402,10 +407,11 @@ def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
             f"{path} holds {len(records)} predictions but {pool.test_file} has "
             f"{len(pool.test)} test examples"
         )
-    gold = [list(ex.tags) if pool.task == "ner" else ex.relation for ex in pool.test]
+    gold = get_task(pool.task).gold(pool.test)
     for i, (r, g) in enumerate(zip(records, gold, strict=True)):
+        # a task that writes each example's words with its predictions (tagging) has them checked
         if ("gold" in r and r["gold"] != g) or (
-            pool.task == "ner" and "tokens" in r and r["tokens"] != list(pool.test[i].tokens)
+            "tokens" in r and r["tokens"] != list(pool.test[i].tokens)
         ):
             raise ValueError(
                 f"{path}: example {i} does not match {pool.test_file}: the run was tested on "
@@ -414,23 +420,17 @@ def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
     return gold, [r["pred"] for r in records]
 
 
-def _score_kind(run: _Run) -> str:
-    from segmix.experiment.report import _score_kind as kind
-
-    return kind(run.task, run.metrics["test"])
-
-
 def _checked_stats(run: _Run, gold: list, pred: list) -> SufficientStats:
-    """Per-example statistics whose headline must equal ``metrics.json``'s test score."""
-    if run.task == "ner":
-        stats = ner_sentence_stats(gold, pred)
-    else:
-        stats = re_example_stats(gold, pred, _score_kind(run))  # type: ignore[arg-type]
+    """Per-example statistics (the task's, as the grid report's bootstrap reads them) whose
+    headline must equal ``metrics.json``'s test score."""
+    task = get_task(run.task)
+    stats = task.example_stats(gold, pred, run.metrics["test"])
     score = stats.score()
-    stored = float(run.metrics["test"]["f1"])
+    stored = float(run.metrics["test"][task.metric])
     if not math.isclose(score, stored, rel_tol=0, abs_tol=1e-9):
+        name = inspection_for(task).score_name
         raise ValueError(
-            f"{run.dir}: test F1 from predictions/test.jsonl is {score:.6f} but metrics.json "
+            f"{run.dir}: test {name} from predictions/test.jsonl is {score:.6f} but metrics.json "
             f"says {stored:.6f}; the predictions are not those the metrics were computed from"
         )
     return stats
@@ -462,6 +462,24 @@ def _ner_bucket_stats(
         SufficientStats(by_length, LENGTH_BUCKETS, "micro"),
         SufficientStats(by_seen, SEEN_BUCKETS, "micro"),
     )
+
+
+def _word_bucket_stats(
+    pool: _Pool, gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], check: np.ndarray
+) -> SufficientStats:
+    """Per-sentence (correct, predicted, gold) of words by seen-ness: a word's gold and
+    predicted tag both count in the group of its own form (see module doc)."""
+    by_seen = np.zeros((len(gold), len(SEEN_BUCKETS), 3), dtype=np.int64)
+    for i, (sentence, g, p) in enumerate(zip(pool.test, gold, pred, strict=True)):
+        for word, gt, pt in zip(sentence.tokens, g, p, strict=True):
+            bucket = 0 if (word,) in pool.forms else 1
+            by_seen[i, bucket, GOLD] += 1
+            by_seen[i, bucket, PREDICTED] += 1
+            by_seen[i, bucket, CORRECT] += int(gt == pt)
+    # the same words as the task's per-tag counts, sentence by sentence
+    if not np.array_equal(by_seen.sum(axis=1), check):
+        raise RuntimeError("the seen breakdown does not add up to the scorer's counts")
+    return SufficientStats(by_seen, SEEN_BUCKETS, "micro")
 
 
 def _re_seen_bucket(pool: _Pool, ex: Any) -> str:
@@ -562,9 +580,13 @@ def _contributions(run: SufficientStats, base: SufficientStats) -> np.ndarray | 
     ``F1r − F1b = ΔC·(1/(Pr+G) + 1/(Pb+G)) − ΔP·(Cr+Cb) / ((Pr+G)(Pb+G))``
     (the mean of the two exact orderings), so the columns' shares add up to the gain — which
     their own F1 gains, weighted or not, never do. Macro F1 (the mean of per-type F1 over the
-    types in gold) splits as ΔF1 of each scored type over their number.
+    types in gold) splits as ΔF1 of each scored type over their number; accuracy (correct over
+    gold, summed over the columns) as each column's ΔC over the gold count.
     """
     rc, bc = run.summed().astype(np.float64), base.summed().astype(np.float64)
+    if run.kind == "accuracy":
+        g = rc[:, GOLD].sum()
+        return 100 * (rc[:, CORRECT] - bc[:, CORRECT]) / g if g else None
     if run.kind == "macro":
         scored = rc[:, GOLD] > 0
         n = int(scored.sum())
@@ -617,6 +639,144 @@ def _column_rows(
 
 
 # --------------------------------------------------------------------------------------------
+# each kind of item: what "seen" compares against, the breakdowns, the grid's coverage (a task's
+# inspection picks its kind: segmix.inspect.base.Inspection)
+
+
+def mention_forms(train: Sequence) -> tuple[frozenset, frozenset]:
+    """The word sequences of the training subset's mentions (conlleval chunks); no pairs."""
+    forms = frozenset(tuple(s.tokens[a : b + 1]) for s in train for _t, a, b in _entities(s.tags))
+    return forms, frozenset()
+
+
+def argument_forms(train: Sequence) -> tuple[frozenset, frozenset]:
+    """The training examples' arguments (heads and tails alike), and each example's pair."""
+    forms: set[tuple[str, ...]] = set()
+    pairs: set[frozenset[tuple[str, ...]]] = set()
+    for ex in train:
+        head, tail = _arguments(ex)
+        forms.update((head, tail))
+        pairs.add(frozenset((head, tail)))
+    return frozenset(forms), frozenset(pairs)
+
+
+def word_forms(train: Sequence) -> tuple[frozenset, frozenset]:
+    """Every word form of the training subset, as a one-word sequence; no pairs."""
+    return frozenset((w,) for s in train for w in s.tokens), frozenset()
+
+
+def mention_breakdowns(paired: PairedPredictions) -> tuple[dict[str, list[dict]], int]:
+    """Entity tagging: by type (the scorer's columns), mention length and seen-ness; the
+    number of gold mentions."""
+    p = paired
+    run_counts, base_counts = p.run_stats.counts.sum(axis=1), p.base_stats.counts.sum(axis=1)
+    lengths_r, seen_r = _ner_bucket_stats(p.pool, p.gold, p.run_pred, run_counts)
+    lengths_b, seen_b = _ner_bucket_stats(p.pool, p.gold, p.base_pred, base_counts)
+    breakdowns = {
+        "type": _column_rows(p.run_stats, p.base_stats, p.resamples, p.seed),
+        "length": _column_rows(lengths_r, lengths_b, p.resamples, p.seed),
+        "seen": _column_rows(seen_r, seen_b, p.resamples, p.seed),
+    }
+    return breakdowns, int(p.run_stats.summed()[:, GOLD].sum())
+
+
+def argument_breakdowns(paired: PairedPredictions) -> tuple[dict[str, list[dict]], int]:
+    """Relations: by relation type, and by the seen-ness of the two arguments (groups of
+    examples, each scored with the run's metric); the number of test examples."""
+    p = paired
+    run_stats, base_stats = p.run_stats, p.base_stats
+    kind = run_stats.kind
+    breakdowns: dict[str, list[dict]] = {
+        "type": _column_rows(
+            _re_type_stats(p.gold, p.run_pred, kind),
+            _re_type_stats(p.gold, p.base_pred, kind),
+            p.resamples,
+            p.seed,
+        ),
+        "seen": [],
+    }
+    groups = np.array([_re_seen_bucket(p.pool, ex) for ex in p.pool.test])
+    for name in RE_SEEN_BUCKETS:
+        mask = groups == name
+        if not mask.any():
+            continue
+        r = SufficientStats(run_stats.counts[mask], run_stats.types, run_stats.kind)
+        b = SufficientStats(base_stats.counts[mask], base_stats.types, base_stats.kind)
+        breakdowns["seen"].append(
+            _row(
+                name,
+                r,
+                b,
+                len(p.pool.test),
+                items=int(mask.sum()),
+                resamples=p.resamples,
+                seed=p.seed,
+            )
+        )
+    return breakdowns, len(p.pool.test)
+
+
+def word_breakdowns(paired: PairedPredictions) -> tuple[dict[str, list[dict]], int]:
+    """Word labels: by tag (the task's per-tag columns) and by whether the word was seen in
+    training; the number of test words."""
+    p = paired
+    seen_r = _word_bucket_stats(p.pool, p.gold, p.run_pred, p.run_stats.counts.sum(axis=1))
+    seen_b = _word_bucket_stats(p.pool, p.gold, p.base_pred, p.base_stats.counts.sum(axis=1))
+    breakdowns = {
+        "type": _column_rows(p.run_stats, p.base_stats, p.resamples, p.seed),
+        "seen": _column_rows(seen_r, seen_b, p.resamples, p.seed),
+    }
+    return breakdowns, int(p.run_stats.summed()[:, GOLD].sum())
+
+
+def mention_type_coverage(pool: _Pool) -> dict[str, dict[str, float | int]]:
+    """Per entity type: a test mention is covered when its words occur as a mention (any type)
+    in the subset."""
+    total: dict[str, int] = defaultdict(int)
+    covered: dict[str, int] = defaultdict(int)
+    for s in pool.test:
+        for etype, start, end in _entities(s.tags):
+            total[etype] += 1
+            covered[etype] += tuple(s.tokens[start : end + 1]) in pool.forms
+    return _coverage_rows(total, covered)
+
+
+def argument_type_coverage(pool: _Pool) -> dict[str, dict[str, float | int]]:
+    """Per relation type: a test example is covered when both argument word sequences occur as
+    arguments in the subset (``pair seen`` or ``both seen``); types without direction,
+    ``Other`` and ``no_relation`` left out (they have no per-type score)."""
+    from segmix.tasks.relations.metrics import SEMEVAL_OTHER, strip_direction
+
+    total: dict[str, int] = defaultdict(int)
+    covered: dict[str, int] = defaultdict(int)
+    for ex in pool.test:
+        rtype = strip_direction(ex.relation)
+        if rtype in (SEMEVAL_OTHER, "no_relation"):
+            continue
+        total[rtype] += 1
+        covered[rtype] += _re_seen_bucket(pool, ex) in RE_COVERED
+    return _coverage_rows(total, covered)
+
+
+def word_type_coverage(pool: _Pool) -> dict[str, dict[str, float | int]]:
+    """Per gold tag: a test word is covered when its form occurs (with any tag) in the subset."""
+    total: dict[str, int] = defaultdict(int)
+    covered: dict[str, int] = defaultdict(int)
+    for s in pool.test:
+        for word, tag in zip(s.tokens, s.tags, strict=True):
+            total[tag] += 1
+            covered[tag] += (word,) in pool.forms
+    return _coverage_rows(total, covered)
+
+
+def _coverage_rows(total: dict[str, int], covered: dict[str, int]) -> dict[str, dict]:
+    return {
+        t: {"test": total[t], "covered": covered[t], "coverage": covered[t] / total[t]}
+        for t in sorted(total)
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # one run
 
 
@@ -626,11 +786,12 @@ def gain_report(
     """Where the test gain of ``run_dir`` over its paired no-augmentation run went.
 
     ``baseline_dir`` defaults to :func:`find_baseline`'s answer. Both runs need
-    ``predictions/test.jsonl``; each one's test F1 recomputed from it must equal its
+    ``predictions/test.jsonl``; each one's test score recomputed from it must equal its
     ``metrics.json`` (a clear error otherwise). Breakdowns (see the module docstring for the
-    exact bucket rules): NER by ``type``, ``length`` and ``seen``; relations by ``type`` and
-    ``seen``. Scores are in points (×100); ``gain`` = run − baseline; ``interval`` the 95 %
-    paired bootstrap interval of the gain over test sentences (``resamples=0``: none);
+    exact bucket rules): NER by ``type``, ``length`` and ``seen``; relations and word labels by
+    ``type`` and ``seen`` (the task's inspection says which). Scores are in points (×100);
+    ``gain`` = run − baseline; ``interval`` the 95 % paired bootstrap interval of the gain over
+    test sentences (``resamples=0``: none);
     ``delta_found`` / ``delta_wrong`` = how many more correct / wrong predictions the run made
     in the group (these add up over a breakdown).
     """
@@ -650,6 +811,7 @@ def gain_report(
     differs = _differences(_comparable(run.config), _comparable(base.config))
     if differs:
         logger.warning("%s and its baseline %s differ in %s", run.dir, base.dir, ", ".join(differs))
+    inspection = inspection_for(run.task)  # a task inspect does not support: refused here
     pool = _load_pool(run)
     gold, run_pred = _aligned(run, pool)
     _gold_b, base_pred = _aligned(base, pool)
@@ -657,57 +819,17 @@ def gain_report(
         _checked_stats(run, gold, run_pred),
         _checked_stats(base, gold, base_pred),
     )
-
-    if run.task == "ner":
-        unit = "mention"
-        lengths_r, seen_r = _ner_bucket_stats(pool, gold, run_pred, run_stats.counts.sum(axis=1))
-        lengths_b, seen_b = _ner_bucket_stats(pool, gold, base_pred, base_stats.counts.sum(axis=1))
-        breakdowns = {
-            "type": _column_rows(run_stats, base_stats, resamples, seed),
-            "length": _column_rows(lengths_r, lengths_b, resamples, seed),
-            "seen": _column_rows(seen_r, seen_b, resamples, seed),
-        }
-        test_items = int(run_stats.summed()[:, GOLD].sum())
-        train_forms = len(pool.forms)
-    else:
-        unit = "example"
-        kind = run_stats.kind
-        breakdowns = {
-            "type": _column_rows(
-                _re_type_stats(gold, run_pred, kind),
-                _re_type_stats(gold, base_pred, kind),
-                resamples,
-                seed,
-            ),
-            "seen": [],
-        }
-        groups = np.array([_re_seen_bucket(pool, ex) for ex in pool.test])
-        for name in RE_SEEN_BUCKETS:
-            mask = groups == name
-            if not mask.any():
-                continue
-            r = SufficientStats(run_stats.counts[mask], run_stats.types, run_stats.kind)
-            b = SufficientStats(base_stats.counts[mask], base_stats.types, base_stats.kind)
-            breakdowns["seen"].append(
-                _row(
-                    name,
-                    r,
-                    b,
-                    len(pool.test),
-                    items=int(mask.sum()),
-                    resamples=resamples,
-                    seed=seed,
-                )
-            )
-        test_items = len(pool.test)
-        train_forms = len(pool.forms)
+    breakdowns, test_items = inspection.breakdowns(
+        PairedPredictions(pool, gold, run_pred, base_pred, run_stats, base_stats, resamples, seed)
+    )
+    train_forms = len(pool.forms)
 
     overall_r, overall_b = _scores(run_stats), _scores(base_stats)
     report = {
         "kind": "run",
         "task": run.task,
         "metric": run.metrics["test"].get("metric", "f1"),
-        "unit": unit,
+        "unit": inspection.item,
         "run": {
             "dir": str(run.dir),
             "label": _run_label(run.config),
@@ -793,7 +915,9 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
     sits" is the group with the largest share; a small group with a large F1 swing is named as
     such. Otherwise (relation groups scored by macro F1) the group with the largest own gain.
     """
+    inspection = inspection_for(report["task"])
     unit = report["unit"]
+    score = inspection.score_name
     n_train = report["train"]["examples"]
     overall = report["overall"]["gain"]
     word = "gain" if overall >= 0 else "loss"
@@ -806,28 +930,28 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
 
     pick = max(scored, key=weight)
     others = [r for r in scored if r is not pick]
-    what = "sentences" if report["task"] == "ner" else "examples"
+    what = inspection.task.unit
 
     def part(r: dict, label: str) -> str:
         if shares:
             return f"{_c(r['contribution'])} from {label} (own F1 {_g(r['gain'])})"
         return f"{_g(r['gain'])} F1 on {label}"
 
-    if key == "seen" and report["task"] == "ner":
-        desc = {"seen": "seen as a mention in", "unseen": "absent from"}
+    desc = inspection.seen_phrases
+    if key == "seen" and desc is not None:  # groups of items (mentions, words)
         label = (
-            f"the {_pct(pick['share'])} of test mentions {desc[pick['bucket']]} the {n_train} "
+            f"the {_pct(pick['share'])} of test {unit}s {desc[pick['bucket']]} the {n_train} "
             f"training {what}"
         )
         if shares:
             text = (
                 f"The {word} sits {'mostly ' * (_most(pick, overall) == 'most')}on "
-                f"{pick['bucket']} mentions: {_c(pick['contribution'])}"
-                f" of the {_c(overall)} F1 comes from {label} (their own F1 {_g(pick['gain'])}"
-                f"{_small(pick, unit)})"
+                f"{pick['bucket']} {unit}s: {_c(pick['contribution'])}"
+                f" of the {_c(overall)} {score} comes from {label} (their own F1 "
+                f"{_g(pick['gain'])}{_small(pick, unit)})"
             )
         else:
-            text = f"The {word} sits on {pick['bucket']} mentions: {_g(pick['gain'])} F1 on {label}"
+            text = f"The {word} sits on {pick['bucket']} {unit}s: {_g(pick['gain'])} F1 on {label}"
         for r in others:
             text += ", " + part(r, f"the {_pct(r['share'])} {r['bucket']} ones")
         if (
@@ -836,8 +960,8 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
             and weight(others[0]) > 0
             and sign * others[0]["gain"] > sign * pick["gain"]
         ):
-            text += f"; per mention, {others[0]['bucket']} ones moved more"
-        return text + "." + _evidence(rows, lambda r: f"{r['bucket']} mentions")
+            text += f"; per {unit}, {others[0]['bucket']} ones moved more"
+        return text + "." + _evidence(rows, lambda r: f"{r['bucket']} {unit}s")
     if key == "seen":  # relations: groups of examples, macro F1 per group
         rest = "; ".join(f"{r['bucket']} {_g(r['gain'])} ({_pct(r['share'])})" for r in others)
         text = (
@@ -850,19 +974,19 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
     if key == "length":
 
         def name(r: dict) -> str:
-            return f"{_length_words(r['bucket'])} mentions"
+            return f"{_length_words(r['bucket'])} {unit}s"
 
         if shares:
             head = (
                 f"By length, {_most(pick, overall)} of the {word} comes from {name(pick)}: "
-                f"{_c(pick['contribution'])} of the {_c(overall)} F1 (their own F1 "
-                f"{_g(pick['gain'])} on {_pct(pick['share'])} of test mentions"
+                f"{_c(pick['contribution'])} of the {_c(overall)} {score} (their own F1 "
+                f"{_g(pick['gain'])} on {_pct(pick['share'])} of test {unit}s"
                 f"{_small(pick, unit)})"
             )
         else:
             head = (
                 f"By length, the {word} is largest on {name(pick)}: {_g(pick['gain'])} F1 on "
-                f"{_pct(pick['share'])} of test mentions{_small(pick, unit)}"
+                f"{_pct(pick['share'])} of test {unit}s{_small(pick, unit)}"
             )
         text = head
         if others:
@@ -871,9 +995,8 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
     # by type
     head = (
         f"{_most(pick, overall).capitalize()} of the {word} comes from {pick['bucket']} "
-        f"({_c(pick['contribution'])} of "
-        f"{_c(overall)} F1; its own F1 {_g(pick['gain'])} on {_pct(pick['share'])} of the test "
-        f"{unit}s{_small(pick, unit)})"
+        f"({_c(pick['contribution'])} of {_c(overall)} {score}; its own F1 {_g(pick['gain'])} "
+        f"on {_pct(pick['share'])} of the test {unit}s{_small(pick, unit)})"
         if shares
         else f"Largest {word} on {pick['bucket']}: {_g(pick['gain'])} F1 on "
         f"{_pct(pick['share'])} of the test {unit}s{_small(pick, unit)}"
@@ -890,33 +1013,10 @@ def _reading(key: str, rows: list[dict], report: dict) -> str:
 
 
 def _coverage(pool: _Pool) -> dict[str, dict[str, float | int]]:
-    """Per gold type: test items, how many are covered by the training subset, the share.
-
-    NER: a test mention is covered when its words occur as a mention (any type) in the subset.
-    Relations: a test example is covered when both argument word sequences occur as arguments
-    in the subset (``pair seen`` or ``both seen``); types without direction, ``Other`` and
-    ``no_relation`` left out (they have no per-type score).
-    """
-    from segmix.re_metrics import SEMEVAL_OTHER, strip_direction
-
-    total: dict[str, int] = defaultdict(int)
-    covered: dict[str, int] = defaultdict(int)
-    if pool.task == "ner":
-        for s in pool.test:
-            for etype, start, end in _entities(s.tags):
-                total[etype] += 1
-                covered[etype] += tuple(s.tokens[start : end + 1]) in pool.forms
-    else:
-        for ex in pool.test:
-            rtype = strip_direction(ex.relation)
-            if rtype in (SEMEVAL_OTHER, "no_relation"):
-                continue
-            total[rtype] += 1
-            covered[rtype] += _re_seen_bucket(pool, ex) in RE_COVERED
-    return {
-        t: {"test": total[t], "covered": covered[t], "coverage": covered[t] / total[t]}
-        for t in sorted(total)
-    }
+    """Per gold type: test items, how many are covered by the training subset, the share (the
+    task's inspection says what covers an item: :func:`mention_type_coverage`,
+    :func:`argument_type_coverage`, :func:`word_type_coverage`)."""
+    return inspection_for(pool.task).type_coverage(pool)
 
 
 def _per_type_f1(metrics: dict) -> dict[str, float]:
@@ -1188,52 +1288,16 @@ def _interval_text(iv: Sequence[float] | None) -> str:
     return "–" if iv is None else f"[{iv[0]:+.2f}, {iv[1]:+.2f}]"
 
 
-_TITLES = {
-    ("ner", "type"): ("By entity type", "type"),
-    ("ner", "length"): ("By mention length (words)", "length"),
-    ("ner", "seen"): ("By whether the mention occurs in the training sentences", "mentions"),
-    ("re", "type"): ("By relation type", "type"),
-    ("re", "seen"): ("By whether the arguments occur in the training examples", "arguments"),
-}
-
 _PLOT_TITLES = {"type": "by type", "length": "by length (words)", "seen": "seen in training?"}
-
-_RULES = {
-    ("ner", "type"): (
-        "A gold mention counts for its type, a predicted one for the type it was given."
-    ),
-    ("ner", "length"): (
-        "Every mention, gold or predicted, counts for the length of its own words; a correct "
-        "prediction has the gold mention's words, so it counts where that mention does, and a "
-        "wrong one (a wrong span or type) lowers the precision of its own length."
-    ),
-    ("ner", "seen"): (
-        "A mention is *seen* when its exact words are a mention (of any type) in the sentences "
-        "this run trained on, else *unseen*. Gold and predicted mentions are both grouped by "
-        "their own words, so a correct prediction counts where its gold mention does and a "
-        "wrong one lowers the precision of its own group."
-    ),
-    ("re", "type"): (
-        "The official scorer's per-type counts: a wrong direction counts as a wrong prediction "
-        "of the type."
-    ),
-    ("re", "seen"): (
-        "An example is grouped by its two arguments' words: *pair seen* — they were the two "
-        "arguments of one training example; *both seen* — each was an argument of some "
-        "training example; *one seen*; *neither seen*. Each group is scored with the run's "
-        "metric on its own examples."
-    ),
-}
 
 
 def render_gains(report: dict) -> list[str]:
     """Markdown lines of a :func:`gain_report`, each table with a sentence saying what it shows."""
     run, base, overall = report["run"], report["baseline"], report["overall"]
+    inspection = inspection_for(report["task"])
     unit = report["unit"]
-    metric = "entity F1 (conlleval)" if report["task"] == "ner" else "relation score"
-    if report["task"] == "re" and "semeval" in str(report["metric"]):
-        metric = "official SemEval-2010 Task 8 macro F1"
-    what = "sentences" if report["task"] == "ner" else "examples"
+    metric = inspection.metric_words(str(report["metric"]))
+    what = inspection.task.unit
     out = [
         f"## Where the gain went: {run['label']} over no augmentation",
         "",
@@ -1258,15 +1322,15 @@ def render_gains(report: dict) -> list[str]:
         f"the headline gain (the shares add up to it; a group's own F1 gain does not, as groups "
         f"differ in size). *found* / *wrong*: how many more correct / wrong predictions the run "
         f"made in the group. The share and the group's own gain can differ in sign: the overall "
-        f"F1 weighs a group's extra correct and wrong predictions against all {unit}s, the "
-        f"group's own F1 against its own. A group of a few {unit}s swings by many points when "
-        f"one {unit} changes.",
+        f"{inspection.score_name} weighs a group's extra correct and wrong predictions against "
+        f"all {unit}s, the group's own F1 against its own. A group of a few {unit}s swings by "
+        f"many points when one {unit} changes.",
         "",
     ]
     for key, rows in report["breakdowns"].items():
         if not rows:
             continue
-        title, head = _TITLES[(report["task"], key)]
+        title, head = inspection.breakdown_titles[key]
         out += [f"### {title}", "", report["readings"].get(key, ""), ""]
         shares = any(r["contribution"] is not None for r in rows)
         out += [
@@ -1283,22 +1347,20 @@ def render_gains(report: dict) -> list[str]:
                 + (f"| {_signed(r['contribution'])} " if shares else "")
                 + f"| {r['delta_found']:+d} | {r['delta_wrong']:+d} |"
             )
-        out += ["", _RULES[(report["task"], key)], ""]
+        out += ["", inspection.breakdown_rules[key], ""]
     return out
 
 
 def render_grid_gains(report: dict) -> list[str]:
     """Markdown lines of a :func:`grid_gain_report`: pooled per-type gains, the correlation."""
-    unit = "mentions" if report["task"] == "ner" else "examples"
     corr = report["correlation"]
     out = [
         "## Per-type gains and training-pool coverage",
         "",
         f"Grid `{report['grid']}`: {len(report['pairs'])} cell{'s' * (len(report['pairs']) != 1)} "
-        "paired with the `none` cell of the same size and seed. *Coverage* of a type = the share "
-        f"of its test {unit} whose words occur as "
-        + ("a mention" if report["task"] == "ner" else "arguments")
-        + " in the cell's training subset. Gains in F1 points, mean ± std over seeds.",
+        "paired with the `none` cell of the same size and seed. *Coverage* of a type = "
+        + inspection_for(report["task"]).grid_coverage
+        + ". Gains in F1 points, mean ± std over seeds.",
         "",
     ]
     if not report["rows"]:

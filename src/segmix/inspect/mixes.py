@@ -12,12 +12,13 @@ Definitions (the report repeats them in words):
   word or segment padded), counted over the mixed positions and over all positions of the mixes;
 - **length mismatch**: per mixed segment, ``|words of side a − words of side b|`` and the same in
   sub-words;
-- **well-formed** (tagging): a word-level tag sequence (the tag on each word's first sub-word)
-  is well formed when no ``I-X`` follows the sentence start, an ``O`` or a tag of another type —
-  strict IOB2 (seqeval's strict mode would start a new entity there; conlleval would silently
-  repair it). Three sequences are checked per mix: side a's hard tags, side b's hard tags, and
-  the arg-max of the soft target (side a's tag where its weight is ≥ 0.5, else side b's).
-  Relations have one label per example: nothing to check.
+- **well-formed** (entity tagging): a word-level tag sequence (the tag on each word's first
+  sub-word) is well formed when no ``I-X`` follows the sentence start, an ``O`` or a tag of
+  another type — strict IOB2 (seqeval's strict mode would start a new entity there; conlleval
+  would silently repair it). Three sequences are checked per mix: side a's hard tags, side b's
+  hard tags, and the arg-max of the soft target (side a's tag where its weight is ≥ 0.5, else
+  side b's). Relations have one label per example, part-of-speech tags no spans: nothing to
+  check (the task's inspection says which: :attr:`segmix.inspect.base.Inspection.checks_spans`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from segmix.encoding import IGNORE_INDEX
 from segmix.inspect.coverage import SUBWORD_CAP, WORD_CAP, distribution, float_summary, share
 from segmix.mixing import MixedExample, MixRecord, pair_widths
+from segmix.tasks import inspection_for
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +148,7 @@ class MixStatistics:
         self, *, labels: Sequence[str], pad_id: int, cache: Any, train: Sequence, tagging: bool
     ) -> None:
         self.labels, self.pad_id, self.cache, self.train = list(labels), pad_id, cache, train
-        self.tagging = tagging
+        self.tagging = tagging  # IOB2 span labels: check each mix's sequences are well formed
         self.mixes = 0
         self.lams: list[float] = []
         self.word_gap: list[int] = []
@@ -261,7 +263,7 @@ def mix_statistics(prep: Any, n: int, *, seed: int, show: int = 5) -> dict:
         pad_id=prep.cache.pad_id,
         cache=prep.cache,
         train=train,
-        tagging=prep.task.name == "ner",
+        tagging=inspection_for(prep.task).checks_spans,
     )
     rendered: list[str] = []
     for mixes in generate_in_chunks(prep.augmenter, n, np.random.default_rng([seed, 0])):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from segmix.figures import can_plot, new_figure, save_figure
+from segmix.tasks import inspection_for
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,9 @@ def plot_lambda(report: dict, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def _length_rows(report: dict) -> dict[str, dict]:
-    """Per group, its pool segments' length histogram in words."""
-    cov = report["coverage"]
-    if report["task"] == "re":
-        return {"arguments": cov["pool"]["arguments"]["words"]["histogram"]}
+def type_length_rows(cov: dict) -> dict[str, dict]:
+    """Per type (or tag) with pool segments, and per other group, the segments' length
+    histogram in words (tagging's coverage block)."""
     rows = {
         t: r["pool"]["words"]["histogram"] for t, r in cov["types"].items() if r["pool"]["segments"]
     }
@@ -63,7 +62,8 @@ def _length_rows(report: dict) -> dict[str, dict]:
 
 def plot_segment_lengths(report: dict, path: Path) -> Path | None:
     """Pool segment length in words, one bar group per type (share of the type's segments)."""
-    rows = {g: h for g, h in _length_rows(report).items() if h}
+    rows = inspection_for(report["task"]).length_rows(report["coverage"])
+    rows = {g: h for g, h in rows.items() if h}
     if not rows:
         return None
     keys = sorted({k for h in rows.values() for k in h}, key=lambda k: int(k.rstrip("+")))
@@ -84,16 +84,10 @@ def plot_segment_lengths(report: dict, path: Path) -> Path | None:
 def plot_coverage(report: dict, path: Path) -> Path | None:
     """Pool size per type (bars) against the share of dev/test mentions in the pool (markers)."""
     cov = report["coverage"]
-    groups = cov["relations"] if report["task"] == "re" else cov["types"]
+    groups, sizes, key, what = inspection_for(report["task"]).coverage_bars(cov)
     if not groups:
         return None
     names = list(groups)
-    if report["task"] == "re":
-        sizes = [groups[g]["pool"]["pairs"] for g in names]
-        key, what = "head_in_pool", "heads in pool"
-    else:
-        sizes = [groups[g]["pool"]["segments"] for g in names]
-        key, what = "in_pool", "mentions in pool"
     fig, ax = _figure(max(6.4, 0.45 * len(names) + 2), 4.2)
     x = np.arange(len(names))
     ax.bar(x, sizes, color="#bbbbbb", label="pool segments")

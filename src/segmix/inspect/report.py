@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from segmix.inspect.coverage import KIND_WORDS, pool_error
+from segmix.tasks import inspection_for
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +209,15 @@ def render_markdown(report: dict) -> list[str]:
 
 
 def _coverage_md(report: dict) -> list[str]:
+    lines = ["## 1. The pool and what it covers", ""]
+    return lines + inspection_for(report["task"]).coverage_markdown(report)
+
+
+def mention_coverage_md(report: dict) -> list[str]:
+    """The coverage section of entity tagging: the pool per entity type, dev/test mentions."""
     cov = report["coverage"]
     kind = cov["kind"]
-    lines = ["## 1. The pool and what it covers", ""]
-    if report["task"] == "re":
-        return lines + _coverage_re_md(cov)
+    lines: list[str] = []
     pool = cov["pool"]
     what = {
         "mentions": "every entity mention of the training subset; a mention is mixed with one "
@@ -332,7 +337,9 @@ def _coverage_md(report: dict) -> list[str]:
     return lines
 
 
-def _coverage_re_md(cov: dict) -> list[str]:
+def argument_coverage_md(report: dict) -> list[str]:
+    """The coverage section of relations: argument pairs per relation, dev/test arguments."""
+    cov = report["coverage"]
     pool = cov["pool"]
     lines = [
         f"The pool holds {pool['pairs']} argument pairs (the head and tail of every training "
@@ -378,6 +385,99 @@ def _coverage_re_md(cov: dict) -> list[str]:
     return [*lines, ""]
 
 
+#: word labels (part-of-speech tags): what each pool holds, and when a dev/test word is in it
+_WORD_POOLS = {
+    "tokens": (
+        "every word occurrence of the training subset (with its tag); a word is mixed with one "
+        "of these",
+        "its exact form is a pool word",
+    ),
+    "synonyms": (
+        "the WordNet synonyms of the training words, in the part of speech of each word's tag; "
+        "a word is mixed with one of its own synonyms",
+        "it is a training word with at least one synonym of its tag's part of speech (SMix "
+        "could mix it)",
+    ),
+    "sentences": (
+        "the training sentences themselves; a sentence is mixed with another whole",
+        "its exact form occurs in a training sentence",
+    ),
+}
+
+
+def word_coverage_md(report: dict) -> list[str]:
+    """The coverage section of word labels (part-of-speech tags): the pool per tag, and the
+    dev/test words it has seen (:func:`segmix.inspect.coverage.word_coverage`)."""
+    cov = report["coverage"]
+    kind, pool = cov["kind"], cov["pool"]
+    what, match = _WORD_POOLS[kind]
+    lines = [
+        f"The pool of `{report['method']}` holds {pool['segments']} {KIND_WORDS[kind]} "
+        f"({pool['distinct']} distinct): {what}.",
+        "",
+        "How to read the figures: every dev/test word is an item, grouped by its gold tag; it "
+        f"counts as *in the pool* when {match}, and *with the same tag* when it is there with "
+        "its gold tag. Surface forms are compared exactly (case too).",
+        "",
+    ]
+    splits = [s for s in ("dev", "test") if s in cov["all"]]
+    head = ["tag", "pool segments", "distinct", "words", "sub-words", "training words"]
+    for s in splits:
+        head += [f"{s} words", f"{s} in pool", f"{s} same tag"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for tag, row in cov["types"].items():
+        p = row["pool"]
+        cells = [
+            tag,
+            str(p["segments"]),
+            str(p["distinct"]),
+            num(p["words"]["mean"], 1),
+            num(p["subwords"]["mean"], 1),
+            str(row["train_words"]),
+        ]
+        for s in splits:
+            e = row.get(s, {})
+            cells += [str(e.get("words", 0)), pct(e.get("in_pool")), pct(e.get("in_pool_same_tag"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    for group in cov.get("other_groups", {}).values():
+        lines.append(
+            f"| all sentences | {group['segments']} | {group['distinct']} | "
+            f"{num(group['words']['mean'], 1)} | {num(group['subwords']['mean'], 1)} | – |"
+            + " – | – | – |"
+            * len(splits)
+        )
+    lines.append("")
+    for s in splits:
+        a = cov["all"][s]
+        lines.append(
+            f"Over all {a['words']} {s} words: {pct(a['in_pool'])} in the pool, "
+            f"{pct(a['in_pool_same_tag'])} with the same tag."
+        )
+    lines.append("")
+    unmixable = {s: t for s, t in cov["unmixable"].items() if t}
+    if unmixable:
+        for s, tags in unmixable.items():
+            lines.append(
+                f"**Tags in {s} that the pool cannot mix at all** (no segment with that tag): "
+                f"{', '.join(tags)}. Augmentation cannot reach their words."
+            )
+    else:
+        lines.append("Every tag of dev and test has segments in the pool.")
+    lines.append("")
+    if kind == "synonyms":
+        syn = cov["synonyms"]
+        lines += [
+            f"SMix can mix a word only if WordNet has a synonym for it in its tag's part of "
+            f"speech: {pct(syn['token_share_with_synonym'])} of the training word occurrences "
+            f"({syn['train_tokens_with_synonym']} of {syn['train_tokens']}) and "
+            f"{pct(syn['type_share_with_synonym'])} of the distinct training words "
+            f"({syn['train_types_with_synonym']} of {syn['train_types']}) have at least one; "
+            f"a word with synonyms has {_dist(syn['options_per_word'], 'options')}.",
+            "",
+        ]
+    return lines
+
+
 def _mixes_md(report: dict) -> list[str]:
     mx = report["mixes"]
     lam, pad, gap, src = mx["lambda"], mx["padding"], mx["length_mismatch"], mx["sources"]
@@ -416,10 +516,7 @@ def _mixes_md(report: dict) -> list[str]:
                 shown = ", ".join(f"`{p}` ({c})" for p, c in patterns.items())
                 lines.append(f"  Most frequent breaks on {name.replace('_', ' ')}: {shown}.")
     else:
-        lines.append(
-            "- **Labels**: one relation label per example, interpolated with λ; no sequence to "
-            "check."
-        )
+        lines.append(inspection_for(report["task"]).labels_note)
     if mx.get("layers"):
         lines.append(f"- **Layers** where the mix happens: {mx['layers']}.")
     lines.append("")
@@ -504,41 +601,70 @@ def _semantic_verdict(report: dict) -> str:
 # --------------------------------------------------------------------------- the CLI's lines
 
 
+def mention_summary(cov: dict) -> list[str]:
+    """The CLI's coverage lines for entity tagging: the pool, test mentions in it per type."""
+    pool = cov["pool"]
+    lines = [f"pool: {pool['segments']} {KIND_WORDS[cov['kind']]} ({pool['distinct']} distinct)"]
+    split = "test" if "test" in cov["all"] else next(iter(cov["all"]), None)
+    if split:
+        per_type = ", ".join(
+            f"{t} {pct(r[split]['in_pool'])}"
+            for t, r in cov["types"].items()
+            if r.get(split, {}).get("mentions")
+        )
+        lines.append(
+            f"{split} mentions in pool: {pct(cov['all'][split]['in_pool'])} ({per_type}); "
+            f"head word {pct(cov['all'][split]['head_in_pool'])}"
+        )
+    missing = {s: t for s, t in cov["unmixable"].items() if t}
+    if missing:
+        lines.append(
+            "types the pool cannot mix: "
+            + "; ".join(f"{s}: {', '.join(t)}" for s, t in missing.items())
+        )
+    return lines
+
+
+def argument_summary(cov: dict) -> list[str]:
+    """The CLI's coverage lines for relations: argument pairs, heads and tails in the pool."""
+    pool = cov["pool"]
+    lines = [f"pool: {pool['pairs']} argument pairs, {pool['distinct_pairs']} distinct"]
+    for s, a in cov["all"].items():
+        lines.append(f"{s}: heads in pool {pct(a['head_in_pool'])}, tails {pct(a['tail_in_pool'])}")
+    return lines
+
+
+def word_summary(cov: dict) -> list[str]:
+    """The CLI's coverage lines for word labels: the pool, test words in it per tag."""
+    pool = cov["pool"]
+    lines = [f"pool: {pool['segments']} {KIND_WORDS[cov['kind']]} ({pool['distinct']} distinct)"]
+    split = "test" if "test" in cov["all"] else next(iter(cov["all"]), None)
+    if split:
+        per_tag = ", ".join(
+            f"{t} {pct(r[split]['in_pool'])}"
+            for t, r in cov["types"].items()
+            if r.get(split, {}).get("words")
+        )
+        lines.append(
+            f"{split} words in pool: {pct(cov['all'][split]['in_pool'])} ({per_tag}); "
+            f"with the same tag {pct(cov['all'][split]['in_pool_same_tag'])}"
+        )
+    missing = {s: t for s, t in cov["unmixable"].items() if t}
+    if missing:
+        lines.append(
+            "tags the pool cannot mix: "
+            + "; ".join(f"{s}: {', '.join(t)}" for s, t in missing.items())
+        )
+    return lines
+
+
 def summary_lines(report: dict) -> list[str]:
     """The short summary the CLI prints (plain text)."""
     cov, mx, sem = report["coverage"], report["mixes"], report["semantic"]
     lines = [
         f"{report['method']} on {report['data']['train_size']} training examples ({report['task']})"
     ]
-    if report["task"] == "re":
-        pool = cov["pool"]
-        lines.append(f"pool: {pool['pairs']} argument pairs, {pool['distinct_pairs']} distinct")
-        for s, a in cov["all"].items():
-            lines.append(
-                f"{s}: heads in pool {pct(a['head_in_pool'])}, tails {pct(a['tail_in_pool'])}"
-            )
-    else:
-        pool = cov["pool"]
-        lines.append(
-            f"pool: {pool['segments']} {KIND_WORDS[cov['kind']]} ({pool['distinct']} distinct)"
-        )
-        split = "test" if "test" in cov["all"] else next(iter(cov["all"]), None)
-        if split:
-            per_type = ", ".join(
-                f"{t} {pct(r[split]['in_pool'])}"
-                for t, r in cov["types"].items()
-                if r.get(split, {}).get("mentions")
-            )
-            lines.append(
-                f"{split} mentions in pool: {pct(cov['all'][split]['in_pool'])} ({per_type}); "
-                f"head word {pct(cov['all'][split]['head_in_pool'])}"
-            )
-        missing = {s: t for s, t in cov["unmixable"].items() if t}
-        if missing:
-            lines.append(
-                "types the pool cannot mix: "
-                + "; ".join(f"{s}: {', '.join(t)}" for s, t in missing.items())
-            )
+    lines += inspection_for(report["task"]).coverage_summary(cov)
     pad = mx["padding"]
     text = (
         f"mixes: {mx['mixes']}, λ mean {num(mx['lambda']['mean'])}, padding "

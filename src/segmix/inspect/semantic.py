@@ -409,7 +409,7 @@ def load_encoder(model: str, *, run_model: Path | None, vocab_size: int, seed: i
         if run_model is not None:
             config = json.loads((run_model / "config.json").read_text(encoding="utf-8"))
             if config.get("model_type") == "segmix-relation":
-                from segmix.re_model import RelationClassifier
+                from segmix.tasks.relations.model import RelationClassifier
 
                 encoder = RelationClassifier.from_pretrained(run_model).encoder
             else:

@@ -20,7 +20,8 @@ with the same options uses, so the grid can show it as a reference row:
   every ``eval_every`` updates (and after the last) the averaged parameters are scored on dev
   and the best state is kept in memory; test is scored once, with that state.
 * **Scores**: predictions are turned back into the run's IOB2 tags and scored by
-  :func:`segmix.metrics.ner_scores`, the conlleval-equal scorer every segmix cell uses.
+  :func:`segmix.tasks.tagging.metrics.ner_scores`, the conlleval-equal scorer every segmix cell
+  uses.
   Entities of the pipeline's own OntoNotes types (``GPE``, ``PERSON``, …) that the fine-tuned
   model still predicts are not types of the task: they are written as ``O`` and counted.
 
@@ -123,8 +124,9 @@ def tags_from_doc(doc: Any, types: Iterable[str] | None = None) -> tuple[list[st
 
 def _check(config: Any) -> None:
     from segmix.config import ConfigError, option_name
+    from segmix.reference import REFERENCES
 
-    if config.task != "ner":
+    if config.task not in REFERENCES["spacy"].tasks:  # a spaCy NER pipeline tags entities
         raise ConfigError(
             f"--task {config.task}: the spacy reference is for tagging (--task ner) only"
         )

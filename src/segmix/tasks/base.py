@@ -16,15 +16,65 @@ class Task(ABC):
     :class:`segmix.engine.EvalSet` accept.
     """
 
+    #: the ``--task`` value
     name: ClassVar[str]
-    #: the metric model selection maximises, as reported by :meth:`score`
+    #: the task in words, for messages ("applies to tagging (--task ner) only")
+    title: ClassVar[str]
+    #: the metric model selection maximises, a key of :meth:`score`'s result
     metric: ClassVar[str] = "f1"
+    #: what a difference of scores is counted in, in reports ("F1 points")
+    score_unit: ClassVar[str] = "points"
+    #: what a training-set size counts ("sentences", "examples")
+    unit: ClassVar[str] = "sentences"
+    #: the data files' suffixes, looked up in this order for DATA/train, DATA/dev, DATA/test
+    suffixes: ClassVar[tuple[str, ...]]
+    #: the data folder used when neither --data nor --train is given
+    default_data: ClassVar[str]
+    #: the task's own options (:class:`segmix.config.TrainConfig` fields of
+    #: :data:`segmix.config.TASK_OPTIONS`); every other task refuses a non-default value
+    options: ClassVar[frozenset[str]] = frozenset()
+    #: the ``--augment`` methods: name -> "module:Class" (``none`` is every task's)
+    methods: ClassVar[dict[str, str]]
+    #: methods of other tasks this one cannot run, each with the one-line reason
+    refused: ClassVar[dict[str, str]] = {}
     #: whether some model parameters get no gradient (DDP must then look for them every step)
     unused_parameters: ClassVar[bool] = False
+    #: what ``segmix inspect`` needs to know of the task: "module:Class" of a
+    #: :class:`segmix.inspect.base.Inspection` (its rule methods, coverage, gain groups and the
+    #: words its report uses), imported on demand by :func:`segmix.tasks.inspection_for`;
+    #: ``None``: ``segmix inspect`` refuses the task in one line
+    inspection: ClassVar[str | None] = None
+
+    def reader_options(self, config: Any) -> dict:
+        """The keyword arguments :meth:`read` takes from a run's config (a tag scheme, a
+        column); none by default."""
+        return {}
 
     @abstractmethod
-    def read(self, path: Path, *, scheme: str = "auto") -> list[Any]:
+    def read(self, path: Path, **options: Any) -> list[Any]:
         """Read and validate one file (a clear error with file and line on bad input)."""
+
+    def metric_title(self, metric: str) -> str:
+        """The headline metric in words, for reports."""
+        return metric
+
+    def score_columns(self, scores: dict) -> list[tuple[str, float]]:
+        """The scores ``segmix train`` prints for a split, by column."""
+        return [(self.metric, float(scores[self.metric]))]
+
+    def headline(self, scores: dict) -> str:
+        """One line of scores for ``segmix evaluate``."""
+        return f"{self.metric} {scores[self.metric]:.4f}"
+
+    @abstractmethod
+    def example_stats(self, gold: Sequence[Any], pred: Sequence[Any], test_scores: dict) -> Any:
+        """Per-example counts the grid report's bootstrap resamples
+        (:class:`segmix.experiment.stats.SufficientStats`); ``test_scores`` is the cell's
+        :meth:`score` on test (it says which metric the label set uses)."""
+
+    @abstractmethod
+    def gold_of_file(self, path: Path, config: dict) -> list[tuple[Any, Any]]:
+        """``(id, gold)`` of every example of a file, read as the run with ``config`` read it."""
 
     @abstractmethod
     def labels(self, train: Sequence[Any]) -> list[str]:
@@ -88,6 +138,27 @@ class Task(ABC):
     @abstractmethod
     def mix_record(self, encoded: Any, mix: Any, labels: Sequence[str]) -> dict:
         """A mixed example as a self-describing JSON record (``segmix augment --export``)."""
+
+    @abstractmethod
+    def evaluate_saved(
+        self, model_dir: str, data_file: str, *, batch_size: int, **read_options: Any
+    ) -> dict:
+        """Scores of a saved model on a labelled file (``segmix evaluate``)."""
+
+    @abstractmethod
+    def predict_saved(
+        self,
+        model_dir: str,
+        target: str,
+        *,
+        input_file: str | None = None,
+        words: Sequence[str] | None = None,
+        fmt: str | None = None,
+        batch_size: int = 64,
+        **options: Any,
+    ) -> None:
+        """A saved model's predictions for a file (or one pre-split sentence) into ``target``
+        (``segmix predict``)."""
 
     def subset_info(self, examples: Sequence[Any]) -> list:
         """Ids recorded in ``subset.json``."""

@@ -1,0 +1,877 @@
+"""``segmix experiment``: the spec is checked line by line before anything trains, a cell's id is
+what it computes, and tiny real grids (20 sentences, 4-6 steps) run, resume, retry, share a
+folder, choose the lr on dev and run on Ray."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from segmix.cli import app
+from segmix.config import TrainConfig
+from segmix.experiment import SpecError, cell_id, cell_identity, load_spec, run_experiment
+from segmix.experiment.runner import planned_cells
+from tests.conftest import CONLL, DATA
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models on shared, busy cores: one torch thread is several times faster than two
+    fighting over them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def write_spec(folder: Path, text: str, name: str = "spec.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def tiny_spec(
+    folder: Path, tiny_data: dict, body: str, name: str = "tiny", sizes: str = "[20]"
+) -> Path:
+    """A spec on 20-sentence subsets of real CoNLL-2003, an 80-sentence dev (30 sampled) and
+    test, and the bundled encoder; ``body`` adds methods, seeds, steps and lr."""
+    head = f"""
+        name: {name}
+        task: ner
+        sizes: {sizes}
+        train: {{train_file: {tiny_data["train"]}, dev_file: {tiny_data["dev"]},
+                test_file: {tiny_data["test"]}, batch_size: 8, eval_every: 2, dev_size: 30}}
+    """
+    return write_spec(folder, textwrap.dedent(head) + textwrap.dedent(body))
+
+
+def events_of(kinds: list):
+    return lambda event: kinds.append(event)
+
+
+# -- the spec: every problem is one line with file, line and key (nothing trains) -------------
+
+GOOD = f"""
+name: check
+data: {CONLL}
+methods:
+  - none
+  - mmix
+sizes: [20, 50]
+seeds: [1, 2]
+steps: 4
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (GOOD + "sizez: [20]\n", 9, "sizez: unknown key; the keys are name, task"),
+        (
+            GOOD.replace("  - mmix", "  - mmixx"),
+            5,
+            "methods[1]: unknown augmentation 'mmixx' for --task ner",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, windw: 3}"),
+            5,
+            "methods[1].windw: unknown option",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, window: 3}"),
+            5,
+            "methods[1].window: mmix does not use this option",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - name: lada\n    lada_mode: [intra, sideways]"),
+            6,
+            "methods[1].lada_mode[1]: 'sideways' is not allowed; choose intra or inter",
+        ),
+        (
+            GOOD.replace("[20, 50]", "[20,\n   20000]"),
+            7,
+            "sizes[1]: 20000 is more than the 14041 training examples in",
+        ),
+        (GOOD.replace(str(CONLL), "./nowhere"), 2, "data: no such folder:"),
+        (
+            GOOD + "train: {test_file: missing.txt}\n",
+            9,
+            "train.test_file: no such file:",
+        ),
+        (GOOD + "train: {rate: -1}\n", 9, "train.rate: -1.0 is not allowed; it must be ≥ 0"),
+        (GOOD + "train: {lr: 0.001}\n", 9, "train.lr: set by the grid; use lr"),
+        (GOOD.replace("steps: 4", "steps: {20: 4}"), 8, "steps: no steps for size 50"),
+        (GOOD + "lr: [1.0e-4, -1]\n", 9, "lr[1]: -1.0 is not allowed; it must be > 0"),
+        (GOOD.replace("  - mmix", "  - [mmix"), 6, "YAML syntax error"),
+        (GOOD.replace("seeds: [1, 2]", "seeds: [1, 2]\nseeds: [3]"), 8, "seeds: duplicate key"),
+        (GOOD + "lr_seeds: 0\n", 9, "lr_seeds: 0 is not allowed; it must be a whole number ≥ 1"),
+        (GOOD + "lr_seeds: [1001,\n  1001]\n", 10, "lr_seeds[1]: 1001 is listed twice"),
+        (GOOD + "lr_seeds: [1001, 2.5]\n", 9, "lr_seeds[1]: 2.5 is not allowed; it must be a"),
+        (GOOD + "lr_seeds: []\n", 9, "lr_seeds: expected a non-empty list of whole numbers"),
+        (
+            GOOD + "lr_search_reuses_seeds: yes please\n",
+            9,
+            "lr_search_reuses_seeds: 'yes please' is not allowed; it must be true or false",
+        ),
+        (
+            GOOD + "lr_seeds: 3\nlr_search_reuses_seeds: true\n",
+            9,
+            "lr_seeds: 3 is more than the 2 seeds of the grid",
+        ),
+        (
+            GOOD + "contrasts:\n  - [mmix, mixup]\n",
+            10,
+            "contrasts[0]: 'mixup' is not a method of this grid (other than none); its methods "
+            "are mmix",
+        ),
+        (GOOD + "contrasts: [[mmix, none]]\n", 9, "contrasts[0]: 'none' is not a method"),
+        (GOOD + "contrasts: [[mmix, mmix]]\n", 9, "needs two different methods, got mmix twice"),
+        (GOOD + "contrasts: [mmix]\n", 9, "contrasts[0]: 'mmix' is not a pair of method labels"),
+        (GOOD + "contrasts: mmix\n", 9, "contrasts: expected a list of pairs of method labels"),
+    ],
+)
+def test_a_bad_spec_is_one_line_naming_file_line_and_key(tmp_path, text, line, fragment):
+    path = write_spec(tmp_path, text)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert fragment in message, message
+    assert "\n" not in message
+
+
+def test_adversarial_training_is_an_option_of_every_method_and_keeps_old_ids(tmp_path):
+    """``{name: smix, adversarial: fgm}`` and FGM alone (``{name: none, adversarial: fgm}``)
+    are rows of a grid; a cell without FGM keeps the id it had before the option existed."""
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            GOOD.replace(
+                "  - mmix",
+                "  - {name: mmix, adversarial: fgm}\n"
+                "  - {name: none, adversarial: fgm, adv_epsilon: 0.5}",
+            ),
+        )
+    )
+    labels = [v.label for v in spec.variants]
+    assert labels == ["none", "mmix[adversarial=fgm]", "none[adversarial=fgm,adv_epsilon=0.5]"]
+    config = spec.config(spec.variants[1], 20, 1, 1e-4)
+    assert (config.augment, config.adversarial, config.adv_epsilon) == ("mmix", "fgm", 1.0)
+    plain = cell_identity(spec.config(spec.variants[0], 20, 1, 1e-4))
+    assert "adversarial" not in plain["config"] and "adv_epsilon" not in plain["config"]
+    assert cell_identity(config)["config"]["adversarial"] == "fgm"
+
+
+def test_a_good_spec_expands_option_grids_and_resolves_paths(tmp_path):
+    data = Path(CONLL)
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "data").symlink_to(data)  # a relative path, read from the spec's folder
+    path = write_spec(
+        spec_dir,
+        """
+        name: check
+        data: data
+        methods: [none, {name: tmix, rate: [0.1, 0.5]}, {name: lada, lada_mode: intra}]
+        sizes: [20]
+        seeds: [1, 2, 3]
+        budget: epochs
+        epochs: 2
+        lr: [1e-4, 5.0e-5]
+        """,
+    )
+    spec = load_spec(path)
+    assert [v.label for v in spec.variants] == [
+        "none",
+        "tmix[rate=0.1]",
+        "tmix[rate=0.5]",
+        "lada[lada_mode=intra]",
+    ]
+    assert spec.lrs == [5e-5, 1e-4] and spec.lr_search
+    assert spec.search_seeds == [1001, 1002] and not spec.lr_search_reuses_seeds
+    assert spec.contrasts is None  # the report's default: the paper's claim among the rows
+    paired = load_spec(
+        write_spec(
+            spec_dir,
+            path.read_text() + 'contrasts:\n  - ["tmix[rate=0.1]", "lada[lada_mode=intra]"]\n',
+        )
+    )
+    assert paired.contrasts == [("tmix[rate=0.1]", "lada[lada_mode=intra]")]
+    # narrowing the grid keeps the contrasts whose two methods stay
+    assert paired.narrowed(methods=["lada"]).contrasts == []
+    assert paired.narrowed(methods=["tmix", "lada"]).contrasts == paired.contrasts
+    config = spec.config(spec.variants[2], 20, 3, 1e-4)
+    assert (config.augment, config.rate, config.epochs, config.max_steps) == ("tmix", 0.5, 2, None)
+    assert (config.sample_seed, config.seed, config.save_model) == (3, 3, False)
+    assert Path(config.data_dir) == (spec_dir / "data").resolve()
+    # phase 1: 4 variants × 2 lr × 2 search seeds; then seeds 1-3 at the chosen lr
+    assert len(planned_cells(spec, tmp_path / "grid")) == 16
+
+
+def test_the_cli_prints_a_spec_error_as_one_line(tmp_path):
+    path = write_spec(tmp_path, GOOD.replace("  - mmix", "  - mmixx"))
+    result = CliRunner().invoke(app, ["experiment", str(path), "--dry-run"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}:5: methods[1]:"), result.output
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_lists_the_cells_and_trains_nothing(tmp_path, tiny_data):
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    result = CliRunner().invoke(app, ["experiment", str(path), "--dry-run", "--out", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert "4 cells in all" in result.output
+    for cell in planned_cells(load_spec(path), grid):
+        assert cell.id in result.output
+    assert not grid.exists()
+
+
+def test_part_of_a_grid_runs_the_cells_the_whole_grid_would(tmp_path):
+    more = "  - mmix\n  - {name: lada, lada_mode: [intra, inter]}\n  - tmix"
+    text = GOOD.replace("  - mmix", more)
+    spec = load_spec(write_spec(tmp_path, text))
+    part = spec.narrowed(sizes=[50], methods=["lada"])
+    # none stays (every gain is paired against it); "lada" keeps both LADA variants, in order
+    assert [v.label for v in part.variants] == [
+        "none",
+        "lada[lada_mode=intra]",
+        "lada[lada_mode=inter]",
+    ]
+    assert part.sizes == [50]
+    whole = {c.id for c in planned_cells(spec, tmp_path / "g")}
+    some = {c.id for c in planned_cells(part, tmp_path / "g")}
+    assert len(some) == 3 * 2 and some < whole
+    with pytest.raises(SpecError, match=r"^--sizes: 30 not in spec.yaml; its sizes are 20, 50$"):
+        spec.narrowed(sizes=[30])
+    with pytest.raises(SpecError, match=r"^--methods: smix not in spec.yaml; its methods are "):
+        spec.narrowed(methods=["smix"])
+
+
+def test_experiment_sizes_and_methods_options(tmp_path):
+    path = write_spec(tmp_path, GOOD)
+    grid = tmp_path / "grid"
+    ok = CliRunner().invoke(
+        app, ["experiment", str(path), "--sizes", "20", "--methods", "mmix", "--dry-run"]
+    )
+    assert ok.exit_code == 0 and "4 cells in all" in ok.output, ok.output
+    bad = CliRunner().invoke(app, ["experiment", str(path), "--sizes", "2O", "--out", str(grid)])
+    assert bad.exit_code == 2 and bad.output.strip() == (
+        "error: --sizes: expected whole numbers separated by commas, got '2O'"
+    )
+    assert not grid.exists()
+
+
+# -- the lr search's seeds: never the reported ones, unless a historical grid says so ----------
+
+SEARCHED = GOOD.replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5]") + "lr: [1.0e-4, 2.0e-4]\n"
+
+
+def _plan(spec, grid: Path):
+    """(search cells, final cells at 2e-4 for every variant and size) of ``spec``."""
+    from segmix.experiment.cells import plan_final, plan_lr_search
+
+    chosen = {(v.label, size): 2e-4 for v in spec.variants for size in spec.sizes}
+    return plan_lr_search(spec, grid), plan_final(spec, grid, chosen)
+
+
+def test_the_lr_search_runs_on_seeds_the_comparison_never_reports(tmp_path):
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: 2\n"))
+    assert spec.search_seeds == [1001, 1002] and not spec.lr_search_reuses_seeds
+    search, final = _plan(spec, tmp_path / "grid")
+    assert {c.seed for c in search} == {1001, 1002} and len(search) == 2 * 2 * 2 * 2
+    assert {c.seed for c in final} == {1, 2, 3, 4, 5}
+    assert not any(c.lr_search for c in final)  # no reported cell took part in the choice
+    # the reported runs of seeds 1 and 2, at the lr the search chose, are runs of their own
+    assert not {c.id for c in final if c.seed in (1, 2)} & {c.id for c in search}
+    assert total_cells(spec) == len({c.id for c in search + final}) == 16 + 20
+    # the default is the same two seeds; a seed of the grid in that range is skipped
+    assert load_spec(write_spec(tmp_path, SEARCHED, "default.yaml")).search_seeds == [1001, 1002]
+    skipping = SEARCHED.replace("[1, 2, 3, 4, 5]", "[1, 1001, 1003]") + "lr_seeds: 3\n"
+    assert load_spec(write_spec(tmp_path, skipping, "skip.yaml")).search_seeds == [
+        1002,
+        1004,
+        1005,
+    ]
+    # named search seeds are used as given
+    named = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: [11, 7]\n", "named.yaml"))
+    assert named.search_seeds == [11, 7]
+    assert {c.seed for c in _plan(named, tmp_path / "grid")[0]} == {7, 11}
+
+
+def test_search_seeds_among_the_reported_ones_are_refused_unless_asked_for(tmp_path):
+    path = write_spec(tmp_path, SEARCHED + "lr_seeds: [1, 7]\n")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:10: lr_seeds: seed 1 is also in seeds"), message
+    assert "reported as if unselected" in message and "lr_search_reuses_seeds: true" in message
+    assert "seeds 1, 7" not in message and "\n" not in message  # 7 is not a reported seed
+    several = write_spec(tmp_path, SEARCHED + "lr_seeds: [2, 1]\n", "several.yaml")
+    with pytest.raises(SpecError, match=r":10: lr_seeds: seeds 2, 1 are also in seeds"):
+        load_spec(several)
+    # asked for: a list may then share seeds with the comparison
+    allowed = write_spec(
+        tmp_path, SEARCHED + "lr_seeds: [1, 7]\nlr_search_reuses_seeds: true\n", "ok.yaml"
+    )
+    spec = load_spec(allowed)
+    assert spec.search_seeds == [1, 7] and spec.lr_search_reuses_seeds
+    from segmix.experiment.cells import total_cells
+
+    search, final = _plan(spec, tmp_path / "grid")
+    assert [c.seed for c in final if c.lr_search] == [1, 1] * 2  # none and mmix at both sizes
+    assert total_cells(spec) == len({c.id for c in search + final}) == 20 + 2 * 2 * (1 + 2)
+
+
+def test_reusing_the_reported_seeds_plans_exactly_the_old_cells(tmp_path):
+    """``lr_search_reuses_seeds: true`` is what the committed grids were run with: the first
+    ``lr_seeds`` of seeds, searched and reported, so their cells keep their ids."""
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(write_spec(tmp_path, SEARCHED + "lr_seeds: 2\nlr_search_reuses_seeds: true\n"))
+    assert spec.search_seeds == [1, 2] and spec.lr_search_reuses_seeds
+    search, final = _plan(spec, tmp_path / "grid")
+    assert {c.seed for c in search} == {1, 2} and len(search) == 16
+    assert {c.seed for c in final if c.lr_search} == {1, 2}
+    assert not any(c.lr_search for c in final if c.seed > 2)
+    # the final cells of seeds 1-2 are the search cells at the chosen lr (same ids)
+    searched = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in search}
+    for c in final:
+        if c.seed in (1, 2):
+            assert searched[(c.variant.label, c.size, c.seed, c.lr)] == c.id
+    assert total_cells(spec) == len({c.id for c in search + final}) == 20 + 8
+    # with one seed in the grid the old default (min(2, seeds)) still holds
+    one = SEARCHED.replace("[1, 2, 3, 4, 5]", "[4]") + "lr_search_reuses_seeds: true\n"
+    assert load_spec(write_spec(tmp_path, one, "one.yaml")).search_seeds == [4]
+
+
+def test_a_grids_copy_of_its_spec_runs_from_the_grid_folder(tmp_path):
+    """A historical grid is resumed from its own ``experiment.yaml``: the copy's relative paths
+    are the original's (its header says where that was), and it plans the same cells."""
+    from segmix.experiment.spec import grid_copy_text
+
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "data").symlink_to(Path(CONLL))
+    text = SEARCHED.replace(str(CONLL), "data")
+    original = load_spec(write_spec(spec_dir, text))
+    grid = tmp_path / "runs" / "grid"
+    grid.mkdir(parents=True)
+    copy = grid / "experiment.yaml"
+    copy.write_text(grid_copy_text(original, grid))
+    assert copy.read_text().splitlines()[0].endswith("folder (../../specs from here)")
+    again = load_spec(copy)
+    assert again.data_dir == original.data_dir and again.source == original.path
+    assert [c.id for c in planned_cells(again, grid)] == [
+        c.id for c in planned_cells(original, grid)
+    ]
+    # a copy of the copy names the original, under one header
+    other = tmp_path / "elsewhere" / "grid"
+    other.mkdir(parents=True)
+    twice = grid_copy_text(again, other)
+    assert twice.count("# copied from") == 1 and f"from {original.path} when" in twice
+    assert twice.splitlines()[1:] == copy.read_text().splitlines()[1:]
+    # dry-run from inside the grid folder, onto it
+    result = CliRunner().invoke(app, ["experiment", str(copy), "--dry-run", "--out", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert "search seeds 1001, 1002, never reported" in result.output
+    # a copy whose original folder is gone cannot resolve its paths: said, on line 1
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(copy.read_text().replace("(../../specs from", "(../../nowhere from", 1))
+    with pytest.raises(SpecError, match=r"moved.yaml:1: spec: a grid's copy of .*run the orig"):
+        load_spec(moved)
+
+
+def test_the_committed_grids_that_searched_on_reported_seeds_say_so():
+    """Every committed grid copy with an lr search was run under the old policy: without the
+    opt-in key it would plan other search cells and train its grid again."""
+    found = 0
+    for copy in sorted((ROOT / "benchmarks" / "runs").glob("*/experiment.yaml")):
+        manifest = json.loads((copy.parent / "grid.json").read_text())
+        if not manifest.get("lr_seeds"):
+            continue
+        found += 1
+        text = copy.read_text()
+        assert "\nlr_search_reuses_seeds: true\n" in text, copy
+        assert "from here)\n" in text.partition("\n")[0] + "\n", copy  # portable header
+    assert found >= 4
+
+
+# -- cell identity ----------------------------------------------------------------------------
+
+
+def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
+    files = {}
+    for split in ("train", "dev", "test"):
+        lines = Path(tiny_data["dev" if split == "train" else split]).read_text()
+        files[split] = tmp_path / "data" / f"{split}.txt"
+        files[split].parent.mkdir(exist_ok=True)
+        files[split].write_text(lines)
+
+    def ident(**kw) -> str:
+        base = dict(
+            train_file=str(files["train"]),
+            dev_file=str(files["dev"]),
+            test_file=str(files["test"]),
+            train_size=20,
+            max_steps=4,
+            output_dir=str(tmp_path / "a"),
+        )
+        return cell_id(cell_identity(TrainConfig(**{**base, **kw})))
+
+    first = ident()
+    assert len(first) == 12 and int(first, 16) >= 0
+    assert ident(output_dir=str(tmp_path / "b"), progress=False) == first
+    assert ident(eval_batch_size=8) == first
+    for change in (
+        {"augment": "mmix"},
+        {"rate": 0.5},
+        {"alpha": 2.0},
+        {"seed": 2},
+        {"sample_seed": 2},
+        {"lr": 3e-4},
+        {"max_steps": 5},
+        {"train_size": 21},
+        {"dev_size": 10},
+        {"test_size": 10},
+        {"model": "another"},
+    ):
+        assert ident(**change) != first, change
+    # the data's content counts, not its path
+    moved = tmp_path / "moved" / "test.txt"
+    moved.parent.mkdir()
+    moved.write_text(files["test"].read_text())
+    assert ident(test_file=str(moved)) == first
+    with files["test"].open("a") as fh:
+        fh.write("\nEU B-ORG\n")
+    assert ident() != first
+
+
+def test_an_option_added_later_keeps_the_ids_of_finished_cells():
+    """Every committed cell's stored identity is what this segmix computes for its config: a
+    TrainConfig field added since (at the default that reproduces the old behaviour) must not
+    rename, and so rerun, finished cells."""
+    from segmix.experiment.cells import ADDED_LATER
+
+    grid = ROOT / "benchmarks" / "runs" / "ner_quality_grid" / "cells"
+    stored = [json.loads(p.read_text()) for p in sorted(grid.glob("*/cell.json"))[:3]]
+    assert stored, f"no committed cells under {grid}"
+    for record in stored:
+        kept = record["identity"]["config"]
+        assert not set(ADDED_LATER) & set(kept)
+        config = TrainConfig(**kept, data_dir=str(DATA / "conll2003"))
+        assert cell_identity(config)["config"] == kept
+
+
+# -- tiny real grids ----------------------------------------------------------------------------
+
+
+def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    events: list = []
+    result = run_experiment(load_spec(path), grid, on_event=events_of(events), report=False)
+    assert result.complete and len(result.trained) == 4 and not result.failed
+    finished = [e for e in events if e.kind == "finished"]
+    assert [e.done for e in finished] == [1, 2, 3, 4] and {e.total for e in finished} == {4}
+    assert "[4/4] mmix n=20 seed 2 lr 0.0001: dev" in finished[-1].message
+    assert finished[0].eta_seconds > 0
+
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert (manifest["name"], manifest["task"], manifest["metric"]) == ("tiny", "ner", "f1")
+    assert manifest["steps"] == {"20": 4} and manifest["lr_candidates"] == [1e-4]
+    cells = manifest["cells"]
+    assert [(c["label"], c["seed"]) for c in cells] == [
+        ("none", 1),
+        ("mmix", 1),
+        ("none", 2),
+        ("mmix", 2),
+    ]
+    for c in cells:
+        assert c["status"] == "finished" and c["phase"] == 2 and c["size"] == 20
+        assert c["dir"] == f"cells/{c['id']}/run"
+        run = grid / c["dir"]
+        assert (run / "finished.json").exists() and not (run / "model").exists()
+        stored = json.loads((grid / "cells" / c["id"] / "cell.json").read_text())
+        assert stored["id"] == c["id"] == cell_id(stored["identity"])
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert c["dev"] == metrics["dev"]["f1"] and c["test"] == metrics["test"]["f1"]
+        assert metrics["steps"] == 4
+    assert "methods: [none, mmix]" in (grid / "experiment.yaml").read_text()
+
+    # what git keeps of a cell (no predictions/ folder) still gives the same bootstrap: the
+    # compact test predictions, with the gold read from the test file
+    from segmix.experiment.report import build_report
+    from segmix.runs import read_compact_predictions
+
+    full = build_report(grid, bootstrap=200)
+    for c in cells:
+        run = grid / c["dir"]
+        kept = [json.loads(line) for line in (run / "predictions" / "test.jsonl").open()]
+        ids, pred = read_compact_predictions(run / "test_pred.json.gz")
+        assert ids == [r["id"] for r in kept] and pred == [r["pred"] for r in kept]
+    moved = tmp_path / "predictions"
+    moved.mkdir()
+    for c in cells:
+        (grid / c["dir"] / "predictions").rename(moved / c["id"])
+    committed = build_report(grid, bootstrap=200)
+    (row,) = [r for r in full["rows"] if r["label"] == "mmix"]
+    assert row["interval"] is not None and row["interval"]["seeds_used"] == [1, 2]
+    for key in ("interval", "sentence_bootstrap"):
+        assert [r.get(key) for r in committed["rows"]] == [r.get(key) for r in full["rows"]]
+    for c in cells:
+        (moved / c["id"]).rename(grid / c["dir"] / "predictions")
+    # a cell from before segmix wrote them gets them from its predictions/ with the report
+    from segmix.experiment.report import write_report
+
+    compact = grid / cells[0]["dir"] / "test_pred.json.gz"
+    before = compact.read_bytes()
+    compact.unlink()
+    write_report(grid, bootstrap=10, out=tmp_path / "report")
+    assert compact.read_bytes() == before  # the same bytes: no timestamp in them
+
+    stamps = {p: p.stat().st_mtime_ns for p in grid.glob("cells/*/run/metrics.json")}
+    first_entries = json.dumps(json.loads((grid / "grid.json").read_text())["cells"])
+    first_manifest = (grid / "grid.json").read_bytes()
+    again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
+    assert again.exit_code == 0, again.output
+    assert "4 cells finished earlier: reused" in again.output
+    assert "4/4 cells done (0 trained now, 4 reused, 0 failed)" in again.output
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # grid.json still says how long each cell took and in how many attempts (a rerun used to
+    # drop both for every reused cell)
+    taken = {c["id"]: (c["seconds"], c["attempts"]) for c in cells}
+    assert all(seconds > 0 and attempts == 1 for seconds, attempts in taken.values())
+    rerun = json.loads((grid / "grid.json").read_text())["cells"]
+    assert {c["id"]: (c.get("seconds"), c.get("attempts")) for c in rerun} == taken
+    # ... in the same words and order, so a committed grid.json only changes where a cell did
+    assert json.dumps(rerun) == first_entries
+    # and the whole file is left as it was, its time of writing included: a committed grid
+    # run again shows no change
+    assert (grid / "grid.json").read_bytes() == first_manifest
+    # run from the grid's own copy of its spec (how a grid is resumed exactly as it was run):
+    # the copy is left as it is (it used to gain a second header, naming itself as the
+    # source), and so is grid.json, the spec's source included
+    copy = (grid / "experiment.yaml").read_bytes()
+    assert copy.decode().count("# copied from") == 1
+    own = CliRunner().invoke(app, ["experiment", str(grid / "experiment.yaml"), "--out", str(grid)])
+    assert own.exit_code == 0 and "(0 trained now, 4 reused, 0 failed)" in own.output, own.output
+    assert (grid / "experiment.yaml").read_bytes() == copy
+    assert (grid / "grid.json").read_bytes() == first_manifest
+    # each run of the grid command that trained is one line of sessions.jsonl, and the report
+    # sums their time; running the finished grid again adds none (each such line counted as
+    # one more run of the grid)
+    sessions = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
+    assert [(r["trained"], r["reused"], r["done"], r["interrupted"]) for r in sessions] == [
+        (4, 0, 4, False),
+    ]
+    assert sessions[0]["executor"] == "local" and "cpu" in sessions[0]["machine"]
+    seconds = sessions[0]["wall_seconds"]  # a tiny grid: seconds to minutes
+    total = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    assert (
+        f"Grid wall time: {total} over 1 run of the grid command"
+        in (grid / "report.md").read_text()
+    )
+    assert "were not trained in these runs" not in (grid / "report.md").read_text()
+    # such a line written by an earlier segmix is left out of the count too
+    trained_run = sessions[0]
+    rerun_line = {**trained_run, "trained": 0, "reused": 4, "wall_seconds": 2.0}
+    (grid / "sessions.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in (trained_run, rerun_line))
+    )
+    write_report(grid, bootstrap=10, out=tmp_path / "report_rerun")
+    assert "over 1 run of the grid command" in (tmp_path / "report_rerun/report.md").read_text()
+    # a grid trained in a run that wrote no line (before sessions.jsonl existed, killed
+    # outright), then run again: the report says its time is not recorded (it read as if the
+    # whole grid had taken 0.0 h), or, beside a recorded run, which cells that run leaves out
+    (grid / "sessions.jsonl").write_text(json.dumps(rerun_line) + "\n")
+    write_report(grid, bootstrap=10, out=tmp_path / "report_late")
+    assert (
+        "Grid wall time: not recorded: none of the 4 finished cells was trained in a run"
+        in (tmp_path / "report_late/report.md").read_text()
+    )
+    (grid / "sessions.jsonl").write_text(json.dumps({**trained_run, "trained": 1}) + "\n")
+    write_report(grid, bootstrap=10, out=tmp_path / "report_part")
+    assert (
+        "3 of the 4 finished cells were not trained in these runs"
+        in (tmp_path / "report_part/report.md").read_text()
+    )
+    (grid / "sessions.jsonl").write_text(json.dumps(trained_run) + "\n")
+
+    # a folder whose stored identity is another cell's is reported, never reused or overwritten
+    stored = grid / "cells" / cells[0]["id"] / "cell.json"
+    record = json.loads(stored.read_text())
+    record["identity"]["config"]["seed"] = 99
+    stored.write_text(json.dumps(record))
+    result = run_experiment(load_spec(path), grid, report=False)
+    assert result.failed == [cells[0]["id"]] and not result.trained and len(result.reused) == 3
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert json.loads(stored.read_text()) == record
+    status = {c["id"]: c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]}
+    assert status[cells[0]["id"]] == "failed"
+
+
+def test_an_interrupted_cell_resumes_from_its_checkpoint(tmp_path, tiny_data):
+    from transformers import TrainerCallback
+
+    class CtrlC(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:  # after the checkpoint of step 2
+                raise KeyboardInterrupt
+
+    class Steps(TrainerCallback):
+        count = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            Steps.count += 1
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1]\nsteps: 6\n")
+    grid = tmp_path / "grid"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load_spec(path), grid, callbacks=[CtrlC()], report=False)
+    (cell,) = json.loads((grid / "grid.json").read_text())["cells"]
+    run = grid / cell["dir"]
+    assert cell["status"] == "interrupted"
+    assert (run / "config.json").exists() and not (run / "finished.json").exists()
+    assert (run / "checkpoints" / "checkpoint-2").is_dir()
+    # the claim went with the interruption: the next run takes the cell and resumes it
+    result = run_experiment(load_spec(path), grid, callbacks=[Steps()], report=False)
+    assert result.trained == [cell["id"]]
+    assert Steps.count == 4  # steps 3-6 only
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 6
+
+
+def test_a_failing_cell_is_retried_once_reported_and_the_grid_goes_on(tmp_path, tiny_data):
+    # SeqMix windows start on an entity and must fit the sentence: 200 words fit none of them
+    path = tiny_spec(
+        tmp_path, tiny_data, "methods: [{name: seqmix, window: 200}, none]\nseeds: [1]\nsteps: 4\n"
+    )
+    grid = tmp_path / "grid"
+    result = CliRunner().invoke(app, ["experiment", str(path), "--out", str(grid)])
+    assert result.exit_code == 1, result.output
+    assert "attempt 1 failed (ValueError: --augment: seqmix has nothing to change" in result.output
+    assert "seqmix[window=200] n=20 seed 1 lr 0.0001: FAILED, failed 2 times" in result.output
+    cells = {c["label"]: c for c in json.loads((grid / "grid.json").read_text())["cells"]}
+    failed = cells["seqmix[window=200]"]
+    assert failed["status"] == "failed" and failed["attempts"] == 2
+    assert "nothing to change" in failed["error"]
+    log = (grid / "cells" / failed["id"] / "error.log").read_text()
+    assert log.count("Traceback") == 2 and "attempt 2" in log
+    assert cells["none"]["status"] == "finished"
+
+
+def test_a_claimed_cell_is_left_to_its_holder_then_run_when_free(tmp_path, tiny_data):
+    from filelock import FileLock
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    spec = load_spec(path)
+    first, second = planned_cells(spec, grid)
+    locks = []
+    for cell in (first, second):  # another grid process holds both
+        cell.folder.mkdir(parents=True)
+        locks.append(FileLock(str(cell.folder / "claim.lock"), timeout=0, thread_local=False))
+        locks[-1].acquire()
+    result = run_experiment(spec, grid, wait_for_claims=False, report=False)
+    assert sorted(result.busy) == sorted([first.id, second.id]) and not result.trained
+    assert not first.run_dir.exists() and not result.complete
+    locks[1].release()
+
+    events: list = []
+
+    def release_when_waiting(event) -> None:
+        events.append(event)
+        if event.kind == "waiting":
+            locks[0].release()  # the other process stops holding it
+
+    result = run_experiment(
+        spec, grid, on_event=release_when_waiting, poll_seconds=0.1, report=False
+    )
+    order = [(e.kind, e.cell.id if e.cell else None) for e in events]
+    assert order.index(("busy", first.id)) < order.index(("finished", second.id))
+    assert order.index(("finished", second.id)) < order.index(("waiting", None))
+    assert order.index(("waiting", None)) < order.index(("finished", first.id))
+    assert result.complete and result.trained == [second.id, first.id]
+
+
+def test_the_lr_is_chosen_on_dev_on_search_seeds_never_reported(tmp_path, tiny_data):
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 6\nlr: [1.0e-6, 1.0e-3]\n",
+    )
+    grid = tmp_path / "grid"
+    result = run_experiment(load_spec(path), grid, report=False)
+    # 2 candidates on search seed 1001, then seeds 1 and 2 at the chosen lr
+    assert result.complete and len(result.trained) == 4
+
+    cells = json.loads((grid / "grid.json").read_text())["cells"]
+    dev = {}
+    for c in cells:
+        if c["seed"] == 1001:
+            dev[c["lr"]] = json.loads((grid / c["dir"] / "metrics.json").read_text())["dev"]["f1"]
+    best = max(dev, key=lambda lr: (dev[lr], -lr))  # ties go to the smaller lr
+    choice = json.loads((grid / "lr_choice.json").read_text())
+    assert sorted(choice) == ["_about", "mmix|20"]
+    about = choice["_about"]
+    assert about["split"] == "dev" and about["seeds"] == [1001]
+    assert about["reuses_reported_seeds"] is False
+    row = choice["mmix|20"]
+    assert (row["label"], row["size"], row["chosen"]) == ("mmix", 20, best)
+    assert row["dev_means"] == {str(lr): value for lr, value in dev.items()}
+    assert {c["lr"]: c["dev"] for c in row["candidates"]} == {
+        lr: {"1001": value} for lr, value in dev.items()
+    }
+    final = [c for c in cells if c["phase"] == 2]
+    assert sorted(c["seed"] for c in final) == [1, 2] and {c["lr"] for c in final} == {best}
+    assert not any(c["lr_search"] for c in final)  # no reported run chose its lr
+    search = [c for c in cells if c["phase"] == 1]
+    assert sorted(c["lr"] for c in search) == [1e-6, 1e-3]
+    assert {c["seed"] for c in search} == {1001} and {c["status"] for c in search} == {"finished"}
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert manifest["lr_choice"] == {"mmix": {"20": best}} and manifest["total"] == 4
+    assert (manifest["lr_seeds"], manifest["lr_search_seeds"]) == (1, [1001])
+    assert manifest["lr_search_reuses_seeds"] is False
+
+
+def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_data):
+    # a size's lr is chosen from its own cells, so its final cells need not wait for the other
+    # sizes' searches (they did: a long grid had no whole size until every search was over)
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1, 2]\nlr_seeds: 1\nsteps: 4\nlr: [1.0e-6, 1.0e-3]\n"
+        "lr_search_reuses_seeds: true\n",  # seed 1 searched and reported: 6 cells, not 8
+        sizes="[20, 24]",
+    )
+    grid = tmp_path / "grid"
+    events: list = []
+    result = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
+    assert result.complete and len(result.trained) == 6
+    order = [
+        (e.kind, e.cell.size, e.cell.seed) if e.cell else (e.kind, e.message.split(": ")[0])
+        for e in events
+        if e.kind in ("finished", "lr_choice")
+    ]
+    assert order == [
+        ("finished", 20, 1),
+        ("finished", 20, 1),
+        ("lr_choice", "lr for mmix n=20"),
+        ("finished", 20, 2),
+        ("finished", 24, 1),
+        ("finished", 24, 1),
+        ("lr_choice", "lr for mmix n=24"),
+        ("finished", 24, 2),
+    ]
+    choice = json.loads((grid / "lr_choice.json").read_text())
+    assert sorted(choice) == ["_about", "mmix|20", "mmix|24"]
+    assert choice["_about"]["seeds"] == [1] and choice["_about"]["reuses_reported_seeds"] is True
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert sorted(manifest["lr_choice"]["mmix"]) == ["20", "24"]
+    assert manifest["counts"] == {"finished": 6}
+    assert (manifest["lr_seeds"], manifest["lr_search_seeds"]) == (1, [1])
+    assert manifest["lr_search_reuses_seeds"] is True
+    final = [c for c in manifest["cells"] if c["phase"] == 2]
+    assert sorted((c["seed"], c["lr_search"]) for c in final) == [(1, True)] * 2 + [(2, False)] * 2
+
+    # run again: everything reused, the same choices
+    events.clear()
+    again = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
+    assert again.complete and not again.trained and len(again.reused) == 6
+    assert json.loads((grid / "lr_choice.json").read_text()) == choice
+
+
+def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):
+    ray = pytest.importorskip("ray")
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    # address="local": a Ray of its own, even where another Ray runs on this machine (Ray would
+    # otherwise join that one, and refuse num_cpus there)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        result = run_experiment(load_spec(path), grid, executor="ray", report=False)
+    finally:
+        ray.shutdown()
+    assert result.complete and len(result.trained) == 2 and not result.failed
+    for c in json.loads((grid / "grid.json").read_text())["cells"]:
+        assert (grid / c["dir"] / "finished.json").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_grid_leaves_no_worker_training(tmp_path, tiny_data, signal_name):
+    """``kill`` (SIGTERM) stops a ``--workers 2`` grid as Ctrl-C does: the workers stop, the
+    running cells are marked interrupted. Even SIGKILL, which the grid cannot catch, takes its
+    workers down (Linux): no worker trains on, outside any claim, into a cell."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from segmix.runs import run_lock
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1, 2]\nsteps: 400\n")
+    grid = tmp_path / "grid"
+    cmd = [sys.executable, "-m", "segmix.cli", "experiment", str(path), "--out", str(grid)]
+    proc = subprocess.Popen([*cmd, "--workers", "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(list(grid.glob("cells/*/run/checkpoints/checkpoint-*"))) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the cells never started"
+            time.sleep(0.5)
+        proc.send_signal(getattr(signal, signal_name))
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    runs = [p.parent.parent for p in grid.glob("cells/*/run/checkpoints")]
+    assert len(runs) == 2
+    deadline = time.monotonic() + 30
+    for run in runs:  # a worker still training would hold its run folder's lock
+        while True:
+            try:
+                with run_lock(run):
+                    break
+            except ValueError:
+                assert time.monotonic() < deadline, f"a worker still writes {run}"
+                time.sleep(0.5)
+        assert not (run / "finished.json").exists()
+    if signal_name == "SIGTERM":
+        assert proc.returncode == 130
+        assert "interrupted: run the same command again to resume" in output
+        statuses = [c["status"] for c in json.loads((grid / "grid.json").read_text())["cells"]]
+        assert statuses == ["interrupted", "interrupted"]
+        (session,) = [json.loads(line) for line in (grid / "sessions.jsonl").open()]
+        assert session["interrupted"] and session["trained"] == 0 and session["workers"] == 2
+    else:  # killed outright: no time is recorded, rather than a guessed one
+        assert not (grid / "sessions.jsonl").exists()
+
+
+# -- shipped specs ----------------------------------------------------------------------------
+
+SHIPPED_SPECS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+
+
+@pytest.mark.skipif(not CONLL.exists(), reason=f"real data not found at {DATA}")
+@pytest.mark.parametrize("path", SHIPPED_SPECS, ids=lambda p: p.name)
+def test_every_shipped_spec_loads_plans_and_has_the_cell_count_it_states(path, tmp_path):
+    import re
+
+    from segmix.experiment.cells import total_cells
+
+    spec = load_spec(path)
+    cells = planned_cells(spec, tmp_path / "grid")
+    assert cells and len({c.id for c in cells}) == len(cells)
+    stated = re.search(r"^#.*# (\d+) cells$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    if stated:  # the count a spec's header promises is the count --dry-run gives
+        assert total_cells(spec) == int(stated.group(1))
