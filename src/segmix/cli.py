@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from segmix.config import (
+    AUGMENTER_OPTIONS,
     METHODS_HELP,
     ConfigError,
     TrainConfig,
@@ -40,31 +41,7 @@ def _click_type(hint) -> tuple[typing.Any, bool]:
 
 
 #: the TrainConfig fields ``segmix augment`` takes beside its own options: what shapes the mixes
-AUGMENT_FIELDS = frozenset(
-    {
-        "alpha",
-        "k",
-        "pad_label",
-        "same_type",
-        "same_label",
-        "entities_only",
-        "same_relation",
-        "lambda_max",
-        "p",
-        "lwtr_stop_words",
-        "mr_draw",
-        "rules_schedule",
-        "window",
-        "seqmix_mode",
-        "seqmix_windows",
-        "seqmix_output",
-        "seqmix_distance",
-        "lada_mode",
-        "lada_pads",
-        "lada_schedule",
-        "mix_layer",
-    }
-)
+AUGMENT_FIELDS = AUGMENTER_OPTIONS  # the augmenter's options, read off TrainConfig's fields
 
 
 def config_options(config_cls, only: frozenset[str] | None = None):

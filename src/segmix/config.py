@@ -107,18 +107,26 @@ class TrainConfig:
     )
     scheme: Literal["auto", "iob1", "iob2", "iobes"] = field(
         default="auto",
-        metadata={"help": "Tag scheme of the files: auto, iob1, iob2 or iobes (ner only)."},
+        metadata={
+            "task_option": True,
+            "help": "Tag scheme of the files: auto, iob1, iob2 or iobes (ner only).",
+        },
     )
     tag_column: Literal["upos", "xpos"] = field(
         default="upos",
         metadata={
+            "added_later": "upos",
+            "task_option": True,
             "help": "CoNLL-U column to tag: upos (universal tags) or xpos (the treebank's own; "
-            "pos only)."
+            "pos only).",
         },
     )
     train_size: int | None = field(
         default=None,
-        metadata={"help": "Sentences in the seeded low-resource training subset (default: all)."},
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Sentences in the seeded low-resource training subset (default: all).",
+        },
     )
     sample_seed: int = field(
         default=1, metadata={"help": "Seed of the training subset (and of the dev sample)."}
@@ -126,19 +134,25 @@ class TrainConfig:
     dev_size: int | None = field(
         default=None,
         metadata={
-            "help": "Select on a fixed seeded dev sample of this size (default: all of dev)."
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Select on a fixed seeded dev sample of this size (default: all of dev).",
         },
     )
     test_size: int | None = field(
         default=None,
         metadata={
+            "added_later": None,
+            "limit": (lambda v: v >= 1, "≥ 1"),
             "help": "Score a fixed seeded test sample of this size (default: all of test; a "
-            "sample is for quick tries, its F1 is noisier)."
+            "sample is for quick tries, its F1 is noisier).",
         },
     )
     dev_fraction: float = field(
         default=0.1,
-        metadata={"help": "Without a dev file: share of train (outside the subset) carved as dev."},
+        metadata={
+            "limit": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
+            "help": "Without a dev file: share of train (outside the subset) carved as dev.",
+        },
     )
     # model
     model: str = field(
@@ -151,189 +165,306 @@ class TrainConfig:
     augment: str = field(
         default="none",
         metadata={
+            "group": "method",
             "help": f"Augmentation: none, or a registered method (README's methods table): "
-            f"{METHODS_HELP}."
+            f"{METHODS_HELP}.",
         },
     )
     alpha: float = field(
-        default=8.0, metadata={"help": "λ ~ Beta(alpha, alpha) per mixed segment."}
+        default=8.0,
+        metadata={
+            "limit": (lambda v: v > 0, "> 0"),
+            "group": "augmenter",
+            "help": "λ ~ Beta(alpha, alpha) per mixed segment.",
+        },
     )
     rate: float = field(
-        default=0.2, metadata={"help": "Mixed examples per epoch, as a share of the training set."}
+        default=0.2,
+        metadata={
+            "limit": (lambda v: v >= 0, "≥ 0"),
+            "group": "method",
+            "help": "Mixed examples per epoch, as a share of the training set.",
+        },
     )
     k: int = field(
         default=1,
-        metadata={"help": "Segments mixed per augmented example (ner only).", "short": "-k"},
+        metadata={
+            "task_option": True,
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "group": "augmenter",
+            "help": "Segments mixed per augmented example (ner only).",
+            "short": "-k",
+        },
     )
     same_type: bool = field(
-        default=False, metadata={"help": "MMix: partners of the mention's own type only (ner)."}
+        default=False,
+        metadata={
+            "task_option": True,
+            "group": "augmenter",
+            "help": "MMix: partners of the mention's own type only (ner).",
+        },
     )
     same_label: bool = field(
-        default=False, metadata={"help": "TMix: partners with the word's own label only (ner)."}
+        default=False,
+        metadata={
+            "task_option": True,
+            "group": "augmenter",
+            "help": "TMix: partners with the word's own label only (ner).",
+        },
     )
     same_relation: bool = field(
         default=False,
-        metadata={"help": "RMix: partners with the example's own relation only (re)."},
+        metadata={
+            "task_option": True,
+            "group": "augmenter",
+            "help": "RMix: partners with the example's own relation only (re).",
+        },
     )
     role_aligned: bool = field(
         default=False,
         metadata={
+            "added_later": False,
+            "task_option": True,
+            "group": "augmenter",
             "help": "RMix and MMix for relations: partners of the example's relation type in "
             "either direction, each argument mixed with the partner's argument of the same "
-            "role (cause with cause), and the example's own label kept (re)."
+            "role (cause with cause), and the example's own label kept (re).",
         },
     )
     entities_only: bool = field(
-        default=False, metadata={"help": "TMix: mix only words inside mentions (ner)."}
+        default=False,
+        metadata={
+            "task_option": True,
+            "group": "augmenter",
+            "help": "TMix: mix only words inside mentions (ner).",
+        },
     )
     pad_label: Literal["inside", "o", "ignore"] = field(
         default="inside",
         metadata={
-            "help": "Label of pad words when segments differ in length: inside, o or ignore."
+            "group": "augmenter",
+            "help": "Label of pad words when segments differ in length: inside, o or ignore.",
         },
     )
     lambda_max: bool = field(
-        default=False, metadata={"help": "Use max(λ, 1-λ) so the original side dominates."}
+        default=False,
+        metadata={"group": "augmenter", "help": "Use max(λ, 1-λ) so the original side dominates."},
     )
     p: float = field(
         default=0.3,
         metadata={
+            "limit": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
+            "group": "augmenter",
             "help": "Rule-based augmentation: probability of changing each word or mention "
-            "(Dai & Adel 2020)."
+            "(Dai & Adel 2020).",
         },
     )
     lwtr_stop_words: Literal["nltk", "none"] = field(
         default="nltk",
         metadata={
+            "added_later": "none",
+            "task_option": True,
+            "group": "augmenter",
             "help": "LwTR: stop words it never replaces nor draws: nltk (NLTK's English list, as "
-            "Dai & Adel) or none (segmix's earlier LwTR)."
+            "Dai & Adel) or none (segmix's earlier LwTR).",
         },
     )
     mr_draw: Literal["texts", "mentions"] = field(
         default="texts",
         metadata={
+            "added_later": "mentions",
+            "task_option": True,
+            "group": "augmenter",
             "help": "MR: draw the new mention over the distinct texts of its type (texts, as Dai "
-            "& Adel) or over every mention occurrence (mentions, segmix's earlier MR)."
+            "& Adel) or over every mention occurrence (mentions, segmix's earlier MR).",
         },
     )
     rules_schedule: Literal["draw", "each"] = field(
         default="draw",
         metadata={
+            "added_later": "draw",
+            "task_option": True,
+            "group": "augmenter",
             "help": "Rule-based augmentation: draw (rate × |train| new sentences an epoch, each "
             "from a drawn original; rules draws one rule per sentence) or each (Dai & Adel: "
             "every rule makes rate new sentences per original it can change, so rules adds up "
-            "to 4 × rate × |train|; --rate 1 is theirs)."
+            "to 4 × rate × |train|; --rate 1 is theirs).",
         },
     )
     window: int = field(
         default=5,
-        metadata={"help": "SeqMix: words per mixed window (it starts on an entity tag)."},
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "group": "augmenter",
+            "help": "SeqMix: words per mixed window (it starts on an entity tag).",
+        },
     )
     seqmix_mode: Literal["sub", "whole"] = field(
         default="sub",
         metadata={
+            "added_later": "sub",
+            "task_option": True,
+            "group": "augmenter",
             "help": "SeqMix: mix a window of each sentence (sub, its sub-sequence mixup) or "
             "whole sentences with a sentence of the same length (whole, its whole-sequence "
-            "mixup)."
+            "mixup).",
         },
     )
     seqmix_windows: Literal["source", "mention"] = field(
         default="source",
         metadata={
+            "added_later": "mention",
+            "task_option": True,
+            "group": "augmenter",
             "help": "SeqMix's windows: source (SeqMix's rule: a sentence's first window that "
             "starts on an entity tag and holds 3 entity tags) or mention (segmix's earlier "
-            "rule: every window starting on a mention's first word, without overlap)."
+            "rule: every window starting on a mention's first word, without overlap).",
         },
     )
     seqmix_output: Literal["snapped", "continuous"] = field(
         default="snapped",
         metadata={
+            "added_later": "continuous",
+            "task_option": True,
+            "group": "augmenter",
             "help": "SeqMix: each mixed word becomes the nearest vocabulary token that is "
             "neither source word (snapped, as SeqMix) or stays a mixed embedding "
-            "(continuous: window mixup, segmix's earlier seqmix)."
+            "(continuous: window mixup, segmix's earlier seqmix).",
         },
     )
     seqmix_distance: Literal["cosine", "euclidean"] = field(
         default="cosine",
         metadata={
+            "added_later": "cosine",
+            "task_option": True,
+            "group": "augmenter",
             "help": "SeqMix, snapped: what nearest means, cosine or euclidean (SeqMix's code; "
-            "on the bundled encoder it mostly picks rare-script tokens)."
+            "on the bundled encoder it mostly picks rare-script tokens).",
         },
     )
     lada_mode: Literal["intra", "inter"] = field(
         default="inter",
         metadata={
+            "task_option": True,
+            "group": "augmenter",
             "help": "LADA: mix a sentence with another (inter, kNN partners half of the time) "
-            "or with itself (intra)."
+            "or with itself (intra).",
         },
     )
     lada_pads: Literal["source", "earlier"] = field(
         default="source",
         metadata={
+            "added_later": "earlier",
+            "task_option": True,
+            "group": "augmenter",
             "help": "LADA, inter: where one sentence has run out of words, its side has no "
             "label and both sides attend both sentences' positions (source, as LADA's code) or "
             "pad words are labelled O and side b leaves them unattended (earlier: segmix's "
-            "earlier LADA)."
+            "earlier LADA).",
         },
     )
     lada_schedule: Literal["rate", "every"] = field(
         default="rate",
         metadata={
+            "added_later": "rate",
+            "task_option": True,
+            "group": "augmenter",
             "help": "LADA: rate (--rate × |train| mixes an epoch beside the originals, "
             "λ ~ Beta(alpha, alpha)) or every (LADA's own: every training sentence mixed once "
             "an epoch in place of the originals, λ ~ Beta(60, 1.5) as its code's commands; "
-            "--rate and --alpha unused)."
+            "--rate and --alpha unused).",
         },
     )
     mix_layer: int | None = field(
         default=None,
         metadata={
+            "task_option": True,
+            "limit": (lambda v: v >= 0, "≥ 0 (0: the embeddings)"),
+            "group": "augmenter",
             "help": "LADA: the encoder layer whose states are mixed (0: the embeddings; "
-            "default: drawn from LADA's 8-10 of 12, scaled to the encoder's depth)."
+            "default: drawn from LADA's 8-10 of 12, scaled to the encoder's depth).",
         },
     )
     resample: Literal["epoch", "once"] = field(
-        default="epoch", metadata={"help": "Draw new mixes every epoch, or once."}
+        default="epoch",
+        metadata={"group": "method", "help": "Draw new mixes every epoch, or once."},
     )
     mix_from_epoch: int = field(
-        default=0, metadata={"help": "Train on originals alone for this many epochs first."}
+        default=0,
+        metadata={
+            "limit": (lambda v: v >= 0, "≥ 0"),
+            "group": "method",
+            "help": "Train on originals alone for this many epochs first.",
+        },
     )
     # optimisation
     seed: int = field(
         default=1, metadata={"help": "Seed of initialisation, batch order and mixes."}
     )
     epochs: int = field(
-        default=30, metadata={"help": "Epochs (ignored when --max-steps is given)."}
+        default=30,
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Epochs (ignored when --max-steps is given).",
+        },
     )
     max_steps: int | None = field(
         default=None,
-        metadata={"help": "A fixed budget in optimizer steps, equal for every method."},
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "A fixed budget in optimizer steps, equal for every method.",
+        },
     )
-    batch_size: int = field(default=16, metadata={"help": "Examples per batch."})
+    batch_size: int = field(
+        default=16, metadata={"limit": (lambda v: v >= 1, "≥ 1"), "help": "Examples per batch."}
+    )
     lr: float = field(
-        default=1e-4, metadata={"help": "Peak learning rate (AdamW, linear warm-up and decay)."}
+        default=1e-4,
+        metadata={
+            "limit": (lambda v: v > 0, "> 0"),
+            "help": "Peak learning rate (AdamW, linear warm-up and decay).",
+        },
     )
     weight_decay: float = field(
-        default=0.01, metadata={"help": "AdamW weight decay (not on biases and norms)."}
+        default=0.01,
+        metadata={
+            "limit": (lambda v: v >= 0, "≥ 0"),
+            "help": "AdamW weight decay (not on biases and norms).",
+        },
     )
     warmup_ratio: float = field(
-        default=0.1, metadata={"help": "Share of the steps spent warming up."}
+        default=0.1,
+        metadata={
+            "limit": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
+            "help": "Share of the steps spent warming up.",
+        },
     )
-    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm (0: off)."})
+    max_grad_norm: float = field(
+        default=1.0,
+        metadata={"limit": (lambda v: v >= 0, "≥ 0"), "help": "Gradient clipping norm (0: off)."},
+    )
     adversarial: Literal["none", "fgm"] = field(
         default="none",
         metadata={
+            "added_later": "none",
+            "group": "method",
             "help": "Adversarial training on the input embeddings: fgm adds, each step, the loss "
             "on the embeddings moved by --adv-epsilon along the loss gradient (Miyato et al. "
-            "2017); composes with every augmentation, perturbing the mixed embeddings."
+            "2017); composes with every augmentation, perturbing the mixed embeddings.",
         },
     )
     adv_epsilon: float = field(
         default=1.0,
-        metadata={"help": "FGM: L2 norm of each example's perturbation of its word embeddings."},
+        metadata={
+            "added_later": 1.0,
+            "limit": (lambda v: v > 0, "> 0"),
+            "group": "method",
+            "help": "FGM: L2 norm of each example's perturbation of its word embeddings.",
+        },
     )
     gradient_accumulation_steps: int = field(
-        default=1, metadata={"help": "Batches per optimizer step."}
+        default=1,
+        metadata={"limit": (lambda v: v >= 1, "≥ 1"), "help": "Batches per optimizer step."},
     )
     mixed_precision: Literal["no", "fp16", "bf16"] = field(
         default="no",
@@ -346,26 +477,41 @@ class TrainConfig:
         default=True,
         metadata={"help": "Batch sentences of similar length together (less padding)."},
     )
-    num_workers: int = field(default=0, metadata={"help": "DataLoader worker processes."})
+    num_workers: int = field(
+        default=0,
+        metadata={"limit": (lambda v: v >= 0, "≥ 0"), "help": "DataLoader worker processes."},
+    )
     # evaluation and selection (dev only, never test)
     eval_every: int | None = field(
         default=None,
-        metadata={"help": "Evaluate on dev every N optimizer steps (default: ~10 times a run)."},
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Evaluate on dev every N optimizer steps (default: ~10 times a run).",
+        },
     )
     eval_from: float = field(
         default=0.0,
         metadata={
+            "added_later": 0.0,
+            "limit": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
             "help": "Skip dev evaluations before this share of the planned steps (0: evaluate "
             "from the first eval_every steps). Selection then only weighs the later "
-            "checkpoints, where small-data runs peak, at a fraction of the cost."
+            "checkpoints, where small-data runs peak, at a fraction of the cost.",
         },
     )
     patience: int | None = field(
         default=None,
-        metadata={"help": "Stop after N evaluations without dev improvement (default: never)."},
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Stop after N evaluations without dev improvement (default: never).",
+        },
     )
     eval_batch_size: int = field(
-        default=64, metadata={"help": "Batch size for evaluation and prediction."}
+        default=64,
+        metadata={
+            "limit": (lambda v: v >= 1, "≥ 1"),
+            "help": "Batch size for evaluation and prediction.",
+        },
     )
     # output
     output_dir: str | None = field(
@@ -563,57 +709,23 @@ class TrainConfig:
 
 # Range checks: field -> (test, what is allowed). None passes for the optional fields.
 LIMITS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "rate": (lambda v: v >= 0, "≥ 0"),
-    "adv_epsilon": (lambda v: v > 0, "> 0"),
-    "alpha": (lambda v: v > 0, "> 0"),
-    "p": (lambda v: 0 <= v <= 1, "between 0 and 1 (inclusive)"),
-    "window": (lambda v: v >= 1, "≥ 1"),
-    "mix_layer": (lambda v: v >= 0, "≥ 0 (0: the embeddings)"),
-    "k": (lambda v: v >= 1, "≥ 1"),
-    "train_size": (lambda v: v >= 1, "≥ 1"),
-    "dev_size": (lambda v: v >= 1, "≥ 1"),
-    "test_size": (lambda v: v >= 1, "≥ 1"),
-    "dev_fraction": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
-    "mix_from_epoch": (lambda v: v >= 0, "≥ 0"),
-    "epochs": (lambda v: v >= 1, "≥ 1"),
-    "max_steps": (lambda v: v >= 1, "≥ 1"),
-    "batch_size": (lambda v: v >= 1, "≥ 1"),
-    "lr": (lambda v: v > 0, "> 0"),
-    "weight_decay": (lambda v: v >= 0, "≥ 0"),
-    "warmup_ratio": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
-    "max_grad_norm": (lambda v: v >= 0, "≥ 0"),
-    "gradient_accumulation_steps": (lambda v: v >= 1, "≥ 1"),
-    "num_workers": (lambda v: v >= 0, "≥ 0"),
-    "eval_every": (lambda v: v >= 1, "≥ 1"),
-    "eval_from": (lambda v: 0 <= v < 1, "≥ 0 and < 1"),
-    "patience": (lambda v: v >= 1, "≥ 1"),
-    "eval_batch_size": (lambda v: v >= 1, "≥ 1"),
+    f.name: f.metadata["limit"] for f in dataclasses.fields(TrainConfig) if "limit" in f.metadata
 }
 
 # Options of some tasks only: field -> the value that means "not used". Each task lists the ones
 # it reads (:attr:`segmix.tasks.Task.options`); every other task refuses any other value instead
 # of ignoring it.
 TASK_OPTIONS: dict[str, Any] = {
-    "k": 1,
-    "same_type": False,
-    "same_label": False,
-    "entities_only": False,
-    "scheme": "auto",
-    "tag_column": "upos",
-    "same_relation": False,
-    "role_aligned": False,
-    "lada_mode": "inter",
-    "lada_pads": "source",
-    "lada_schedule": "rate",
-    "mix_layer": None,
-    "lwtr_stop_words": "nltk",
-    "mr_draw": "texts",
-    "rules_schedule": "draw",
-    "seqmix_mode": "sub",
-    "seqmix_windows": "source",
-    "seqmix_output": "snapped",
-    "seqmix_distance": "cosine",
+    f.name: f.default for f in dataclasses.fields(TrainConfig) if f.metadata.get("task_option")
 }
+#: the augmenter's own options (``segmix augment`` and ``inspect`` take them)
+AUGMENTER_OPTIONS: frozenset[str] = frozenset(
+    f.name for f in dataclasses.fields(TrainConfig) if f.metadata.get("group") == "augmenter"
+)
+#: how a run augments, beside its augmenter's options: the method, how many mixes, when, FGM
+METHOD_FIELDS: frozenset[str] = AUGMENTER_OPTIONS | frozenset(
+    f.name for f in dataclasses.fields(TrainConfig) if f.metadata.get("group") == "method"
+)
 
 
 def option_name(name: str) -> str:

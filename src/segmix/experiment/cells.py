@@ -29,30 +29,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segmix.config import PATH_FIELDS, TrainConfig
+from segmix.config import AUGMENTER_OPTIONS, PATH_FIELDS, TrainConfig
 from segmix.experiment.spec import ExperimentSpec, Variant
 from segmix.run import NOT_SHAPING
 
-#: fields added to TrainConfig after cells were first hashed, with the value that reproduces the
-#: behaviour before they existed: while a field holds that value it stays out of the identity,
+#: fields added to TrainConfig after cells were first hashed (their metadata's ``added_later``),
+#: with the value that reproduces the behaviour before they existed: while a field holds that
+#: value it stays out of the identity,
 #: so a new option does not rename (and rerun) every finished cell; set to anything else, it is
 #: hashed like any other field
 ADDED_LATER: dict[str, Any] = {
-    "test_size": None,
-    "eval_from": 0.0,
-    "adversarial": "none",
-    "adv_epsilon": 1.0,
-    "seqmix_mode": "sub",
-    "seqmix_windows": "mention",
-    "seqmix_output": "continuous",
-    "seqmix_distance": "cosine",
-    "lwtr_stop_words": "none",
-    "mr_draw": "mentions",
-    "rules_schedule": "draw",
-    "lada_pads": "earlier",
-    "lada_schedule": "rate",
-    "role_aligned": False,
-    "tag_column": "upos",
+    f.name: f.metadata["added_later"]
+    for f in dataclasses.fields(TrainConfig)
+    if "added_later" in f.metadata
 }
 #: the fields of ADDED_LATER that are options of one method's augmenter: such a field also stays
 #: out of the identity of a run whose method does not read it (``augmenter_options``), so that
@@ -66,19 +55,7 @@ ADDED_LATER: dict[str, Any] = {
 #: (``lada_pads: source``): default inter-LADA cells get new ids and ``lada_pads: earlier`` is
 #: the earlier inter cell under its old id; intra-LADA has no pad words and does not read it
 #: (``TrainConfig.augmenter_options``), so its cells keep their ids
-METHOD_OPTIONS_ADDED_LATER = frozenset(
-    {
-        "seqmix_mode",
-        "seqmix_windows",
-        "seqmix_output",
-        "seqmix_distance",
-        "lwtr_stop_words",
-        "mr_draw",
-        "rules_schedule",
-        "lada_pads",
-        "lada_schedule",
-    }
-)
+METHOD_OPTIONS_ADDED_LATER = frozenset(ADDED_LATER) & AUGMENTER_OPTIONS
 ID_LENGTH = 12
 RUN = "run"
 CELL_JSON = "cell.json"

@@ -64,6 +64,7 @@ from typing import Any
 
 import numpy as np
 
+from segmix.config import METHOD_FIELDS
 from segmix.experiment.stats import (
     CORRECT,
     GOLD,
@@ -97,31 +98,7 @@ RE_COVERED = frozenset({"pair seen", "both seen"})
 
 #: Fields that say how a run augments, not what it is compared under: a baseline may (and, for
 #: ``augment``, must) differ in these and nothing else that shapes the numbers.
-AUGMENT_FIELDS = frozenset(
-    {
-        "augment",
-        "alpha",
-        "rate",
-        "k",
-        "same_type",
-        "same_label",
-        "same_relation",
-        "entities_only",
-        "pad_label",
-        "lambda_max",
-        "p",
-        "lwtr_stop_words",
-        "mr_draw",
-        "rules_schedule",
-        "window",
-        "lada_mode",
-        "lada_pads",
-        "lada_schedule",
-        "mix_layer",
-        "resample",
-        "mix_from_epoch",
-    }
-)
+AUGMENT_FIELDS = METHOD_FIELDS  # read off TrainConfig's fields (their metadata's group)
 #: decides what a run writes, not its numbers (segmix.run's shaping fields keep it)
 _NOT_NUMBERS = frozenset({"save_model"})
 #: below this many test items a group's F1 moves by several points per item
