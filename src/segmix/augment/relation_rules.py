@@ -157,6 +157,15 @@ class RelationSynonymReplacement:
         return {"name": self.name, "p": self.p}
 
 
+@dataclass(frozen=True)
+class RelationMixtureParams:
+    """One ``rmix+sr`` draw: SR's edits of the original, RMix's partner and λ."""
+
+    rewrite: ContextEdits
+    partner: int
+    lam: float
+
+
 class RelationMixture:
     """``rmix+sr``: SR rewrites a sentence's context, then RMix mixes its two arguments with
     another example's (SR never touches the arguments, so RMix's partners and labels keep their
@@ -193,21 +202,24 @@ class RelationMixture:
     def n_eligible(self) -> int:
         return len(self._eligible)
 
-    def sample(self, rng: np.random.Generator) -> MixedExample | None:
-        """One mixture, or ``None`` when this draw does not fit (too long, nothing to change)."""
+    def sample_params(
+        self, rng: np.random.Generator, source: int | None = None
+    ) -> RelationMixtureParams | None:
+        """One mixture's parameters (SR's edits, RMix's partner and λ), or ``None`` when this
+        draw does not fit (nothing to change, or the mix is too long)."""
+        drawn = self._draw(rng, source)
+        return None if drawn is None else drawn[0]
+
+    def apply(self, params: RelationMixtureParams) -> MixedExample:
+        """The mixture of drawn parameters (deterministic): SR's rewrite, then its arguments
+        mixed with the partner's."""
         from segmix.augment.relations import argument_segment
         from segmix.mixing import mix_segments
 
-        source = int(self._eligible[rng.integers(len(self._eligible))])
-        rewritten = self.rule.sample_params(rng, source=source)
-        if rewritten is None:
-            return None
-        a = self.rule.rewrite(rewritten)
-        partner = int(self.mix._draw_partners(rng, np.asarray([source]))[0])
-        b = self.mix.examples[partner]
+        a = self.rule.rewrite(params.rewrite)
+        b = self.mix.examples[params.partner]
         own = [argument_segment(a, a.head), argument_segment(a, a.tail)]
-        others = [self.mix._args[partner]["head"], self.mix._args[partner]["tail"]]
-        lam = float(self.mix.draw_lambdas(rng, 1)[0])
+        others = [self.mix._args[params.partner]["head"], self.mix._args[params.partner]["tail"]]
         mixed = mix_segments(
             a.ids,
             np.asarray([a.label]),
@@ -216,20 +228,36 @@ class RelationMixture:
             [a.head, a.tail],
             own,
             others,
-            [lam, lam],
+            [params.lam, params.lam],
             pad_id=self.mix.pad_id,
             label_per_position=False,
             sequence_labels=(a.label, b.label),
             anchors=a.anchors,
-            source=source,
+            source=params.rewrite.source,
         )
-        if len(mixed.ids_a) > self.mix.max_length:
-            return None
         mixed.words = a.words  # the rewritten sentence the arguments were mixed into
         return mixed
 
+    def _draw(
+        self, rng: np.random.Generator, source: int | None = None
+    ) -> tuple[RelationMixtureParams, MixedExample] | None:
+        if source is None:
+            source = int(self._eligible[rng.integers(len(self._eligible))])
+        rewritten = self.rule.sample_params(rng, source=source)
+        if rewritten is None:
+            return None
+        partner = int(self.mix._draw_partners(rng, np.asarray([source]))[0])
+        lam = float(self.mix.draw_lambdas(rng, 1)[0])
+        params = RelationMixtureParams(rewritten, partner, lam)
+        mixed = self.apply(params)
+        return None if len(mixed.ids_a) > self.mix.max_length else (params, mixed)
+
     def generate(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
-        return draw_until(n, self.n_eligible, lambda: self.sample(rng))
+        def one() -> MixedExample | None:
+            drawn = self._draw(rng)
+            return None if drawn is None else drawn[1]
+
+        return draw_until(n, self.n_eligible, one)
 
     def describe(self) -> dict:
         return {"name": self.name, "mix": self.mix.describe(), "rule": self.rule.describe()}
