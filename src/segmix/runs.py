@@ -42,7 +42,11 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text())
+    """A JSON file's value; a file that is not valid JSON is a ``ValueError`` naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
 
 
 def _jsonable(obj: Any) -> Any:

@@ -17,7 +17,6 @@ import pytest
 from scipy import stats as scipy_stats
 
 from segmix.experiment.report import build_report, verdict, write_report
-from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     SufficientStats,
     detectable_gain,
@@ -547,16 +546,6 @@ def test_hand_made_grid_recommends_the_best_supported_gain(tmp_path):
     assert recs[100]["label"] is None and "no 'none' runs" in recs[100]["text"]
     assert rows[("mmix", 100)]["interval"] is None
     assert any(m["id"] == "none-n100-s1" for m in report["missing"])
-
-
-def test_wall_times_read_in_the_unit_that_fits():
-    # the H200 grid's four runs took 1254.4 s, the SemEval grid's 16,056 s
-    assert [human_duration(s) for s in (42.4, 1254.4, 3599.0, 16056.0)] == [
-        "42 s",
-        "21 min",
-        "60 min",
-        "4.5 h",
-    ]
 
 
 def test_a_size_with_no_augmentation_method_says_there_was_nothing_to_compare(tmp_path):

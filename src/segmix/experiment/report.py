@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from segmix.experiment.names import display_name
-from segmix.experiment.runner import human_duration
 from segmix.experiment.stats import (
     BootstrapResult,
     SufficientStats,
@@ -50,8 +49,9 @@ from segmix.experiment.stats import (
     paired_bootstraps,
     paired_tests,
 )
+from segmix.formatting import human_duration, num, signed
 from segmix.reference import REFERENCES, is_reference
-from segmix.runs import COMPACT_TEST, read_compact_predictions
+from segmix.runs import COMPACT_TEST, read_compact_predictions, read_json
 from segmix.tasks import TASKS, get_task
 
 logger = logging.getLogger(__name__)
@@ -128,10 +128,6 @@ class Cell:
         return bool(MAIN_PHASES & set(self.phases))
 
 
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _first_line(path: Path) -> str:
     """The first line of an error log; for a Python traceback, its exception line instead."""
     try:
@@ -160,10 +156,7 @@ def read_grid(grid_dir: Path) -> dict:
     path = grid_dir / "grid.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: {grid_dir} is not a grid folder")
-    try:
-        grid = _read_json(path)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    grid = read_json(path)  # invalid JSON: a ValueError naming the file
     for key in ("task", "cells"):
         if key not in grid:
             raise ValueError(f"{path} has no {key!r}")
@@ -196,14 +189,14 @@ def _cell(grid_dir: Path, spec: dict) -> Cell:
         error_log = folder.parent / "error.log"
     if (folder / "finished.json").exists():
         try:
-            cell.metrics = _read_json(folder / "metrics.json")
+            cell.metrics = read_json(folder / "metrics.json")
             cell.config = (
-                _read_json(folder / "config.json") if (folder / "config.json").exists() else None
+                read_json(folder / "config.json") if (folder / "config.json").exists() else None
             )
             cell.state = "finished"
             if not isinstance(cell.metrics.get("test"), dict):
                 cell.state, cell.detail = "unreadable", "metrics.json has no test scores"
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, ValueError) as err:
             cell.state, cell.detail = "unreadable", f"metrics.json: {err}"
     elif spec.get("status") == "failed" or error_log.exists():
         cell.state = "failed"
@@ -777,7 +770,7 @@ def _recommend(
             }[runner_up["distinct"]]
             text += (
                 f"; it {verdict_word} {runner_up['display']} (paired difference "
-                f"{_signed(runner_up['mean'])} ± {_num(runner_up['std'])}, "
+                f"{signed(runner_up['mean'])} ± {num(runner_up['std'])}, "
                 f"{_interval_text(runner_up['interval'])}, t-test p "
                 f"{_p(runner_up['t_p'], eq=True)})"
             )
@@ -814,13 +807,13 @@ def _interval_text(interval: dict | None) -> str:
         return "no interval"
     return (
         f"{int(100 * interval['level'])} % interval "
-        f"[{_signed(interval['low'])}, {_signed(interval['high'])}]"
+        f"[{signed(interval['low'])}, {signed(interval['high'])}]"
     )
 
 
 def _evidence(r: dict) -> str:
     parts = [
-        f"gain {_signed(r['gain_mean'])} ± {_num(r['gain_std'])} points over {len(r['gain'])} seeds"
+        f"gain {signed(r['gain_mean'])} ± {num(r['gain_std'])} points over {len(r['gain'])} seeds"
     ]
     if r.get("interval"):
         parts.append(f"two-way {_interval_text(r['interval'])}")
@@ -845,8 +838,8 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     notes: list[str] = []
     if lr_path.exists():
         try:
-            lr_choice = _read_json(lr_path)
-        except (OSError, json.JSONDecodeError) as err:
+            lr_choice = read_json(lr_path)
+        except (OSError, ValueError) as err:
             notes.append(f"lr_choice.json could not be read ({err}); planned learning rates shown")
     cells = _unique_cells(grid_dir, grid["cells"])
     main = [c for c in cells if c.main]
@@ -1143,14 +1136,6 @@ def _budget(grid: dict, size: int, cells: Sequence[Cell]) -> str:
 # formatting
 
 
-def _num(v: float | None, digits: int = 2) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
-
-
-def _signed(v: float | None) -> str:
-    return "–" if v is None else f"{v:+.2f}"
-
-
 def _p(p: float | None, *, eq: bool = False) -> str:
     """A p-value as the tables show it; ``eq`` prefixes "= " (or "< ") for running text."""
     if p is None:
@@ -1235,8 +1220,8 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
             per_seed = ", ".join(f"{s}: {v:.2f}" for s, v in r["test"].items())
             out.append(
                 f"| {_shown(r)} | {_lr_text(r['lr'])} | {r['n']} | "
-                f"{_num(r['test_mean'])} ± {_num(r['test_std'])} | {per_seed} | "
-                f"{_num(r['dev_mean'])} |"
+                f"{num(r['test_mean'])} ± {num(r['test_std'])} | {per_seed} | "
+                f"{num(r['dev_mean'])} |"
             )
         gained = [r for r in rows if not r["baseline"]]
         if gained and not any(r["baseline"] for r in rows):
@@ -1259,8 +1244,8 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                     interval += f" (seeds {_seed_list(r['interval']['seeds_used'])})"
                 holm_p = "– (reference)" if r.get("reference") else _p(r.get("t_p_holm"))
                 out.append(
-                    f"| {_shown(r)} | {per_seed} | {_signed(r['gain_mean'])} ± "
-                    f"{_num(r['gain_std'])} | {_p(r['t_p'])} | {holm_p} | {interval} | "
+                    f"| {_shown(r)} | {per_seed} | {signed(r['gain_mean'])} ± "
+                    f"{num(r['gain_std'])} | {_p(r['t_p'])} | {holm_p} | {interval} | "
                     f"{_bracket(r.get('sentence_bootstrap'))} | {r['verdict']} |"
                 )
             found = (report.get("detectable") or {}).get(str(size))
@@ -1332,7 +1317,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
 
 
 def _bracket(b: dict | None) -> str:
-    return f"[{_signed(b['low'])}, {_signed(b['high'])}]" if b else "–"
+    return f"[{signed(b['low'])}, {signed(b['high'])}]" if b else "–"
 
 
 def _contrast_section(report: dict) -> list[str]:
@@ -1358,7 +1343,7 @@ def _contrast_section(report: dict) -> list[str]:
         per_seed = ", ".join(f"{s}: {v:+.2f}" for s, v in c["diff"].items()) or "–"
         out.append(
             f"| {c['size']} | {c['a_display']} − {c['b_display']} | {per_seed} | "
-            f"{_signed(c['mean'])} ± {_num(c['std'])} | {_p(c['t_p'])} | "
+            f"{signed(c['mean'])} ± {num(c['std'])} | {_p(c['t_p'])} | "
             f"{_p(c['t_p_holm'])} | {_bracket(c['interval'])} | {c['verdict']} |"
         )
     return [*out, ""]
@@ -1380,7 +1365,7 @@ def _per_type_section(report: dict) -> list[str]:
             "|---|" + "---|" * len(types),
         ]
         for r in rows:
-            cells = [_signed(r["per_type_gain"].get(t)) for t in types]
+            cells = [signed(r["per_type_gain"].get(t)) for t in types]
             out.append(f"| {_shown(r)} | " + " | ".join(cells) + " |")
         out.append("")
     if not any_rows:
@@ -1451,8 +1436,8 @@ def _timing_section(report: dict) -> list[str]:
         t = r["timing"]
         ratio = t.get("train_vs_none")
         out.append(
-            f"| {r['size']} | {_shown(r)} | {_num(t['steps'], 0)} | {_num(t['train_seconds'], 1)} "
-            f"| {_num(t['total_seconds'], 1)} | {_num(t['tokens_per_second'], 0)} | "
+            f"| {r['size']} | {_shown(r)} | {num(t['steps'], 0)} | {num(t['train_seconds'], 1)} "
+            f"| {num(t['total_seconds'], 1)} | {num(t['tokens_per_second'], 0)} | "
             f"{'–' if ratio is None else f'{ratio:.2f}×'} |"
         )
     out.append("")

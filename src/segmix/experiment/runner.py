@@ -59,6 +59,7 @@ from segmix.experiment.cells import (
     total_cells,
 )
 from segmix.experiment.spec import ExperimentSpec, grid_copy_text
+from segmix.formatting import human_duration
 from segmix.runs import (
     FINISHED_NAME,
     LOCK_NAME,
@@ -1224,13 +1225,3 @@ def _last_line(err: BaseException) -> str:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.2f}"
-
-
-def human_duration(seconds: float) -> str:
-    """A time in the unit a reader takes in (an ETA, a grid's wall time): seconds under a minute
-    and a half, minutes under an hour and a half, hours above (a 21-minute grid read "0.3 h")."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

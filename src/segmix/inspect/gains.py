@@ -74,7 +74,9 @@ from segmix.experiment.stats import (
     re_example_stats,
     score_from_counts,
 )
+from segmix.formatting import num, signed
 from segmix.inspect.base import PairedPredictions
+from segmix.runs import read_json
 from segmix.tasks import get_task, inspection_for
 
 logger = logging.getLogger(__name__)
@@ -132,13 +134,6 @@ class _Run:
         return str(self.config.get("task", TrainConfig.task))
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from None
-
-
 def _load_run(run_dir: Path) -> _Run:
     """A finished run folder's config and metrics (a clear error for anything else)."""
     if not run_dir.is_dir():
@@ -149,10 +144,10 @@ def _load_run(run_dir: Path) -> _Run:
         raise FileNotFoundError(f"{run_dir} has no config.json: it is not a segmix run folder")
     if not (run_dir / "metrics.json").is_file():
         raise FileNotFoundError(f"{run_dir} has no metrics.json: the run has not finished")
-    metrics = _read_json(run_dir / "metrics.json")
+    metrics = read_json(run_dir / "metrics.json")
     if not isinstance(metrics.get("test"), dict):
         raise ValueError(f"{run_dir}/metrics.json has no test scores (the run had no test file)")
-    return _Run(run_dir, _read_json(run_dir / "config.json"), metrics)
+    return _Run(run_dir, read_json(run_dir / "config.json"), metrics)
 
 
 def _run_label(config: dict) -> str:
@@ -270,7 +265,7 @@ def find_baseline(run_dir: Path) -> tuple[Path, str]:
     nearest: tuple[int, Path, dict] | None = None
     for cand in _candidate_dirs(run.dir):
         try:
-            config = _read_json(cand / "config.json")
+            config = read_json(cand / "config.json")
             if config.get("augment") != "none" or not (cand / "finished.json").is_file():
                 continue
             got = _comparable(config)
@@ -359,7 +354,7 @@ def _load_pool(run: _Run, cache: dict[str, _Pool] | None = None) -> _Pool:
     subset_path = run.dir / "subset.json"
     if not subset_path.is_file():
         raise FileNotFoundError(f"{run.dir} has no subset.json: its training subset is unknown")
-    saved = _read_json(subset_path).get("train_ids")
+    saved = read_json(subset_path).get("train_ids")
     rebuilt = json.loads(json.dumps(get_task(config.task).subset_info(pool.train)))
     if saved != rebuilt:
         raise ValueError(
@@ -1253,14 +1248,6 @@ def grid_gain_report(grid_dir: Path) -> dict:
 # Markdown
 
 
-def _num(v: float | None) -> str:
-    return "–" if v is None else f"{v:.2f}"
-
-
-def _signed(v: float | None) -> str:
-    return "–" if v is None else f"{v:+.2f}"
-
-
 def _interval_text(iv: Sequence[float] | None) -> str:
     return "–" if iv is None else f"[{iv[0]:+.2f}, {iv[1]:+.2f}]"
 
@@ -1284,7 +1271,7 @@ def render_gains(report: dict) -> list[str]:
         "",
         f"On the {report['test']['examples']:,} test {what} ({report['test']['items']:,} gold "
         f"{unit}s), {metric}: {overall['run']['f1']:.2f} with {run['label']} and "
-        f"{overall['baseline']['f1']:.2f} without, a gain of {_signed(overall['gain'])} "
+        f"{overall['baseline']['f1']:.2f} without, a gain of {signed(overall['gain'])} "
         f"(95 % interval over test {what} {_interval_text(overall['interval'])}).",
         "",
     ]
@@ -1318,10 +1305,10 @@ def render_gains(report: dict) -> list[str]:
         ]
         for r in rows:
             out.append(
-                f"| {r['bucket']} | {r['gold']:,} | {_pct(r['share'])} | {_num(r['run']['f1'])} "
-                f"| {_num(r['baseline']['f1'])} | {_signed(r['gain'])} "
+                f"| {r['bucket']} | {r['gold']:,} | {_pct(r['share'])} | {num(r['run']['f1'])} "
+                f"| {num(r['baseline']['f1'])} | {signed(r['gain'])} "
                 f"| {_interval_text(r['interval'])} "
-                + (f"| {_signed(r['contribution'])} " if shares else "")
+                + (f"| {signed(r['contribution'])} " if shares else "")
                 + f"| {r['delta_found']:+d} | {r['delta_wrong']:+d} |"
             )
         out += ["", inspection.breakdown_rules[key], ""]
