@@ -31,28 +31,30 @@ from pathlib import Path
 
 import common
 
-from segmix.experiment.report import Cell, _test_set, _unique_cells, read_grid, verdict
+from segmix.experiment.report import CellResult, _test_set, _unique_cells, read_grid, verdict
 from segmix.experiment.stats import paired_bootstraps, paired_tests
 
 RESULT = common.ROOT / "benchmarks" / "results" / "ner_conll2003_epochs"
 RUNS = common.ROOT / "benchmarks" / "runs"
 
 
-def finished(grid_dir: Path) -> dict[str, dict[int, Cell]]:
+def finished(grid_dir: Path) -> dict[str, dict[int, CellResult]]:
     """The finished main-phase cells of a grid, by label and seed."""
     grid = read_grid(grid_dir)
-    out: dict[str, dict[int, Cell]] = {}
+    out: dict[str, dict[int, CellResult]] = {}
     for cell in _unique_cells(grid_dir, grid["cells"]):
         if cell.main and cell.state == "finished":
             out.setdefault(cell.label, {})[cell.seed] = cell
     return out
 
 
-def steps_of(cell: Cell) -> int:
+def steps_of(cell: CellResult) -> int:
     return int(cell.metrics["steps"])
 
 
-def compare(name: str, method: dict[int, Cell], base: dict[int, Cell], resamples: int) -> dict:
+def compare(
+    name: str, method: dict[int, CellResult], base: dict[int, CellResult], resamples: int
+) -> dict:
     """One paired comparison, in test F1 points, with the evidence the report gives a row."""
     seeds = sorted(set(method) & set(base))
     gains = {

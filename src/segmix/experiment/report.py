@@ -103,8 +103,10 @@ SEED_REUSE_NOTE = (
 
 
 @dataclass
-class Cell:
-    """One planned cell of the grid, with what its folder actually holds."""
+class CellResult:
+    """One planned cell of the grid as the report reads it back: what its folder holds (state,
+    metrics, config). :class:`segmix.experiment.cells.Cell` is the cell the runner plans and
+    trains."""
 
     id: str
     label: str
@@ -165,11 +167,11 @@ def read_grid(grid_dir: Path) -> dict:
     return grid
 
 
-def _cell(grid_dir: Path, spec: dict) -> Cell:
+def _cell(grid_dir: Path, spec: dict) -> CellResult:
     """A cell of ``grid.json`` with its folder's state; the folder, not grid.json, is trusted."""
     phases = _phases(spec)
     folder = grid_dir / spec.get("dir", f"cells/{spec['id']}")
-    cell = Cell(
+    cell = CellResult(
         id=str(spec["id"]),
         label=str(spec.get("label") or spec.get("method")),
         method=str(spec.get("method")),
@@ -211,9 +213,9 @@ def _cell(grid_dir: Path, spec: dict) -> Cell:
     return cell
 
 
-def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[Cell]:
-    """One :class:`Cell` per id: a cell listed once per phase is one run with both phases."""
-    by_id: dict[str, Cell] = {}
+def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[CellResult]:
+    """One :class:`CellResult` per id: a cell listed once per phase is one run with both phases."""
+    by_id: dict[str, CellResult] = {}
     for spec in specs:
         cell = _cell(grid_dir, spec)
         if cell.id in by_id:
@@ -225,7 +227,7 @@ def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[Cell]:
     return list(by_id.values())
 
 
-def _title(label: str, cell: Cell) -> str:
+def _title(label: str, cell: CellResult) -> str:
     """How tables name a row: its readable name; a reference row says what it is beside it."""
     shown = display_name(label, cell.method, cell.options)
     if not cell.reference:
@@ -244,7 +246,7 @@ class _TestSet:
     key: str  # fingerprint of the gold labels: cells are compared only on the same test set
 
 
-def _read_predictions(cell: Cell, task: str) -> tuple[list, list]:
+def _read_predictions(cell: CellResult, task: str) -> tuple[list, list]:
     """Gold and predicted labels of ``cell``'s test predictions, in file order.
 
     Records hold ``gold`` since segmix writes it; without it the gold labels are read from the
@@ -272,7 +274,7 @@ def _read_predictions(cell: Cell, task: str) -> tuple[list, list]:
     return gold, pred
 
 
-def _gold_of_test_file(cell: Cell, task: str) -> list[tuple[Any, Any]]:
+def _gold_of_test_file(cell: CellResult, task: str) -> list[tuple[Any, Any]]:
     """``(id, gold)`` of every example of the test file the cell's ``config.json`` names (the
     cell's identity pins that file's content)."""
     test_file = ((cell.config or {}).get("files") or {}).get("test")
@@ -281,7 +283,7 @@ def _gold_of_test_file(cell: Cell, task: str) -> list[tuple[Any, Any]]:
     return get_task(task).gold_of_file(Path(test_file), cell.config or {})
 
 
-def _test_set(cell: Cell, task: str, cache: dict[str, _TestSet | str]) -> _TestSet | str:
+def _test_set(cell: CellResult, task: str, cache: dict[str, _TestSet | str]) -> _TestSet | str:
     """The cell's per-example statistics, or why there are none (cached: ``none`` is reused)."""
     if cell.id in cache:
         return cache[cell.id]
@@ -346,7 +348,7 @@ def verdict(
 class _Row:
     label: str
     size: int
-    cells: dict[int, Cell] = field(default_factory=dict)  # finished main cells by seed
+    cells: dict[int, CellResult] = field(default_factory=dict)  # finished main cells by seed
 
 
 def _row_rate(row: _Row) -> float | None:
@@ -370,7 +372,7 @@ def _lr(row: _Row, lr_choice: dict) -> tuple[Any, dict | None]:
     return (lrs[0] if len(lrs) == 1 else lrs or None), None
 
 
-def _timing(cells: Sequence[Cell]) -> dict[str, float | None]:
+def _timing(cells: Sequence[CellResult]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key in ("train_seconds", "total_seconds", "tokens_per_second"):
         values = [
@@ -384,7 +386,7 @@ def _timing(cells: Sequence[Cell]) -> dict[str, float | None]:
     return out
 
 
-def _machines(cells: Sequence[Cell]) -> dict[str, int]:
+def _machines(cells: Sequence[CellResult]) -> dict[str, int]:
     """Finished runs per kind of machine (processor and instruction set), from metrics.json:
     timings of two kinds do not compare (decision 32)."""
     counts: dict[str, int] = {}
@@ -396,7 +398,7 @@ def _machines(cells: Sequence[Cell]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _machine_kind(cell: Cell) -> str | None:
+def _machine_kind(cell: CellResult) -> str | None:
     """Processor, instruction set and device of a finished run; None where not recorded."""
     m = (cell.metrics or {}).get("machine")
     return f"{m['cpu']} ({m['cpu_capability']}, {m['device']})" if m else None
@@ -540,8 +542,8 @@ def _seed_list(seeds: Sequence[int]) -> str:
 
 
 def _paired_intervals(
-    cells_a: dict[int, Cell],
-    cells_b: dict[int, Cell],
+    cells_a: dict[int, CellResult],
+    cells_b: dict[int, CellResult],
     paired: list[int],
     task: str,
     resamples: int,
@@ -973,7 +975,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     }
 
 
-def _seed_policy(main: Sequence[Cell]) -> dict:
+def _seed_policy(main: Sequence[CellResult]) -> dict:
     """Whether the lr search's runs are also reported runs (grids from before search seeds were
     kept apart), and on which seeds: the report says so rather than hiding it."""
     reused = sorted({c.seed for c in main if c.searched})
@@ -1118,7 +1120,7 @@ def _sessions(grid_dir: Path) -> dict | None:
     }
 
 
-def _budget(grid: dict, size: int, cells: Sequence[Cell]) -> str:
+def _budget(grid: dict, size: int, cells: Sequence[CellResult]) -> str:
     """The per-run training budget at ``size``, as the table heading names it."""
     if grid.get("budget") == "epochs" and grid.get("epochs"):
         epochs = grid["epochs"]  # per size, as grid.json writes it, or one figure
