@@ -125,7 +125,7 @@ class Prepared:
     tokenizer: Any
     cache: Any
     encoded: dict[str, list]  # train, and dev/test when there are any
-    augmenter: Any | None
+    augmenter: Any
 
 
 def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool = True) -> Prepared:
@@ -152,14 +152,13 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
             data.test, cache, data.labels, source=files["test"], strict=False
         )
     augmenter = task.augmenter(config.augment, config.augmenter_options())
-    if augmenter is not None:
-        augmenter.fit(encoded["train"], data.labels, cache)
-        if augmenter.n_eligible == 0:
-            why = "--p is 0" if getattr(augmenter, "p", None) == 0 else "no segment of its kind"
-            raise ValueError(
-                f"--augment: {config.augment} has nothing to change in these "
-                f"{len(data.train)} training examples ({why})"
-            )
+    augmenter.fit(encoded["train"], data.labels, cache)
+    if config.augment != "none" and augmenter.n_eligible == 0:
+        why = "--p is 0" if getattr(augmenter, "p", None) == 0 else "no segment of its kind"
+        raise ValueError(
+            f"--augment: {config.augment} has nothing to change in these "
+            f"{len(data.train)} training examples ({why})"
+        )
     return Prepared(task, data, files, tokenizer, cache, encoded, augmenter)
 
 
@@ -378,7 +377,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
         header.update(
             resolved_model=resolve_model(config.model),
             files=files,
-            augmenter=augmenter.describe() if augmenter is not None else None,
+            augmenter=augmenter.describe(),
         )
         write_json(out / "config.json", header)
         write_json(out / "versions.json", versions())

@@ -104,7 +104,9 @@ def test_own_segment_roundtrip(small_examples):
 
 
 def test_make_augmenter_rejects_unknown_names():
-    assert make_augmenter("none") is None
+    none = make_augmenter("none").fit([], [], None)
+    assert none.generate(5, np.random.default_rng(0)) == [] and none.describe() is None
+    assert none.mixes_per_epoch(0.2, 100) == 0
     with pytest.raises(ValueError, match="unknown augmentation 'mixdown'"):
         make_augmenter("mixdown")
 

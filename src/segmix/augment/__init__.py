@@ -101,10 +101,13 @@ def augmenter_class(name: str, task: str = "ner") -> type:
     return getattr(import_module(module), cls)
 
 
-def make_augmenter(name: str | None, task: str = "ner", **options: Any) -> Any | None:
-    """An (unfitted) augmenter by its CLI name; ``none`` gives ``None``."""
+def make_augmenter(name: str | None, task: str = "ner", **options: Any) -> Any:
+    """An (unfitted) augmenter by its CLI name; ``none`` gives
+    :class:`segmix.augment.null.NoAugmentation` (no mixes)."""
     if name in ("none", "", None):
-        return None
+        from segmix.augment.null import NoAugmentation
+
+        return NoAugmentation()
     return augmenter_class(name, task)(**options)
 
 

@@ -106,8 +106,8 @@ class Task(ABC):
         """
 
     @abstractmethod
-    def augmenter(self, name: str, options: dict) -> Any | None:
-        """An unfitted augmenter of this task's registry (``None`` for ``none``)."""
+    def augmenter(self, name: str, options: dict) -> Any:
+        """An unfitted augmenter of this task's methods (``none``: one that draws nothing)."""
 
     @abstractmethod
     def build_model(self, model: str, labels: Sequence[str], tokenizer: Any) -> Any:

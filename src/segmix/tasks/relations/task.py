@@ -209,7 +209,7 @@ class RelationTask(Task):
         cache.add(w for ex in examples for w in ex.tokens)
         return encode_relations(examples, cache, label2id, typed=self.scheme.typed, source=source)
 
-    def augmenter(self, name: str, options: dict) -> Any | None:
+    def augmenter(self, name: str, options: dict) -> Any:
         from segmix.augment import make_augmenter
 
         return make_augmenter(name, self.name, **options)

@@ -130,7 +130,7 @@ class TaggingTask(Task):
             examples, cache, label2id if strict else UnknownAsFirst(label2id), source=source
         )
 
-    def augmenter(self, name: str, options: dict) -> Any | None:
+    def augmenter(self, name: str, options: dict) -> Any:
         from segmix.augment import make_augmenter
 
         return make_augmenter(name, self.name, **options)
