@@ -603,26 +603,7 @@ def _semantic_verdict(report: dict) -> str:
 
 def mention_summary(cov: dict) -> list[str]:
     """The CLI's coverage lines for entity tagging: the pool, test mentions in it per type."""
-    pool = cov["pool"]
-    lines = [f"pool: {pool['segments']} {KIND_WORDS[cov['kind']]} ({pool['distinct']} distinct)"]
-    split = "test" if "test" in cov["all"] else next(iter(cov["all"]), None)
-    if split:
-        per_type = ", ".join(
-            f"{t} {pct(r[split]['in_pool'])}"
-            for t, r in cov["types"].items()
-            if r.get(split, {}).get("mentions")
-        )
-        lines.append(
-            f"{split} mentions in pool: {pct(cov['all'][split]['in_pool'])} ({per_type}); "
-            f"head word {pct(cov['all'][split]['head_in_pool'])}"
-        )
-    missing = {s: t for s, t in cov["unmixable"].items() if t}
-    if missing:
-        lines.append(
-            "types the pool cannot mix: "
-            + "; ".join(f"{s}: {', '.join(t)}" for s, t in missing.items())
-        )
-    return lines
+    return _pool_summary(cov, "mentions", "types", ("head_in_pool", "head word"))
 
 
 def argument_summary(cov: dict) -> list[str]:
@@ -636,23 +617,30 @@ def argument_summary(cov: dict) -> list[str]:
 
 def word_summary(cov: dict) -> list[str]:
     """The CLI's coverage lines for word labels: the pool, test words in it per tag."""
+    return _pool_summary(cov, "words", "tags", ("in_pool_same_tag", "with the same tag"))
+
+
+def _pool_summary(cov: dict, items: str, groups: str, extra: tuple[str, str]) -> list[str]:
+    """The pool, the share of a split's ``items`` (mentions, words) in it per type or tag, one
+    ``extra`` share (key, words), and the ``groups`` the pool cannot mix."""
     pool = cov["pool"]
     lines = [f"pool: {pool['segments']} {KIND_WORDS[cov['kind']]} ({pool['distinct']} distinct)"]
     split = "test" if "test" in cov["all"] else next(iter(cov["all"]), None)
     if split:
-        per_tag = ", ".join(
+        per_group = ", ".join(
             f"{t} {pct(r[split]['in_pool'])}"
             for t, r in cov["types"].items()
-            if r.get(split, {}).get("words")
+            if r.get(split, {}).get(items)
         )
+        key, words = extra
         lines.append(
-            f"{split} words in pool: {pct(cov['all'][split]['in_pool'])} ({per_tag}); "
-            f"with the same tag {pct(cov['all'][split]['in_pool_same_tag'])}"
+            f"{split} {items} in pool: {pct(cov['all'][split]['in_pool'])} ({per_group}); "
+            f"{words} {pct(cov['all'][split][key])}"
         )
     missing = {s: t for s, t in cov["unmixable"].items() if t}
     if missing:
         lines.append(
-            "tags the pool cannot mix: "
+            f"{groups} the pool cannot mix: "
             + "; ".join(f"{s}: {', '.join(t)}" for s, t in missing.items())
         )
     return lines

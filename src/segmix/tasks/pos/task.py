@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from segmix.runs import write_jsonl
-from segmix.tasks.tagging.task import TaggingTask, UnknownAsFirst
+from segmix.tasks.tagging.task import TaggingTask
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ class PosTask(TaggingTask):
     own part of speech, LwTR, SR, whole-sequence mixup, LADA)."""
 
     name: ClassVar[str] = "pos"
+    spans: ClassVar[bool] = False  # word labels: no mentions, whatever a tag looks like
     title: ClassVar[str] = "POS tagging"
     metric: ClassVar[str] = "accuracy"
     score_unit: ClassVar[str] = "accuracy points"
@@ -74,26 +75,6 @@ class PosTask(TaggingTask):
                 tag,
             )
 
-    def encode(
-        self,
-        examples: Sequence[Any],
-        cache: Any,
-        labels: Sequence[str],
-        *,
-        source: str,
-        strict: bool = True,
-    ) -> list[Any]:
-        from segmix.tasks.tagging.encoding import encode_tagged
-
-        label2id = {label: i for i, label in enumerate(labels)}
-        return encode_tagged(
-            examples,
-            cache,
-            label2id if strict else UnknownAsFirst(label2id),
-            source=source,
-            spans=False,
-        )
-
     def score(self, gold: Sequence[Any], pred: Sequence[Any], labels: Sequence[str]) -> dict:
         from segmix.tasks.pos.metrics import pos_scores
 
@@ -112,17 +93,6 @@ class PosTask(TaggingTask):
 
     def headline(self, scores: dict) -> str:
         return f"accuracy {scores['accuracy']:.4f}  macro F1 {scores['macro_f1']:.4f}"
-
-    def write_predictions(
-        self, folder: Path, split: str, examples: Sequence[Any], pred: Sequence[Any]
-    ) -> None:
-        write_jsonl(
-            folder / f"{split}.jsonl",
-            (
-                {"id": s.id, "tokens": list(s.tokens), "gold": list(s.tags), "pred": list(p)}
-                for s, p in zip(examples, pred, strict=True)
-            ),
-        )
 
     def write_tagged(
         self, target: str, sentences: Sequence[Any], tags: Sequence[Sequence[str]], **options: Any

@@ -33,6 +33,8 @@ class TaggingTask(Task):
     """NER as sequence tagging: the label of each word sits on its first sub-word."""
 
     name: ClassVar[str] = "ner"
+    #: whether the labels are IOB2 entity tags whose spans (mentions) the span methods mix
+    spans: ClassVar[bool] = True
     title: ClassVar[str] = "tagging"
     metric: ClassVar[str] = "f1"
     score_unit: ClassVar[str] = "F1 points"
@@ -127,7 +129,11 @@ class TaggingTask(Task):
     ) -> list[Any]:
         label2id = {label: i for i, label in enumerate(labels)}
         return encode_tagged(
-            examples, cache, label2id if strict else UnknownAsFirst(label2id), source=source
+            examples,
+            cache,
+            label2id if strict else UnknownAsFirst(label2id),
+            source=source,
+            spans=self.spans,
         )
 
     def augmenter(self, name: str, options: dict) -> Any:
