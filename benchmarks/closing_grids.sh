@@ -8,6 +8,8 @@
 #   bash benchmarks/closing_grids.sh            # the CPU grids, then the reports
 #   bash benchmarks/closing_grids.sh gpu        # the NER grid by size, on a GPU machine
 #   bash benchmarks/closing_grids.sh replicate  # that grid again on this machine (CPU)
+#   bash benchmarks/closing_grids.sh pos        # the POS grid on UD English EWT (50, 100), then reports
+#   bash benchmarks/closing_grids.sh headline   # the re-measured NER grid at 50 and 100, then reports
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #
 # The CPU grids are about 180 cells, about 8 hours on 2 AVX-512 cores and three times that on
@@ -77,7 +79,7 @@ if [ "$mode" = replicate ]; then
     sizes_grid "$RUNS/conll2003_cpu_grid" "$RESULTS/ner_conll2003_sizes_cpu"
 fi
 
-if [ "$mode" != reports ]; then
+if [ "$mode" = all ]; then
     # equal epochs (paper-style) against equal steps: where a paper-style gain comes from
     grid configs/conll2003_epochs.yaml "$RUNS/conll2003_epochs_grid"
     grid configs/conll2003_epochs_steps.yaml "$RUNS/conll2003_epochs_steps_grid"
@@ -91,6 +93,12 @@ if [ "$mode" != reports ]; then
     historical "$RUNS/conll2003_grid" --sizes 50,100,200 --methods spacy
 fi
 
+# part-of-speech tagging on UD English EWT at 50 and 100 sentences (configs/ud_ewt_pos.yaml)
+[ "$mode" = pos ] && { grid configs/ud_ewt_pos.yaml "$RUNS/ud_ewt_pos_grid" --sizes 50,100; }
+# the headline NER grid re-measured on the corrected comparators (configs/conll2003.yaml),
+# in the CPU order: every method at 50 and 100 sentences first
+[ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes 50,100; }
+
 report "$RUNS/conll2003_epochs_grid" "$RESULTS/ner_conll2003_epochs/equal_epochs"
 report "$RUNS/conll2003_epochs_steps_grid" "$RESULTS/ner_conll2003_epochs/equal_steps"
 if [ -f "$RUNS/conll2003_epochs_grid/grid.json" ] && [ -f "$RUNS/conll2003_epochs_steps_grid/grid.json" ]; then
@@ -103,6 +111,8 @@ report "$RUNS/conll2003_gpu_grid" "$RESULTS/ner_conll2003_sizes_gpu"
 report "$RUNS/conll2003_cpu_grid" "$RESULTS/ner_conll2003_sizes_cpu"
 report "$RUNS/ner_quality_grid" "$RESULTS/ner_conll2003"
 report "$RUNS/re_quality_grid" "$RESULTS/re_semeval2010"
+report "$RUNS/ud_ewt_pos_grid" "$RESULTS/pos_ud_ewt"
+report "$RUNS/conll2003_headline_grid" "$RESULTS/ner_conll2003_headline"
 # README's results are written from these reports, never by hand
 .venv/bin/python benchmarks/readme_results.py || status=1
 exit $status
