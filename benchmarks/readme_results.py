@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path
 
+from segmix.tasks import get_task
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
@@ -40,6 +42,11 @@ SOURCES = {
         "Relations by size (SemEval-2010 Task 8), each method's lr chosen on dev",
     ),
     "re_quality": ("re_semeval2010", "Relations at 200 SemEval-2010 examples (one shared lr)"),
+    "pos": (
+        "pos_ud_ewt",
+        "Part-of-speech tagging by size (UD English EWT, UPOS, word accuracy), each method's lr "
+        "chosen on dev",
+    ),
 }
 EPOCHS = RESULTS / "ner_conll2003_epochs" / "comparison.json"
 #: reports whose SeqMix, LADA (inter), LwTR, MR and rules rows ran before those comparators
@@ -148,9 +155,10 @@ def size_sentence(report: dict, size: int, unit: str) -> str:
 
 def summary() -> str:
     """README's opening answer."""
-    gpu, re_sizes, spacy = load("sizes_gpu"), load("re_sizes"), load("spacy")
+    gpu, re_sizes, spacy, pos = load("sizes_gpu"), load("re_sizes"), load("spacy"), load("pos")
     ner = "; ".join(size_sentence(gpu, s, "sentences") for s in gpu["sizes"])
     rel = "; ".join(size_sentence(re_sizes, s, "examples") for s in re_sizes["sizes"])
+    tagged = "; ".join(size_sentence(pos, s, "sentences") for s in pos["sizes"])
     ref = []
     for size in spacy["sizes"]:
         row = next((r for r in rows_at(spacy, size) if r["reference"]), None)
@@ -161,7 +169,8 @@ def summary() -> str:
             )
     return "\n".join(
         [
-            "**Where it helps, as measured here** (CoNLL-2003 and SemEval-2010, 5 paired seeds, "
+            "**Where it helps, as measured here** (CoNLL-2003, SemEval-2010 and UD English EWT, "
+            "5 paired seeds, "
             "equal optimizer steps, each method's learning rate chosen on dev, the baseline's "
             "too; a gain counts only where its paired t-test, Holm-adjusted over the methods "
             "compared, gives p < 0.05 and its two-way interval over seeds and test sentences "
@@ -170,6 +179,8 @@ def summary() -> str:
             "",
             f"- **NER** ([report]({link('sizes_gpu')})): {ner}.",
             f"- **Relations** ([report]({link('re_sizes')})): {rel}.",
+            f"- **POS tagging** (UD English EWT, accuracy points; [report]({link('pos')})): "
+            f"{tagged}.",
             "- **spaCy's pretrained pipeline** fine-tuned on the same sentences, against the "
             f"MiniLM baseline ([report]({link('spacy')})): " + "; ".join(ref) + ".",
             "",
@@ -218,7 +229,7 @@ def size_table(report: dict) -> list[str]:
 def grid_block(name: str) -> list[str]:
     report = load(name)
     _, title = SOURCES[name]
-    unit = "examples" if report["grid"]["task"] == "re" else "sentences"
+    unit = get_task(report["grid"]["task"]).unit
     out = [f"**{title}** ([report]({link(name)})):", ""]
     if name in EARLIER_COMPARATORS:
         out += [EARLIER_NOTE, ""]

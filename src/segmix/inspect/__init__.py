@@ -1,4 +1,5 @@
-"""``segmix inspect``: what an augmentation will do to your data, before you train with it.
+"""``segmix inspect``: what an augmentation will do to your data before you train with it, and
+(``--run``, :mod:`segmix.inspect.gains`) where a trained run's gain over its baseline went.
 
 - :mod:`segmix.inspect.coverage`: the pool per entity type (or relation, or part-of-speech
   tag), and how much of dev and test it has seen;
