@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from segmix.experiment.report import build_report, verdict, write_report
+from segmix.experiment.report import build_report, render_markdown, verdict, write_report
 from segmix.experiment.stats import (
     SufficientStats,
     detectable_gain,
@@ -843,3 +843,21 @@ def test_a_rerendered_report_leaves_no_stale_plot(tmp_path):
     write_report(grid, bootstrap=20, out=tmp_path / "out")
     assert not (plots / "f1_by_size.png").exists()  # one size now: no score-by-size plot
     assert (plots / "mine.png").exists()
+
+
+def test_the_rate_dev_chose_and_whether_it_beats_the_default_rate(tmp_path):
+    """mmix ran at the default rate (0.2: 10+s PER errors a seed) and at 0.5 (4+s): dev (here
+    the same scores) chooses 0.5, whose gain has evidence, and 0.5 beats 0.2 on every seed."""
+    grid = _hand_grid(tmp_path)
+    report = build_report(grid, bootstrap=300)
+    (choice,) = [r for r in report["rates"] if r["size"] == 200]
+    assert choice["method"] == "mmix" and choice["rates"] == [0.2, 0.5]
+    assert choice["chosen"] == "mmix rate=0.5" and choice["default_rate"] == 0.2
+    versus = choice["versus_default"]
+    # 6 fewer missed PERs of 60 on every seed: ahead on each
+    assert versus["distinct"] == 1 and all(d > 0 for d in versus["diff"].values())
+    text = render_markdown(report)
+    assert "## Which rate, at which size" in text
+    assert "0.5 beats the default 0.2" in text
+    # a grid with no method at several rates has no such section
+    assert "Which rate" not in render_markdown({**report, "rates": []})

@@ -872,6 +872,8 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
     pairs = _contrast_pairs(grid, labels)
     detectable_by_size: dict[str, dict | None] = {}
     contrasts: list[dict] = []
+    rates: list[dict] = []
+    default_rate = _default_rate(grid_dir)
     for size in sizes:
         base = rows.get((BASELINE, size))
         size_rows = []
@@ -898,6 +900,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         runner_up = _runner_up(size_rows, rows, size, differ, cache)
         recommendations.append(_recommend(size, size_rows, base is not None, runner_up, detectable))
         contrasts += _contrasts(pairs, rows, size, differ, cache)
+        rates += _rate_choices(size_rows, rows, size, differ, cache, default_rate)
         results.extend(size_rows)
     for cell_id, got in cache.items():
         cell = next(c for c in cells if c.id == cell_id)
@@ -961,6 +964,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "seed_policy": _seed_policy(main),
         "detectable": detectable_by_size,
         "contrasts": contrasts,
+        "rates": rates,
         "references": sorted(references, key=labels.index),
         "reference_note": REFERENCE_NOTE if references else None,
         "sizes": sizes,
@@ -1006,6 +1010,76 @@ def _contrast_pairs(grid: dict, labels: list[str]) -> list[tuple[str, str]]:
         if "+" in method and not label.startswith("["):
             pairs += [(label, part) for part in method.split("+") if part in labels]
     return pairs
+
+
+def _default_rate(grid_dir: Path) -> float:
+    """The rate a method runs at when its entry gives none: the spec's ``train: {rate: …}``
+    (the copy the grid keeps, ``experiment.yaml``), else TrainConfig's default."""
+    from segmix.config import TrainConfig
+
+    default = float(TrainConfig.__dataclass_fields__["rate"].default)
+    path = grid_dir / "experiment.yaml"
+    if not path.exists():
+        return default
+    import yaml
+
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return float((spec.get("train") or {}).get("rate", default))
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return default
+
+
+def _rate_choices(
+    size_rows: list[dict],
+    rows: dict,
+    size: int,
+    differ: dict,
+    cache: dict,
+    default_rate: float,
+) -> list[dict]:
+    """Per method run at several rates at ``size`` (the paper's open question 3): the rate dev
+    chose (the highest dev mean; test never chooses), that rate's gain over ``none`` with its
+    interval and verdict, and the paired difference between that rate and the default rate on
+    test, judged by the report's rule unadjusted (one comparison per method and size, as the
+    runner-up's): whether the rate matters at all."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in size_rows:
+        if r["baseline"] or r["reference"] or r.get("rate") is None:
+            continue
+        others = {k: v for k, v in (r.get("options") or {}).items() if k != "rate"}
+        groups.setdefault((r["method"], json.dumps(others, sort_keys=True)), []).append(r)
+    out = []
+    for (method, _), group in groups.items():
+        scored = [g for g in group if g.get("dev_mean") is not None]
+        if len({g["rate"] for g in group}) < 2 or not scored:
+            continue
+        best = max(scored, key=lambda g: g["dev_mean"])
+        default = next((g for g in group if math.isclose(g["rate"], default_rate)), None)
+        entry = {
+            "size": size,
+            "method": method,
+            "rates": sorted({g["rate"] for g in group}),
+            "chosen": best["label"],
+            "chosen_display": best["display"],
+            "chosen_rate": best["rate"],
+            "dev_means": {f"{g['rate']:g}": g["dev_mean"] for g in scored},
+            "gain_mean": best.get("gain_mean"),
+            "interval": best.get("interval"),
+            "t_p_holm": best.get("t_p_holm"),
+            "verdict": best.get("verdict"),
+            "default_rate": default_rate,
+            "versus_default": None,
+        }
+        if default is not None and default is not best:
+            diff = _difference(
+                rows[(best["label"], size)], rows[(default["label"], size)], **differ, cache=cache
+            )
+            del diff["tests"]
+            diff["distinct"] = _side(diff["interval"], diff["t_p"])
+            entry["versus_default"] = diff
+        out.append(entry)
+    return out
 
 
 def _runner_up(
@@ -1269,6 +1343,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                 ]
         out.append("")
     out += _contrast_section(report)
+    out += _rate_section(report)
     out += _per_type_section(report)
     out += _timing_section(report)
     if plots:
@@ -1347,6 +1422,52 @@ def _contrast_section(report: dict) -> list[str]:
             f"| {c['size']} | {c['a_display']} − {c['b_display']} | {per_seed} | "
             f"{signed(c['mean'])} ± {num(c['std'])} | {_p(c['t_p'])} | "
             f"{_p(c['t_p_holm'])} | {_bracket(c['interval'])} | {c['verdict']} |"
+        )
+    return [*out, ""]
+
+
+def _rate_section(report: dict) -> list[str]:
+    """Per size and method run at several rates: the rate dev chose, its gain, and whether it
+    beats the default rate (nothing when no method ran at several rates)."""
+    rates = report.get("rates") or []
+    if not rates:
+        return []
+    out = [
+        "## Which rate, at which size",
+        "",
+        "For each method run at several rates, the rate with the highest dev mean (test never "
+        "chooses), its gain over `none` with the verdict above, and the paired difference between "
+        "that rate and the default rate on test (same seeds; the report's rule, unadjusted, one "
+        "comparison per method and size): whether the rate matters at all.",
+        "",
+        "| size | method | rates (dev mean) | chosen rate: gain over none | two-way 95 % "
+        "interval | chosen − default rate | t-test p | two-way 95 % interval | the rate |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rates:
+        devs = ", ".join(f"{k}: {num(v)}" for k, v in r["dev_means"].items())
+        vs = r["versus_default"]
+        if vs is None:
+            default = f"{r['default_rate']:g}"
+            matters = (
+                f"the default {default} is dev's choice"
+                if math.isclose(r["chosen_rate"], r["default_rate"])
+                else f"the default {default} did not run"
+            )
+            diff, p, interval = "–", "–", "–"
+        else:
+            diff = signed(vs["mean"])
+            p, interval = _p(vs["t_p"]), _bracket(vs["interval"])
+            matters = {
+                1: f"{r['chosen_rate']:g} beats the default {r['default_rate']:g}",
+                -1: f"{r['chosen_rate']:g} loses to the default {r['default_rate']:g}",
+                0: f"no evidence that the rate matters ({r['chosen_rate']:g} against "
+                f"{r['default_rate']:g})",
+            }[vs["distinct"]]
+        out.append(
+            f"| {r['size']} | {r['method']} | {devs} | {r['chosen_rate']:g}: "
+            f"{signed(r['gain_mean'])} (Holm {_p(r['t_p_holm'])}) | {_bracket(r['interval'])} | "
+            f"{diff} | {p} | {interval} | {matters} |"
         )
     return [*out, ""]
 
