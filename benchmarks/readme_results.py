@@ -81,6 +81,26 @@ def link(name: str) -> str:
     return f"benchmarks/results/{SOURCES[name][0]}/report.md"
 
 
+def measured_sizes(report: dict) -> list[int]:
+    """The sizes whose every planned main cell finished: a size still under way is named as
+    such, never summarised from the seeds that happen to be done."""
+    missing = {m["size"] for m in _not_run(report) if "main" in str(m.get("phase"))}
+    return [s for s in report["sizes"] if s not in missing]
+
+
+def _not_run(report: dict) -> list[dict]:
+    """The report's missing cells that did not finish (a finished cell whose predictions were
+    not kept is measured: its score is in the tables)."""
+    return [m for m in report.get("missing") or [] if not str(m["state"]).startswith("finished")]
+
+
+def under_way(report: dict, unit: str) -> str:
+    """'; 100 sentences not measured yet' for the sizes :func:`measured_sizes` leaves out."""
+    planned = sorted({m["size"] for m in _not_run(report)} | set(report["sizes"]))
+    rest = [s for s in planned if s not in measured_sizes(report)]
+    return f"; {', '.join(map(str, rest))} {unit} not measured yet" if rest else ""
+
+
 def rows_at(report: dict, size: int) -> list[dict]:
     return [r for r in report["rows"] if r["size"] == size]
 
@@ -158,7 +178,8 @@ def summary() -> str:
     gpu, re_sizes, spacy, pos = load("sizes_gpu"), load("re_sizes"), load("spacy"), load("pos")
     ner = "; ".join(size_sentence(gpu, s, "sentences") for s in gpu["sizes"])
     rel = "; ".join(size_sentence(re_sizes, s, "examples") for s in re_sizes["sizes"])
-    tagged = "; ".join(size_sentence(pos, s, "sentences") for s in pos["sizes"])
+    tagged = "; ".join(size_sentence(pos, s, "sentences") for s in measured_sizes(pos))
+    tagged += under_way(pos, "sentences")
     ref = []
     for size in spacy["sizes"]:
         row = next((r for r in rows_at(spacy, size) if r["reference"]), None)
@@ -212,7 +233,7 @@ def size_table(report: dict) -> list[str]:
         "| size | none | " + " | ".join(names[lb] for lb in labels) + " | recommended |",
         "|---|---|" + "---|" * len(labels) + "---|",
     ]
-    for size in report["sizes"]:
+    for size in measured_sizes(report):
         by_label = {r["label"]: r for r in rows_at(report, size)}
         base = by_label["none"]
         rec = recommendation(report, size)
@@ -244,7 +265,8 @@ def grid_block(name: str) -> list[str]:
     if compared:
         out += size_table(report)
         out += [""]
-        text = "; ".join(size_sentence(report, s, unit) for s in report["sizes"])
+        text = "; ".join(size_sentence(report, s, unit) for s in measured_sizes(report))
+        text += under_way(report, unit)
         out += [text[:1].upper() + text[1:] + "."]
         contrasts = [c for c in report.get("contrasts") or [] if c["evidence"] != "none"]
         if contrasts:

@@ -89,3 +89,20 @@ def test_the_check_fails_on_a_claim_the_reports_do_not_make(tmp_path, monkeypatc
     assert generator.main(["--check"]) == 0
     with pytest.raises(SystemExit):
         generator.render(readme.replace("<!-- results:grids:start -->", ""))
+
+
+def test_a_size_still_under_way_is_named_not_summarised():
+    """A grid spanning sessions: size 100 has finished seeds and unfinished ones. README gives
+    size 50's answer and says 100 is not measured yet, instead of a verdict from the seeds done;
+    a finished cell without kept predictions counts as measured."""
+    gen = _generator()
+    report = {
+        "sizes": [50, 100],
+        "missing": [
+            {"size": 50, "phase": "main", "state": "finished, no usable test predictions"},
+            {"size": 100, "phase": "main", "state": "not started"},
+            {"size": 200, "phase": "lr-search", "state": "unfinished"},
+        ],
+    }
+    assert gen.measured_sizes(report) == [50]
+    assert gen.under_way(report, "sentences") == "; 100, 200 sentences not measured yet"

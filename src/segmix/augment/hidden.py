@@ -235,6 +235,7 @@ class LayerMix(Mixer):
     """
 
     name = "lada"
+    pool_kind = "lada"
 
     def __init__(
         self,
@@ -481,6 +482,12 @@ class LayerMix(Mixer):
             layer=params.layer,
             positions=positions,
         )
+
+    @property
+    def inter(self) -> SequenceMixup | None:
+        """Inter mode's whole-sentence partner drawer (its pool is the sentences); ``None``
+        in intra mode, where a sentence is mixed with itself."""
+        return self._inter
 
     def describe(self) -> dict:
         out = {

@@ -86,6 +86,10 @@ class Mixer(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: what the pool it draws partners from holds (``mentions``, ``tokens``, ``synonyms``,
+    #: ``windows``, ``sentences``; ``lada``: an inter-LADA's sentences), what ``segmix inspect``
+    #: reads it as; ``None``: no pool to inspect
+    pool_kind: ClassVar[str | None] = None
 
     def __init__(self, *, alpha: float = 8.0, lambda_max: bool = False, max_tries: int = 10):
         if alpha <= 0:
@@ -168,6 +172,12 @@ class Mixer(ABC):
     def describe(self) -> dict:
         """The settings, for the run's config.json."""
         return {"name": self.name, "alpha": self.alpha, "lambda_max": self.lambda_max}
+
+    def pool_sources(self) -> tuple[Sequence[Segment], list[tuple[int, int]]] | None:
+        """The pool's segments and where each was cut from, ``(example, first word)``, in the
+        pool's order (``segmix inspect`` traces a partner back to its sentence); ``None``
+        where the pool is not cut from the training sentences (synonyms) or there is none."""
+        return None
 
 
 @dataclass
@@ -639,6 +649,7 @@ class MentionMix(SegMixAugmenter):
     """
 
     name = "mmix"
+    pool_kind = "mentions"
 
     def __init__(self, *, same_type: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -683,6 +694,10 @@ class MentionMix(SegMixAugmenter):
     def describe(self) -> dict:
         return {**super().describe(), "same_type": self.same_type}
 
+    def pool_sources(self) -> tuple[Sequence[Segment], list[tuple[int, int]]]:
+        places = [(i, s) for i, ex in enumerate(self.examples) for s, _ in ex.mentions]
+        return self.pool.segments, places
+
 
 class TokenMix(SegMixAugmenter):
     """TMix: one word mixed with a word from the token pool.
@@ -693,6 +708,7 @@ class TokenMix(SegMixAugmenter):
     """
 
     name = "tmix"
+    pool_kind = "tokens"
 
     def __init__(self, *, same_label: bool = False, entities_only: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -739,6 +755,17 @@ class TokenMix(SegMixAugmenter):
             "entities_only": self.entities_only,
         }
 
+    def pool_sources(self) -> tuple[Sequence[Segment], list[tuple[int, int]]]:
+        """One entry per distinct (word, label), at its first occurrence (the pool's order)."""
+        places, seen = [], set()
+        for i, ex in enumerate(self.examples):
+            for j, word in enumerate(ex.words):
+                key = (word, int(ex.word_labels[j]))
+                if key not in seen:
+                    seen.add(key)
+                    places.append((i, j))
+        return self.pool.segments, places
+
 
 class SynonymMix(SegMixAugmenter):
     """SMix: a word that has a WordNet synonym mixed with one of its synonyms.
@@ -752,6 +779,7 @@ class SynonymMix(SegMixAugmenter):
     """
 
     name = "smix"
+    pool_kind = "synonyms"
 
     def __init__(self, *, lexicon=None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -767,9 +795,9 @@ class SynonymMix(SegMixAugmenter):
 
             self.lexicon = SynonymLexicon({w for ex in examples for w in ex.words})
         self.pool = SynonymPool(self.lexicon, cache, self.space)
-        self.pool.prepare(self._key(ex, j) for ex in examples for j in range(len(ex.words)))
+        self.pool.prepare(self.synonym_key(ex, j) for ex in examples for j in range(len(ex.words)))
 
-    def _key(self, example: TaggedExample, j: int) -> tuple[str, int, bool]:
+    def synonym_key(self, example: TaggedExample, j: int) -> tuple[str, int, bool]:
         """The synonym options a word draws from: its form, its label, sentence-initial."""
         label = int(example.word_labels[j])
         return example.words[j], label, j == 0 and label == self.space.o
@@ -778,11 +806,11 @@ class SynonymMix(SegMixAugmenter):
         return [
             (j, j + 1)
             for j in range(len(example.words))
-            if self.pool.options(*self._key(example, j))
+            if self.pool.options(*self.synonym_key(example, j))
         ]
 
     def foreign_group(self, example, span):
-        return self._group_of.get(self._key(example, span[0]))
+        return self._group_of.get(self.synonym_key(example, span[0]))
 
     def foreign_partners(self, example, span):
         """A word outside the training set draws among its own synonyms (:meth:`_key`), minus
@@ -794,7 +822,7 @@ class SynonymMix(SegMixAugmenter):
         own = _span_form(example, span)
         options = [
             s
-            for s in self.pool.options(*self._key(example, span[0]))
+            for s in self.pool.options(*self.synonym_key(example, span[0]))
             if _form_key(np.fromiter(map(len, s.pieces), np.int64), np.concatenate(s.pieces)) != own
         ]
         if not options:
@@ -808,7 +836,7 @@ class SynonymMix(SegMixAugmenter):
         ticket_group: list[int] = []
         cand_group = np.zeros(len(self._cand_ex), dtype=np.int64)
         for c, (e, w) in enumerate(zip(self._cand_ex, self._cand_w0, strict=True)):
-            key = self._key(self.examples[e], int(w))
+            key = self.synonym_key(self.examples[e], int(w))
             if key not in group_of:
                 group_of[key] = len(group_of)
                 options = self.pool.options(*key)

@@ -84,6 +84,7 @@ class SequenceMixup(SegMixAugmenter):
     """
 
     name = "mixup"
+    pool_kind = "sentences"
 
     @property
     def mix_pad_label(self) -> str:
@@ -98,6 +99,10 @@ class SequenceMixup(SegMixAugmenter):
 
     def candidate_spans(self, example: TaggedExample) -> list[tuple[int, int]]:
         return [(0, len(example.words))] if len(example.words) else []
+
+    def pool_sources(self) -> tuple[Sequence[Segment], list[tuple[int, int]]]:
+        places = [(i, 0) for i, ex in enumerate(self.examples) if len(ex.words)]
+        return self._pool.segments, places
 
     def partner_pool(self) -> PartnerPool:
         return self._pool.partner_pool(len(self._cand_ex))
@@ -293,6 +298,7 @@ class SubsequenceMix(SegMixAugmenter):
     """
 
     name = "seqmix"
+    pool_kind = "windows"
 
     def __init__(
         self,
@@ -337,7 +343,7 @@ class SubsequenceMix(SegMixAugmenter):
         return self.seqmix_output == "snapped"
 
     # -- candidates ----------------------------------------------------------------------------
-    def _windows(self, example: TaggedExample) -> list[tuple[int, int]]:
+    def windows(self, example: TaggedExample) -> list[tuple[int, int]]:
         """The word spans of the example this variant mixes (see the class docstring)."""
         n = len(example.words)
         entity = np.asarray(example.word_labels) != self.space.o
@@ -357,11 +363,15 @@ class SubsequenceMix(SegMixAugmenter):
     def _build_pools(self, examples: Sequence[TaggedExample], cache: SubwordCache) -> None:
         self._pool = _WholePool()
         self._pool.segments = [
-            segment_of(ex, s, e, self.space) for ex in examples for s, e in self._windows(ex)
+            segment_of(ex, s, e, self.space) for ex in examples for s, e in self.windows(ex)
         ]
 
     def candidate_spans(self, example: TaggedExample) -> list[tuple[int, int]]:
-        return self._windows(example)
+        return self.windows(example)
+
+    def pool_sources(self) -> tuple[Sequence[Segment], list[tuple[int, int]]]:
+        places = [(i, s) for i, ex in enumerate(self.examples) for s, _ in self.windows(ex)]
+        return self._pool.segments, places
 
     def partner_pool(self) -> PartnerPool:
         if self.seqmix_mode != "whole":

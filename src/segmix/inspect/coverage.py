@@ -226,70 +226,79 @@ def tagging_pool(augmenter: Any, method: str, task: str) -> Pool:
     """The pool of a fitted tagging augmenter (its mixing part for a mixture) of ``task``
     (entity or part-of-speech tagging: word labels carry no mentions, so a sentence pool
     carries none)."""
-    from segmix.augment.hidden import LayerMix
-    from segmix.augment.segments import MentionMix, SynonymMix, TokenMix
-    from segmix.augment.sequence import SequenceMixup, SubsequenceMix
-
     mixer = mixing_part(augmenter)
-    examples, space = mixer.examples, mixer.space if hasattr(mixer, "space") else None
-    if isinstance(mixer, LayerMix):  # inter-LADA: whole sentences, as mixup draws them
-        if mixer._inter is None:
+    examples, space = mixer.examples, getattr(mixer, "space", None)
+    kind = getattr(mixer, "pool_kind", None)
+    if kind == "lada":  # inter-LADA: whole sentences, as mixup draws them
+        if mixer.inter is None:
             raise ValueError(pool_error(task, "lada", "intra"))
-        mixer = mixer._inter
-        space = mixer.space
+        mixer = mixer.inter
+        kind, space = mixer.pool_kind, mixer.space
+    builder = _POOL_BUILDERS.get(kind)
+    if builder is None:
+        raise ValueError(
+            f"--augment: {method} has no segment pool to inspect; "
+            f"choose {', '.join(inspectable_methods(task))}"
+        )
+    return builder(mixer, method, examples, space)
+
+
+def _mention_pool(mixer: Any, method: str, examples: Sequence, space: Any) -> Pool:
     mentions = _train_mentions(examples, space)
-    if isinstance(mixer, MentionMix):
-        pool = Pool("mentions", method, [], "mention")
-        pool.entries = [
-            (typ, tuple(examples[i].words[s:e]), _subwords(examples[i], s, e))
-            for i, s, e, typ in mentions
-        ]
-        _add_mentions(pool, mentions, examples)
-        return pool
-    if isinstance(mixer, TokenMix):
-        pool = Pool("tokens", method, [], "words", group_name="tag type")
-        for ex in examples:
-            for j, word in enumerate(ex.words):
-                typ = _type_of(space, ex.word_labels[j])
-                pool.entries.append((typ, (word,), int(ex.word_lens[j])))
-                pool.vocab.add(word)
-                pool.typed_vocab.add((typ, word))
-        return pool
-    if isinstance(mixer, SynonymMix):
-        return _synonym_pool(mixer, method)
-    if isinstance(mixer, SubsequenceMix):
-        pool = Pool("windows", method, [], "mention")
-        carried = []
-        for i, ex in enumerate(examples):
-            windows = mixer._windows(ex)
-            for s, e in windows:
-                pool.entries.append(
-                    (_type_of(space, ex.word_labels[s]), tuple(ex.words[s:e]), _subwords(ex, s, e))
-                )
-            carried += [
-                m
-                for m in mentions
-                if m[0] == i and any(ws <= m[1] and m[2] <= we for ws, we in windows)
-            ]
-        _add_mentions(pool, carried, examples)
-        return pool
-    if isinstance(mixer, SequenceMixup):
-        pool = Pool("sentences", method, [], "mention", group_name="sentences")
-        pool.entries = [
-            ("(all)", tuple(ex.words), int(np.sum(ex.word_lens))) for ex in examples if ex.words
-        ]
-        _add_mentions(pool, mentions, examples)
-        # the types a sentence pool can mix: those its sentences carry
-        pool.extra["types_carried"] = sorted({m[3] for m in mentions})
-        return pool
-    raise ValueError(
-        f"--augment: {method} has no segment pool to inspect; "
-        f"choose {', '.join(inspectable_methods(task))}"
-    )
+    pool = Pool("mentions", method, [], "mention")
+    pool.entries = [
+        (typ, tuple(examples[i].words[s:e]), _subwords(examples[i], s, e))
+        for i, s, e, typ in mentions
+    ]
+    _add_mentions(pool, mentions, examples)
+    return pool
 
 
-def _synonym_pool(mixer: Any, method: str) -> Pool:
-    """SMix: every synonym option of every training word that has one, by the word's type."""
+def _token_pool(mixer: Any, method: str, examples: Sequence, space: Any) -> Pool:
+    pool = Pool("tokens", method, [], "words", group_name="tag type")
+    for ex in examples:
+        for j, word in enumerate(ex.words):
+            typ = _type_of(space, ex.word_labels[j])
+            pool.entries.append((typ, (word,), int(ex.word_lens[j])))
+            pool.vocab.add(word)
+            pool.typed_vocab.add((typ, word))
+    return pool
+
+
+def _window_pool(mixer: Any, method: str, examples: Sequence, space: Any) -> Pool:
+    mentions = _train_mentions(examples, space)
+    pool = Pool("windows", method, [], "mention")
+    carried = []
+    for i, ex in enumerate(examples):
+        windows = mixer.windows(ex)
+        for s, e in windows:
+            pool.entries.append(
+                (_type_of(space, ex.word_labels[s]), tuple(ex.words[s:e]), _subwords(ex, s, e))
+            )
+        carried += [
+            m
+            for m in mentions
+            if m[0] == i and any(ws <= m[1] and m[2] <= we for ws, we in windows)
+        ]
+    _add_mentions(pool, carried, examples)
+    return pool
+
+
+def _sentence_pool(mixer: Any, method: str, examples: Sequence, space: Any) -> Pool:
+    mentions = _train_mentions(examples, space)
+    pool = Pool("sentences", method, [], "mention", group_name="sentences")
+    pool.entries = [
+        ("(all)", tuple(ex.words), int(np.sum(ex.word_lens))) for ex in examples if ex.words
+    ]
+    _add_mentions(pool, mentions, examples)
+    # the types a sentence pool can mix: those its sentences carry
+    pool.extra["types_carried"] = sorted({m[3] for m in mentions})
+    return pool
+
+
+def _synonym_pool(mixer: Any, method: str, examples: Sequence = (), space: Any = None) -> Pool:
+    """SMix: every synonym option of every training word that has one, by the word's type (read
+    off the mixer's own examples and label space)."""
     space, examples = mixer.space, mixer.examples
     pool = Pool("synonyms", method, [], "words", group_name="type of the replaced word")
     tokens = with_syn = 0
@@ -300,7 +309,7 @@ def _synonym_pool(mixer: Any, method: str) -> Pool:
     seen: set[tuple[str, int, bool]] = set()
     for ex in examples:
         for j, word in enumerate(ex.words):
-            key = mixer._key(ex, j)
+            key = mixer.synonym_key(ex, j)
             options = mixer.pool.options(*key)
             tokens += 1
             types_all.add(word)
@@ -329,6 +338,16 @@ def _synonym_pool(mixer: Any, method: str) -> Pool:
         "options_per_word": distribution(options_per_key, cap=WORD_CAP),
     }
     return pool
+
+
+#: how ``segmix inspect`` reads a pool, by the augmenter's ``pool_kind``
+_POOL_BUILDERS = {
+    "mentions": _mention_pool,
+    "tokens": _token_pool,
+    "synonyms": _synonym_pool,
+    "windows": _window_pool,
+    "sentences": _sentence_pool,
+}
 
 
 def argument_pool(augmenter: Any, method: str) -> Pool:

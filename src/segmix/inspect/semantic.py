@@ -129,29 +129,11 @@ def _sentence(ex) -> Sentence:
 def partner_sources(mixer: Any) -> dict[int, tuple[int, int]]:
     """Where each pool segment of a fitted tagging augmenter was cut from: ``id(segment)`` →
     ``(example, first word)``, rebuilt in the order the pool was built (checked word by word)."""
-    from segmix.augment.segments import MentionMix, TokenMix
-    from segmix.augment.sequence import SequenceMixup, SubsequenceMix
-
-    examples = mixer.examples
-    if isinstance(mixer, MentionMix):
-        segments = mixer.pool.segments
-        places = [(i, s) for i, ex in enumerate(examples) for s, _ in ex.mentions]
-    elif isinstance(mixer, TokenMix):
-        segments, places, seen = mixer.pool.segments, [], set()
-        for i, ex in enumerate(examples):
-            for j, word in enumerate(ex.words):
-                key = (word, int(ex.word_labels[j]))
-                if key not in seen:
-                    seen.add(key)
-                    places.append((i, j))
-    elif isinstance(mixer, SubsequenceMix):
-        segments = mixer._pool.segments
-        places = [(i, s) for i, ex in enumerate(examples) for s, _ in mixer._windows(ex)]
-    elif isinstance(mixer, SequenceMixup):
-        segments = mixer._pool.segments
-        places = [(i, 0) for i, ex in enumerate(examples) if len(ex.words)]
-    else:
+    drawn = mixer.pool_sources() if hasattr(mixer, "pool_sources") else None
+    if drawn is None:
         return {}
+    examples = mixer.examples
+    segments, places = drawn
     if len(segments) != len(places):
         logger.warning("cannot trace the pool's segments back to their sentences")
         return {}
@@ -170,12 +152,12 @@ def draw_sample(augmenter: Any, prep: Any, n: int, rng: np.random.Generator) -> 
     """``n`` mixes drawn as the augmenter draws them, each with its sources."""
     from segmix.augment.mixtures import SegmentRuleMixture
     from segmix.augment.relations import RelationMix, RelationMixup
-    from segmix.augment.segments import SegMixAugmenter, SynonymMix
+    from segmix.augment.segments import SegMixAugmenter
 
     train, cache = prep.encoded["train"], prep.cache
     out: list[SampleMix] = []
     if isinstance(augmenter, SegmentRuleMixture):
-        subst = isinstance(augmenter.mix, SynonymMix)
+        subst = augmenter.mix.pool_kind == "synonyms"  # partners are no training words
         where = partner_sources(augmenter.mix)
         for _ in range(20 * n):
             if len(out) >= n:
@@ -192,7 +174,7 @@ def draw_sample(augmenter: Any, prep: Any, n: int, rng: np.random.Generator) -> 
             out.append(SampleMix(mix, _sentence(new), ("words", tuple(new.words)), partners))
         return out
     if isinstance(augmenter, SegMixAugmenter):
-        subst = isinstance(augmenter, SynonymMix)
+        subst = augmenter.pool_kind == "synonyms"
         where = partner_sources(augmenter)
         for params in augmenter.batch_params(augmenter.sample_batch(rng, n)):
             partners = [
@@ -521,10 +503,9 @@ def condition_figures(probes: Probes, condition: str, states: dict) -> dict:
 def semantic_check(prep: Any, config: Any, n: int, *, run_model: Path | None = None) -> dict:
     """The semantic block of the report: the method's mixes, mixup's and random partners'."""
     from segmix.augment import make_augmenter
-    from segmix.augment.hidden import LayerMix
 
     augmenter = prep.augmenter
-    if isinstance(mixing_part(augmenter), LayerMix):
+    if getattr(mixing_part(augmenter), "pool_kind", None) == "lada":
         return {
             "skipped": "lada mixes the states an encoder layer outputs, not the word "
             "embeddings: this embedding-level check does not apply"

@@ -87,7 +87,7 @@ class PosSynonymMix(SynonymMix):
             self.lexicon = TaggedSynonymLexicon(w for ex in examples for w in ex.words)
         super()._build_pools(examples, cache)
 
-    def _key(self, example, j: int) -> tuple[str, int, bool]:
+    def synonym_key(self, example, j: int) -> tuple[str, int, bool]:
         label = int(example.word_labels[j])
         return example.words[j], label, j == 0 and self.space.labels[label] not in PROPER_NOUN_TAGS
 
