@@ -237,7 +237,7 @@ def _title(label: str, cell: CellResult) -> str:
 
 
 def _headline(scores: dict, metric: str) -> float:
-    return float(scores.get(metric, scores["f1"]))
+    return float(scores[metric] if metric in scores else scores["f1"])
 
 
 @dataclass

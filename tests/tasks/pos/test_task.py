@@ -175,3 +175,32 @@ def test_smix_on_pos_mixes_a_noun_only_with_noun_synonyms(cache):
     # a multi-word synonym keeps the word's tag on every word (no O, no B-/I-)
     multi = [seg for seg in smix.pool.options("flight", noun) if len(seg.words) > 1]
     assert multi and all(set(seg.labels.tolist()) == {noun} for seg in multi)
+
+
+def test_a_pos_grid_runs_and_reports_word_accuracy(ewt_small, tmp_path):
+    """`segmix experiment` on a POS spec: two methods, two paired seeds, then the report, whose
+    headline is word accuracy (a POS score has no F1 to fall back on)."""
+    from segmix.experiment import load_spec, run_experiment
+    from segmix.experiment.report import build_report, render_markdown
+
+    spec = tmp_path / "pos.yaml"
+    spec.write_text(
+        "name: pos\ntask: pos\nmethods: [none, tmix]\nsizes: [20]\nseeds: [1, 2]\n"
+        "budget: steps\nsteps: 4\nlr: 3.0e-4\n"
+        f"train: {{train_file: {ewt_small['train']}, dev_file: {ewt_small['dev']}, "
+        f"test_file: {ewt_small['test']}, batch_size: 8, eval_every: 2, dev_size: 30}}\n"
+    )
+    result = run_experiment(load_spec(spec), tmp_path / "grid", report=False)
+    assert result.complete and not result.failed
+    report = build_report(tmp_path / "grid", bootstrap=50)
+    rows = {r["label"]: r for r in report["rows"]}
+    assert set(rows) == {"none", "tmix"} and rows["tmix"]["n"] == 2
+    accuracy = [
+        100 * json.loads((c / "run" / "metrics.json").read_text())["test"]["accuracy"]
+        for c in sorted((tmp_path / "grid" / "cells").iterdir())
+    ]
+    # the report's per-seed scores are the runs' word accuracies
+    reported = {round(v, 6) for r in rows.values() for v in r["test"].values()}
+    assert reported == {round(a, 6) for a in accuracy}
+    assert rows["tmix"]["interval"] is not None  # the bootstrap over sentences and seeds ran
+    assert "test metric: word accuracy" in render_markdown(report)
