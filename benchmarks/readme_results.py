@@ -96,7 +96,11 @@ def _not_run(report: dict) -> list[dict]:
 
 def under_way(report: dict, unit: str) -> str:
     """'; 100 sentences not measured yet' for the sizes :func:`measured_sizes` leaves out."""
-    planned = sorted({m["size"] for m in _not_run(report)} | set(report["sizes"]))
+    planned = sorted(
+        {m["size"] for m in _not_run(report)}
+        | set(report["sizes"])
+        | set(report["grid"].get("sizes_not_run") or [])
+    )
     rest = [s for s in planned if s not in measured_sizes(report)]
     return f"; {', '.join(map(str, rest))} {unit} not measured yet" if rest else ""
 

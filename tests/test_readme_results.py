@@ -97,6 +97,7 @@ def test_a_size_still_under_way_is_named_not_summarised():
     a finished cell without kept predictions counts as measured."""
     gen = _generator()
     report = {
+        "grid": {"sizes_not_run": [400]},
         "sizes": [50, 100],
         "missing": [
             {"size": 50, "phase": "main", "state": "finished, no usable test predictions"},
@@ -105,4 +106,4 @@ def test_a_size_still_under_way_is_named_not_summarised():
         ],
     }
     assert gen.measured_sizes(report) == [50]
-    assert gen.under_way(report, "sentences") == "; 100, 200 sentences not measured yet"
+    assert gen.under_way(report, "sentences") == "; 100, 200, 400 sentences not measured yet"

@@ -460,13 +460,13 @@ def plot_per_type_gain(report: dict, size: int, path: Path) -> Path | None:
             ha="right" if rotate else "center",
         )
         ax.set_xlim(-0.6, len(types) - 0.4)
-        ax.set_ylabel(f"gain ({_unit(report)})")
+        ax.set_ylabel("gain (F1 points)")  # per-type scores are F1 in every task
         ax.grid(axis="y", alpha=0.3)
         if title:
             ax.set_title(title, fontsize="medium")
     for ax in axes[:-1]:  # the same types, in the same places: named once, at the bottom
         ax.tick_params(axis="x", labelbottom=False)
-    axes[0].set_ylabel(f"gain over none ({_unit(report)}, mean over seeds)")
+    axes[0].set_ylabel("gain over none (F1 points, mean over seeds)")
     if missing:
         axes[-1].set_xlabel("n/a: no bar, the type was not scored in both runs (method and none)")
     fig.suptitle(f"Per-type gain over none, {size} training examples")

@@ -954,6 +954,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "cells_main": len(main),
             "cells_main_finished": sum(c.state == "finished" for c in main),
             "cells_finished": sum(c.state == "finished" for c in cells),
+            "sizes_not_run": _sizes_not_run(grid_dir, sizes),
         },
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
@@ -1012,21 +1013,47 @@ def _contrast_pairs(grid: dict, labels: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _sizes_not_run(grid_dir: Path, sizes: Sequence[int]) -> list[int]:
+    """The spec's training-set sizes with no main-phase cell in this grid yet."""
+    planned = _spec_values(grid_dir).get("sizes") or []
+    try:
+        return sorted(int(s) for s in planned if int(s) not in set(sizes))
+    except (TypeError, ValueError):
+        return []
+
+
+def _not_run_text(report: dict) -> str:
+    """The spec's sizes this grid has not run yet (a grid run with ``--sizes``), said."""
+    later = report["grid"].get("sizes_not_run") or []
+    if not later:
+        return ""
+    return f"The spec's sizes {', '.join(map(str, later))} have not been run yet (`--sizes`). "
+
+
+def _spec_values(grid_dir: Path) -> dict:
+    """The grid's own copy of its spec (``experiment.yaml``), or nothing where it is missing or
+    unreadable (what it adds to the report is then left out)."""
+    path = grid_dir / "experiment.yaml"
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return spec if isinstance(spec, dict) else {}
+
+
 def _default_rate(grid_dir: Path) -> float:
     """The rate a method runs at when its entry gives none: the spec's ``train: {rate: …}``
     (the copy the grid keeps, ``experiment.yaml``), else TrainConfig's default."""
     from segmix.config import TrainConfig
 
     default = float(TrainConfig.__dataclass_fields__["rate"].default)
-    path = grid_dir / "experiment.yaml"
-    if not path.exists():
-        return default
-    import yaml
-
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return float((spec.get("train") or {}).get("rate", default))
-    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return float((_spec_values(grid_dir).get("train") or {}).get("rate", default))
+    except (ValueError, TypeError, AttributeError):
         return default
 
 
@@ -1259,6 +1286,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
             else "No learning-rate choice was recorded (no lr_choice.json): the planned rates "
             "are shown. "
         )
+        + _not_run_text(report)
         + f"Generated {report['generated']}.",
         "",
         "## Recommendation",
