@@ -395,18 +395,21 @@ def test_a_grids_copy_of_its_spec_runs_from_the_grid_folder(tmp_path):
 
 
 def test_the_committed_grids_that_searched_on_reported_seeds_say_so():
-    """Every committed grid copy with an lr search was run under the old policy: without the
-    opt-in key it would plan other search cells and train its grid again."""
-    found = 0
+    """A committed grid copy whose lr search ran on reported seeds (the old policy) carries the
+    opt-in key, or it would plan other search cells and train its grid again; a grid searched on
+    seeds of its own (1001, …) carries none."""
+    old = new = 0
     for copy in sorted((ROOT / "benchmarks" / "runs").glob("*/experiment.yaml")):
         manifest = json.loads((copy.parent / "grid.json").read_text())
         if not manifest.get("lr_seeds"):
             continue
-        found += 1
+        searched = {c["seed"] for c in manifest["cells"] if c["phase"] == 1}  # the lr search
+        reuses = bool(searched & set(manifest["seeds"]))
+        old, new = old + reuses, new + (not reuses)
         text = copy.read_text()
-        assert "\nlr_search_reuses_seeds: true\n" in text, copy
+        assert ("\nlr_search_reuses_seeds: true\n" in text) == reuses, copy
         assert "from here)\n" in text.partition("\n")[0] + "\n", copy  # portable header
-    assert found >= 4
+    assert old >= 4 and new >= 2
 
 
 # -- cell identity ----------------------------------------------------------------------------
