@@ -254,32 +254,13 @@ def mention_coverage_md(report: dict) -> list[str]:
         "",
     ]
     splits = [s for s in ("dev", "test") if s in cov["all"]]
-    head = ["type", "pool segments", "distinct", "words", "sub-words", "training mentions"]
-    for s in splits:
-        head += [f"{s} mentions", f"{s} in pool", f"{s} head in pool"]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for typ, row in cov["types"].items():
-        p = row["pool"]
-        cells = [
-            typ,
-            str(p["segments"]),
-            str(p["distinct"]),
-            num(p["words"]["mean"], 1),
-            num(p["subwords"]["mean"], 1),
-            str(row["train_mentions"]),
-        ]
-        for s in splits:
-            e = row.get(s, {})
-            cells += [str(e.get("mentions", 0)), pct(e.get("in_pool")), pct(e.get("head_in_pool"))]
-        lines.append("| " + " | ".join(cells) + " |")
-    for name, group in cov.get("other_groups", {}).items():
-        label = "outside mentions (O)" if name == "O" else "all sentences"
-        lines.append(
-            f"| {label} | {group['segments']} | {group['distinct']} | "
-            f"{num(group['words']['mean'], 1)} | {num(group['subwords']['mean'], 1)} | – |"
-            + " – | – | – |"
-            * len(splits)
-        )
+    lines += _pool_table(
+        cov,
+        splits,
+        ("type", "training mentions", "train_mentions"),
+        ("mentions", "head in pool", "head_in_pool"),
+        lambda name: "outside mentions (O)" if name == "O" else "all sentences",
+    )
     lines.append("")
     seg_word = {
         "mentions": "mentions",
@@ -405,6 +386,47 @@ _WORD_POOLS = {
 }
 
 
+def _pool_table(
+    cov: dict,
+    splits: list[str],
+    group: tuple[str, str, str],
+    items: tuple[str, str, str],
+    other_label: Callable[[str], str],
+) -> list[str]:
+    """The pool per group (entity type, tag) and the dev/test items (mentions, words) it has
+    seen: ``group`` is (column title, training-count title, its key), ``items`` (what a split
+    counts, the extra share's title, its key); the other groups' rows (``O``, the whole
+    sentences) follow, named by ``other_label``."""
+    first, train_title, train_key = group
+    unit, extra_title, extra_key = items
+    head = [first, "pool segments", "distinct", "words", "sub-words", train_title]
+    for s in splits:
+        head += [f"{s} {unit}", f"{s} in pool", f"{s} {extra_title}"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in cov["types"].items():
+        p = row["pool"]
+        cells = [
+            name,
+            str(p["segments"]),
+            str(p["distinct"]),
+            num(p["words"]["mean"], 1),
+            num(p["subwords"]["mean"], 1),
+            str(row[train_key]),
+        ]
+        for s in splits:
+            e = row.get(s, {})
+            cells += [str(e.get(unit, 0)), pct(e.get("in_pool")), pct(e.get(extra_key))]
+        lines.append("| " + " | ".join(cells) + " |")
+    for name, other in cov.get("other_groups", {}).items():
+        lines.append(
+            f"| {other_label(name)} | {other['segments']} | {other['distinct']} | "
+            f"{num(other['words']['mean'], 1)} | {num(other['subwords']['mean'], 1)} | – |"
+            + " – | – | – |"
+            * len(splits)
+        )
+    return lines
+
+
 def word_coverage_md(report: dict) -> list[str]:
     """The coverage section of word labels (part-of-speech tags): the pool per tag, and the
     dev/test words it has seen (:func:`segmix.inspect.coverage.word_coverage`)."""
@@ -421,31 +443,13 @@ def word_coverage_md(report: dict) -> list[str]:
         "",
     ]
     splits = [s for s in ("dev", "test") if s in cov["all"]]
-    head = ["tag", "pool segments", "distinct", "words", "sub-words", "training words"]
-    for s in splits:
-        head += [f"{s} words", f"{s} in pool", f"{s} same tag"]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for tag, row in cov["types"].items():
-        p = row["pool"]
-        cells = [
-            tag,
-            str(p["segments"]),
-            str(p["distinct"]),
-            num(p["words"]["mean"], 1),
-            num(p["subwords"]["mean"], 1),
-            str(row["train_words"]),
-        ]
-        for s in splits:
-            e = row.get(s, {})
-            cells += [str(e.get("words", 0)), pct(e.get("in_pool")), pct(e.get("in_pool_same_tag"))]
-        lines.append("| " + " | ".join(cells) + " |")
-    for group in cov.get("other_groups", {}).values():
-        lines.append(
-            f"| all sentences | {group['segments']} | {group['distinct']} | "
-            f"{num(group['words']['mean'], 1)} | {num(group['subwords']['mean'], 1)} | – |"
-            + " – | – | – |"
-            * len(splits)
-        )
+    lines += _pool_table(
+        cov,
+        splits,
+        ("tag", "training words", "train_words"),
+        ("words", "same tag", "in_pool_same_tag"),
+        lambda name: "all sentences",
+    )
     lines.append("")
     for s in splits:
         a = cov["all"][s]
