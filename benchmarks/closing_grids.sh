@@ -10,6 +10,8 @@
 #   bash benchmarks/closing_grids.sh replicate  # that grid again on this machine (CPU)
 #   bash benchmarks/closing_grids.sh pos        # the POS grid on UD English EWT (50, 100), then reports
 #   bash benchmarks/closing_grids.sh headline   # the re-measured NER grid at 50 and 100, then reports
+#   bash benchmarks/closing_grids.sh rates      # which rate at which size (SIZES=50,100 for a part)
+#   bash benchmarks/closing_grids.sh rmix       # RMix's label readings on SemEval (SIZES likewise)
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #
 # The CPU grids are about 180 cells, about 8 hours on 2 AVX-512 cores and three times that on
@@ -83,7 +85,7 @@ if [ "$mode" = all ]; then
     # equal epochs (paper-style) against equal steps: where a paper-style gain comes from
     grid configs/conll2003_epochs.yaml "$RUNS/conll2003_epochs_grid"
     grid configs/conll2003_epochs_steps.yaml "$RUNS/conll2003_epochs_steps_grid"
-    # the rate sweep of the SegMix variants at 100 sentences
+    # the rate sweep of the SegMix variants and SiS at 50-400 sentences
     grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid"
     # relation classification at 200 and 400 examples
     reuse_cells "$RUNS/re_quality_grid" "$RUNS/semeval2010_grid"
@@ -98,6 +100,10 @@ fi
 # the headline NER grid re-measured on the corrected comparators (configs/conll2003.yaml),
 # in the CPU order: every method at 50 and 100 sentences first
 [ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes 50,100; }
+# A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
+# lr_choice.json keep them), so a grid may run size by size across sessions.
+[ "$mode" = rates ] && grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid" --sizes "${SIZES:-50,100,200,400}"
+[ "$mode" = rmix ] && grid configs/semeval2010_rmix.yaml "$RUNS/semeval2010_rmix_grid" --sizes "${SIZES:-100,200,400}"
 
 report "$RUNS/conll2003_epochs_grid" "$RESULTS/ner_conll2003_epochs/equal_epochs"
 report "$RUNS/conll2003_epochs_steps_grid" "$RESULTS/ner_conll2003_epochs/equal_steps"
@@ -113,6 +119,7 @@ report "$RUNS/ner_quality_grid" "$RESULTS/ner_conll2003"
 report "$RUNS/re_quality_grid" "$RESULTS/re_semeval2010"
 report "$RUNS/ud_ewt_pos_grid" "$RESULTS/pos_ud_ewt"
 report "$RUNS/conll2003_headline_grid" "$RESULTS/ner_conll2003_headline"
+report "$RUNS/semeval2010_rmix_grid" "$RESULTS/re_semeval2010_rmix"
 # README's results are written from these reports, never by hand
 .venv/bin/python benchmarks/readme_results.py || status=1
 exit $status

@@ -796,6 +796,42 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
     assert json.loads((grid / "lr_choice.json").read_text()) == choice
 
 
+def test_a_grid_run_part_by_part_records_every_part(tmp_path, tiny_data):
+    # grid.json and lr_choice.json were rewritten with the part that ran last (--sizes 24 after
+    # --sizes 20 left no trace of size 20), so the report saw only the last part
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1]\nlr_seeds: 1\nsteps: 4\nlr: [1.0e-6, 1.0e-3]\n"
+        "lr_search_reuses_seeds: true\n",
+        sizes="[20, 24]",
+    )
+    grid = tmp_path / "grid"
+    for size in (20, 24):
+        part = run_experiment(load_spec(path).narrowed(sizes=[size]), grid, report=False)
+        assert part.complete and len(part.trained) == 2
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert manifest["sizes"] == [20, 24] and manifest["total"] == 4
+    assert manifest["counts"] == {"finished": 4}
+    assert sorted((c["size"], c["lr"]) for c in manifest["cells"]) == [
+        (20, 1e-6),
+        (20, 1e-3),
+        (24, 1e-6),
+        (24, 1e-3),
+    ]
+    choice = json.loads((grid / "lr_choice.json").read_text())
+    assert sorted(choice) == ["_about", "mmix|20", "mmix|24"]
+    assert sorted(manifest["lr_choice"]["mmix"]) == ["20", "24"]
+
+    # the whole grid run now trains nothing and records what the parts did
+    whole = run_experiment(load_spec(path), grid, report=False)
+    assert whole.complete and not whole.trained and len(whole.reused) == 4
+    again = json.loads((grid / "grid.json").read_text())
+    by_id = lambda m: sorted(m["cells"], key=lambda c: c["id"])  # noqa: E731
+    assert by_id(again) == by_id(manifest) and again["lr_choice"] == manifest["lr_choice"]
+    assert json.loads((grid / "lr_choice.json").read_text()) == choice
+
+
 def test_the_ray_executor_runs_a_grid(tmp_path, tiny_data):
     ray = pytest.importorskip("ray")
     path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1]\nsteps: 4\n")

@@ -613,6 +613,40 @@ class _Grid:
             found = None
         self.manifest_found: dict[str, Any] | None = found if isinstance(found, dict) else None
         self.earlier = self._earlier_entries()
+        # A run narrowed by --sizes/--methods is one part of its grid: grid.json and
+        # lr_choice.json keep what the other parts recorded (they were rewritten with this
+        # part's cells only, and the report lost the rest: a grid run size by size reported
+        # only its last size).
+        self.whole = spec.whole or spec
+        self.other_parts = _pairs(self.whole) - _pairs(spec)
+        self.kept_entries = [
+            e
+            for e in (self.manifest_found or {}).get("cells") or []
+            if isinstance(e, dict) and (e.get("label"), e.get("size")) in self.other_parts
+        ]
+        kept_choice = self._kept_lr_choice()
+        if kept_choice:
+            self.lr_choice = kept_choice
+
+    def _kept_lr_choice(self) -> dict[str, Any]:
+        """The lr choices in ``lr_choice.json`` of the grid's other parts (see ``other_parts``),
+        with the file's ``_about``; empty where there are none."""
+        if not self.other_parts:
+            return {}
+        try:
+            found = read_json(self.grid_dir / LR_CHOICE_JSON)
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(found, dict):
+            return {}
+        kept = {
+            key: row
+            for key, row in found.items()
+            if isinstance(row, dict) and (row.get("label"), row.get("size")) in self.other_parts
+        }
+        if kept and "_about" in found:
+            kept = {"_about": found["_about"], **kept}
+        return kept
 
     def _earlier_entries(self) -> dict[str, dict[str, Any]]:
         """What the last grid.json said of each finished cell: how long it took, in how many
@@ -1093,7 +1127,7 @@ class _Grid:
 
     def _write_manifest(self) -> None:
         """grid.json: the spec's settings and every planned cell with its status."""
-        spec = self.spec
+        spec = self.whole  # the whole grid's settings, whichever part of it runs now
         entries = []
         order = sorted(self.cells.values(), key=lambda c: c.phase != 2)  # final cells first
         for cell in order:
@@ -1101,6 +1135,7 @@ class _Grid:
             if state["status"] in ("pending", "busy") and is_finished(cell.run_dir):
                 state["status"] = "finished"  # by another grid process on this folder
             entries.append({**cell.entry(self.grid_dir), **_in_order(state)})
+        entries += [e for e in self.kept_entries if e.get("id") not in self.cells]
         chosen = None
         if self.lr_choice is not None:
             chosen = {}
@@ -1141,7 +1176,7 @@ class _Grid:
             "contrasts": None if spec.contrasts is None else [list(c) for c in spec.contrasts],
             "lr_choice": chosen,
             "segmix": __version__,
-            "total": self.result.total,
+            "total": total_cells(spec),
             "counts": counts,
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "cells": entries,
@@ -1207,6 +1242,11 @@ class _Grid:
                 self.grid_dir,
             )
             return None
+
+
+def _pairs(spec: ExperimentSpec) -> set[tuple[str, int]]:
+    """Every (method label, size) a spec plans."""
+    return {(v.label, size) for v in spec.variants for size in spec.sizes}
 
 
 def _in_order(state: dict[str, Any]) -> dict[str, Any]:

@@ -156,6 +156,10 @@ class ExperimentSpec:
     # method-against-method comparisons the report tests (pairs of labels); None: the report's
     # default (the paper's claim among the rows present)
     contrasts: list[tuple[str, str]] | None = None
+    # the spec before ``--sizes``/``--methods`` narrowed it (None: this is the whole spec): the
+    # grid's grid.json and lr_choice.json describe the whole grid, so a part run alone keeps
+    # what the other parts recorded
+    whole: ExperimentSpec | None = field(default=None, repr=False, compare=False)
 
     @property
     def lr_search(self) -> bool:
@@ -201,6 +205,7 @@ class ExperimentSpec:
             if self.contrasts is None
             else [(a, b) for a, b in self.contrasts if a in kept and b in kept],
             budgets=dict(self.budgets),
+            whole=self.whole or self,
             not_installed={
                 v.label: self.not_installed[v.label]
                 for v in keep_variants
