@@ -26,6 +26,7 @@ from segmix.inspect.gains import (
 from segmix.tasks.relations.metrics import SEMEVAL_LABELS
 from segmix.tasks.relations.task import relation_scores
 from segmix.tasks.tagging.metrics import ner_scores
+from tests.conftest import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -569,3 +570,43 @@ def test_real_mmix_over_none_seed1_agrees_with_metrics_json():
         rows = report["breakdowns"][key]
         assert sum(r["contribution"] for r in rows) == pytest.approx(report["overall"]["gain"])
         assert sum(r["gold"] for r in rows) == run_m["support"]
+
+
+def test_the_grid_gain_report_of_a_pos_grid_reads_accuracy_and_speaks_of_tags(tmp_path):
+    # it read every grid's overall score as test "f1" (a POS run's is "accuracy": KeyError)
+    # and spoke of entity types and mentions whatever the task
+
+    source = ROOT / "benchmarks" / "runs" / "ud_ewt_pos_grid"
+    found = json.loads((source / "grid.json").read_text(encoding="utf-8"))
+    keep = [
+        c
+        for c in found["cells"]
+        if c["phase"] == 2 and c["size"] == 50 and c["seed"] == 1 and c["label"] in ("none", "sr")
+    ]
+    assert [c["label"] for c in keep] == ["none", "sr"]
+    grid = tmp_path / "grid"
+    for cell in keep:
+        run = grid / cell["dir"]
+        run.mkdir(parents=True)
+        for f in (source / cell["dir"]).iterdir():
+            if f.is_file():
+                (run / f.name).write_bytes(f.read_bytes())
+        (run.parent / "cell.json").write_bytes(
+            (source / cell["dir"]).parent.joinpath("cell.json").read_bytes()
+        )
+        config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+        ewt = DATA / "ud_english_ewt"  # the run's data, wherever ../shared is on this machine
+        config["data_dir"] = str(ewt)
+        config["files"] = {k: str(ewt / Path(v).name) for k, v in config["files"].items()}
+        (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (grid / "grid.json").write_text(json.dumps({**found, "cells": keep}), encoding="utf-8")
+
+    report = grid_gain_report(grid)
+    (pair,) = report["pairs"]
+    metrics = {c["label"]: c["test"] for c in keep}  # grid.json's test: the run's accuracy
+    assert pair["gain"] == pytest.approx(100 * (metrics["sr"] - metrics["none"]))
+    assert "NOUN" in pair["per_type"] and "PER" not in pair["per_type"]
+    text = "\n".join(render_grid_gains(report))
+    assert "*Coverage* of a tag = the share of its test words" in text
+    assert "the overall gain in accuracy, each tag's in F1" in text
+    assert "entity type" not in text and "mention" not in text

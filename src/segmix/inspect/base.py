@@ -56,6 +56,9 @@ class Inspection(ABC):
     #: what one test item of the gain breakdown is ("mention", "example", "word"): what its
     #: tables count and what "per item" means in its sentences
     item: ClassVar[str]
+    #: what the per-type columns of the grid's gain report are ("entity type", "tag",
+    #: "relation"): the groups whose coverage is set against their gain
+    group: ClassVar[str]
     #: the headline score's name where the gain readings and errors name it ("F1")
     score_name: ClassVar[str] = "F1"
     #: the gain breakdowns, in report order: key -> (section title, the group column's head)

@@ -75,7 +75,7 @@ from segmix.experiment.stats import (
     score_from_counts,
 )
 from segmix.formatting import num, signed
-from segmix.inspect.base import PairedPredictions
+from segmix.inspect.base import Inspection, PairedPredictions
 from segmix.runs import read_json
 from segmix.tasks import get_task, inspection_for
 
@@ -1023,8 +1023,9 @@ def _exact_spearman_p(x: Sequence[float], y: Sequence[float], rho: float) -> flo
     return float(np.mean(np.abs(rhos) >= abs(rho) - 1e-12))
 
 
-def _spearman(points: Sequence[dict]) -> dict:
-    """Spearman's rho of coverage against gain over (cell, type) points, with a plain reading."""
+def _spearman(points: Sequence[dict], inspection: Inspection) -> dict:
+    """Spearman's rho of coverage against gain over (cell, type) points, with a plain reading
+    in the task's words (its groups and items)."""
     n = len(points)
     cov = [p["coverage"] for p in points]
     gain = [p["gain"] for p in points]
@@ -1059,8 +1060,8 @@ def _spearman(points: Sequence[dict]) -> dict:
     else:
         where = "more" if rho > 0 else "fewer"
         text = (
-            f"evidence of a relation: gains are larger for types with {where} of their test "
-            f"mentions seen in training ({numbers})"
+            f"evidence of a relation: gains are larger for {inspection.group}s with {where} of "
+            f"their test {inspection.item}s seen in training ({numbers})"
         )
         if n < FEW_POINTS:
             text += f"; only {n} points, so treat it as a hint"
@@ -1103,6 +1104,7 @@ def grid_gain_report(grid_dir: Path) -> dict:
 
     grid_dir = Path(grid_dir)
     grid = read_grid(grid_dir)
+    metric = grid.get("metric") or get_task(grid["task"]).metric  # the overall gain's score
     cells = [c for c in _unique_cells(grid_dir, grid["cells"]) if c.main]
     finished = [c for c in cells if c.state == "finished"]
     base = {(c.size, c.seed): c for c in finished if c.label == BASELINE}
@@ -1158,7 +1160,8 @@ def grid_gain_report(grid_dir: Path) -> dict:
                 "sample_seed": run.config.get("sample_seed", cell.seed),
                 "run": str(cell.dir),
                 "baseline": str(b.dir),
-                "gain": 100 * (float(cell.metrics["test"]["f1"]) - float(b.metrics["test"]["f1"])),
+                "gain": 100
+                * (float(cell.metrics["test"][metric]) - float(b.metrics["test"][metric])),
                 "per_type": per_type,
             }
         )
@@ -1214,7 +1217,8 @@ def grid_gain_report(grid_dir: Path) -> dict:
         for t, v in pair["per_type"].items()
         if v["test"] > 0
     ]
-    correlation = _spearman(points)
+    inspection = inspection_for(grid["task"])
+    correlation = _spearman(points, inspection)
     correlation["points"] = points
     # the honest n: coverage is one value per training subset and type, shared by every method
     by_subset: dict[tuple, list[dict]] = defaultdict(list)
@@ -1231,7 +1235,7 @@ def grid_gain_report(grid_dir: Path) -> dict:
         }
         for (size, sample_seed, t), group in sorted(by_subset.items())
     ]
-    correlation["by_subset"] = {**_spearman(averaged), "points": averaged}
+    correlation["by_subset"] = {**_spearman(averaged, inspection), "points": averaged}
     correlation["reading"] = _correlation_verdict(correlation)
     return {
         "kind": "grid",
@@ -1318,13 +1322,16 @@ def render_gains(report: dict) -> list[str]:
 def render_grid_gains(report: dict) -> list[str]:
     """Markdown lines of a :func:`grid_gain_report`: pooled per-type gains, the correlation."""
     corr = report["correlation"]
+    inspection = inspection_for(report["task"])
     out = [
         "## Per-type gains and training-pool coverage",
         "",
         f"Grid `{report['grid']}`: {len(report['pairs'])} cell{'s' * (len(report['pairs']) != 1)} "
-        "paired with the `none` cell of the same size and seed. *Coverage* of a type = "
-        + inspection_for(report["task"]).grid_coverage
-        + ". Gains in F1 points, mean ± std over seeds.",
+        "paired with the `none` cell of the same size and seed. "
+        f"*Coverage* of a {inspection.group} = "
+        + inspection.grid_coverage
+        + f". Gains in points, mean ± std over seeds: the overall gain in "
+        f"{inspection.score_name}, each {inspection.group}'s in F1.",
         "",
     ]
     if not report["rows"]:
@@ -1360,13 +1367,14 @@ def render_grid_gains(report: dict) -> list[str]:
     out += [
         "### Does the gain follow coverage?",
         "",
-        f"Over {corr['n']} (cell, type) points of coverage against per-type gain: "
+        f"Over {corr['n']} (cell, {inspection.group}) points of coverage against per-"
+        f"{inspection.group} gain: "
         f"{corr['reading']}.",
         "",
-        "Coverage differs mostly between entity types (and a little between training subsets), "
-        "never between methods trained on one subset; so a relation may be a property of the "
-        "types rather than of coverage, and the points are not independent (a cell's types "
-        "share one model). Even a small p is a hint, not proof.",
+        f"Coverage differs mostly between {inspection.group}s (and a little between training "
+        "subsets), never between methods trained on one subset; so a relation may be a property "
+        f"of the {inspection.group}s rather than of coverage, and the points are not independent "
+        f"(a cell's {inspection.group}s share one model). Even a small p is a hint, not proof.",
         "",
     ]
     waiting = [s for s in report["skipped"] if s["why"] == "not started"]
@@ -1439,7 +1447,10 @@ def plot_gains(report: dict, out_dir: Path) -> list[Path]:
             mine = [p for p in points if p["label"] == label]
             ax.scatter([100 * p["coverage"] for p in mine], [p["gain"] for p in mine], label=label)
         ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set_xlabel("coverage: % of the type's test mentions seen in training")
+        inspection = inspection_for(report["task"])
+        ax.set_xlabel(
+            f"coverage: % of the {inspection.group}'s test {inspection.item}s seen in training"
+        )
         ax.set_ylabel("per-type F1 gain over none (points)")
         rho = report["correlation"]["rho"]
         ax.set_title(

@@ -30,6 +30,7 @@ class PosInspection(TaggingInspection):
         "so there is no sequence to check."
     )
     item: ClassVar[str] = "word"
+    group: ClassVar[str] = "tag"
     score_name: ClassVar[str] = "accuracy"
     breakdown_titles: ClassVar[dict[str, tuple[str, str]]] = {
         "type": ("By part-of-speech tag", "tag"),

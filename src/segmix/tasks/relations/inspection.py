@@ -28,6 +28,7 @@ class RelationInspection(Inspection):
         "- **Labels**: one relation label per example, interpolated with λ; no sequence to check."
     )
     item: ClassVar[str] = "example"
+    group: ClassVar[str] = "relation"
     breakdown_titles: ClassVar[dict[str, tuple[str, str]]] = {
         "type": ("By relation type", "type"),
         "seen": ("By whether the arguments occur in the training examples", "arguments"),

@@ -23,6 +23,7 @@ class TaggingInspection(Inspection):
     rule_methods: ClassVar[tuple[str, ...]] = ("lwtr", "sr", "mr", "sis", "rules")
     checks_spans: ClassVar[bool] = True
     item: ClassVar[str] = "mention"
+    group: ClassVar[str] = "entity type"
     breakdown_titles: ClassVar[dict[str, tuple[str, str]]] = {
         "type": ("By entity type", "type"),
         "length": ("By mention length (words)", "length"),
