@@ -13,6 +13,7 @@
 #   bash benchmarks/closing_grids.sh rates      # which rate at which size (SIZES=50,100 for a part)
 #   bash benchmarks/closing_grids.sh rmix       # RMix's label readings on SemEval (SIZES likewise)
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
+#   STOP_AFTER=2h bash benchmarks/closing_grids.sh rmix   # each grid starts no cell after 2 hours
 #
 # The CPU grids are about 180 cells, about 8 hours on 2 AVX-512 cores and three times that on
 # AVX2 alone (a cell's machine is in its metrics.json; the reports count runs by machine). The GPU
@@ -32,7 +33,7 @@ grid() {  # grid SPEC OUT [options]: one grid, its failures noted but never stop
     local spec=$1 out=$2
     shift 2
     echo "== $(date -u +%FT%TZ) $spec -> $out"
-    "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" "$@" || status=1
+    "$SEGMIX" experiment "$spec" --out "$out" --workers "$WORKERS" ${STOP_AFTER:+--stop-after "$STOP_AFTER"} "$@" || status=1
 }
 
 reuse_cells() {  # reuse_cells FROM TO: a finished grid's cells, for a grid that plans them too

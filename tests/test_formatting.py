@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from segmix.formatting import MISSING, human_duration, num, signed
+import pytest
+
+from segmix.formatting import MISSING, human_duration, num, parse_duration, signed
 
 
 def test_wall_times_read_in_the_unit_that_fits():
@@ -23,3 +25,23 @@ def test_numbers_and_differences_and_the_dash_for_none():
         "+0.00",
         "–",
     ]
+
+
+def test_a_duration_is_read_as_a_job_limit_is_written():
+    assert [parse_duration(t) for t in ("3h30m", "45m", "90s", "1.5h", "2h5s", " 10min ")] == [
+        12600.0,
+        2700.0,
+        90.0,
+        5400.0,
+        7205.0,
+        600.0,
+    ]
+    for bad, why in (
+        ("90", "not a duration"),
+        ("", "not a duration"),
+        ("3 h", "not a"),
+        ("0m", "no time at all"),
+        ("m", "not a duration"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            parse_duration(bad)

@@ -27,6 +27,7 @@ from segmix.config import (
     TrainConfig,
     option_name,
 )  # torch-free: option generation stays instant
+from segmix.formatting import parse_duration
 from segmix.tasks import TASKS
 
 
@@ -691,6 +692,13 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     metavar="NAME,…",
     help="Run only these of the spec's methods, by label or name (none always stays).",
 )
+@click.option(
+    "--stop-after",
+    default=None,
+    metavar="DURATION",
+    help="Start no cell after this long (e.g. 3h30m, 45m, 90s); running cells finish, the rest "
+    "wait for the next run of the same command. For a job's time limit.",
+)
 @click.option("--dry-run", is_flag=True, help="Check the spec and list the cells; train nothing.")
 def experiment(
     spec_file: str,
@@ -702,6 +710,7 @@ def experiment(
     gpus_per_cell: float | None,
     sizes: str | None,
     methods: str | None,
+    stop_after: str | None,
     dry_run: bool,
 ) -> None:
     """Run a grid of methods × sizes × seeds from a YAML spec, then report it.
@@ -725,6 +734,10 @@ def experiment(
         _fail(ValueError("--workers goes with --executor local (Ray runs one task per cell)"))
     if gpus_per_cell is not None and not gpus_per_cell > 0:  # not 0, not negative, not nan
         _fail(ValueError(f"--gpus-per-cell: {gpus_per_cell:g} is not allowed; give more than 0"))
+    try:
+        stop_seconds = None if stop_after is None else parse_duration(stop_after)
+    except ValueError as err:
+        _fail(ValueError(f"--stop-after: {err}"))
     try:
         spec = load_spec(spec_file)
         if sizes or methods:
@@ -754,6 +767,7 @@ def experiment(
                 cpus_per_cell=cpus_per_cell,
                 gpus_per_cell=gpus_per_cell,
                 on_event=show,
+                stop_after=stop_seconds,
             )
     except KeyboardInterrupt:
         sys.exit(130)
@@ -761,6 +775,12 @@ def experiment(
         _fail(err)
     if result.report is not None:
         console.print(f"report: [bold]{result.report}[/bold]", soft_wrap=True)
+    if result.left_for_later:
+        console.print(
+            f"{result.left_for_later} cells left (--stop-after): run the same command again to "
+            "continue",
+            soft_wrap=True,
+        )
     if result.failed:
         sys.exit(1)
 

@@ -4,6 +4,8 @@ way (an en dash where there is no number)."""
 
 from __future__ import annotations
 
+import re
+
 MISSING = "–"
 
 
@@ -25,3 +27,19 @@ def human_duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?:in)?)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration as people write one for a job's limit: ``3h30m``, ``45m``, ``90s``,
+    ``1.5h``. A bare number is refused: minutes or seconds would be a guess."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration; write it like 3h30m, 45m or 90s")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = 3600 * hours + 60 * minutes + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r} is no time at all; give more than 0")
+    return total

@@ -626,6 +626,42 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     assert status[cells[0]["id"]] == "failed"
 
 
+def test_stop_after_starts_no_cell_once_time_is_up_and_the_next_run_continues(
+    tmp_path, tiny_data, monkeypatch
+):
+    from segmix.experiment import runner
+
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n")
+    grid = tmp_path / "grid"
+    # time is up as soon as the first cell has started: it runs to its end, nothing else starts
+    monkeypatch.setattr(
+        runner._Grid, "_time_is_up", lambda self: bool(self.in_flight or self.result.trained)
+    )
+    events: list = []
+    result = run_experiment(
+        load_spec(path), grid, report=False, stop_after=1.0, on_event=events.append
+    )
+    assert len(result.trained) == 1 and result.left_for_later == 3 and not result.complete
+    assert "3 cells left for the next run of the same command" in next(
+        e.message for e in events if e.kind == "stopped"
+    )
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert manifest["counts"] == {"finished": 1, "pending": 3}
+    monkeypatch.undo()
+
+    again = run_experiment(load_spec(path), grid, report=False, stop_after=3600.0)
+    assert again.complete and len(again.trained) == 3 and again.reused == result.trained
+    assert again.left_for_later == 0
+
+
+def test_stop_after_takes_a_duration_and_names_a_bad_one(tmp_path, tiny_data):
+    path = tiny_spec(tmp_path, tiny_data, "methods: [none]\nseeds: [1]\nsteps: 4\n")
+    bad = CliRunner().invoke(app, ["experiment", str(path), "--stop-after", "90"])
+    assert bad.exit_code == 2 and bad.output.strip().splitlines() == [
+        "error: --stop-after: '90' is not a duration; write it like 3h30m, 45m or 90s"
+    ]
+
+
 def test_an_interrupted_cell_resumes_from_its_checkpoint(tmp_path, tiny_data):
     from transformers import TrainerCallback
 

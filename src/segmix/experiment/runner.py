@@ -498,6 +498,8 @@ class GridResult:
     busy: list[str] = field(default_factory=list)
     lr_choice: dict[str, Any] | None = None
     complete: bool = False
+    # cells not started because the run's time (``stop_after``) was up; the next run does them
+    left_for_later: int = 0
     report: Any = None
 
 
@@ -542,6 +544,7 @@ def run_experiment(
     wait_for_claims: bool = True,
     poll_seconds: float = 10.0,
     report: bool = True,
+    stop_after: float | None = None,
 ) -> GridResult:
     """Run (or continue) the grid of ``spec`` in ``grid_dir``; see the module's docstring.
 
@@ -550,6 +553,9 @@ def run_experiment(
     ``poll_seconds`` until each is finished (by the other process) or free (then it runs it);
     without, it returns them in ``GridResult.busy``. ``report`` writes the report
     (``segmix.experiment.report.write_report``) once the grid is complete, if that exists.
+    ``stop_after`` (seconds): no cell starts once this much time has passed; the cells running
+    then finish, the rest are left for the next run (``GridResult.left_for_later``), so a grid
+    fits a job's time limit and stops with whole cells instead of interrupted ones.
     """
     spec.require_installed()  # before any cell trains: a missing library fails the grid at once
     return _Grid(
@@ -567,6 +573,7 @@ def run_experiment(
         wait_for_claims=wait_for_claims,
         poll_seconds=poll_seconds,
         report=report,
+        stop_after=stop_after,
     ).run()
 
 
@@ -589,6 +596,7 @@ class _Grid:
         wait_for_claims: bool,
         poll_seconds: float,
         report: bool,
+        stop_after: float | None = None,
     ) -> None:
         self.spec = spec
         self.grid_dir = grid_dir.resolve()
@@ -597,6 +605,7 @@ class _Grid:
         self.wait_for_claims = wait_for_claims
         self.poll_seconds = poll_seconds
         self.write_report = report
+        self.deadline = None if stop_after is None else time.monotonic() + stop_after
         self.executor: Any = None
         self.cells: dict[str, Cell] = {}  # every planned cell by id, in plan order
         self.state: dict[str, dict[str, Any]] = {}
@@ -689,7 +698,11 @@ class _Grid:
             else:
                 self.decided = set(self.spec.sizes)
                 self._run_cells(first)
-            self.result.complete = not self.result.busy and self.decided == set(self.spec.sizes)
+            self.result.complete = (
+                not self.result.busy
+                and not self.result.left_for_later
+                and self.decided == set(self.spec.sizes)
+            )
         except KeyboardInterrupt:
             interrupted = True
             for state in self.state.values():
@@ -708,6 +721,11 @@ class _Grid:
             f"({len(self.result.trained)} trained now, {len(self.result.reused)} reused, "
             f"{len(self.result.failed)} failed"
             + (f", {len(self.result.busy)} claimed by another process" if self.result.busy else "")
+            + (
+                f", {self.result.left_for_later} left for the next run (--stop-after)"
+                if self.result.left_for_later
+                else ""
+            )
             + f"); {self.grid_dir / GRID_JSON}",
         )
         if self.result.complete and self.write_report:
@@ -733,6 +751,20 @@ class _Grid:
         busy: list[Cell] = []
         waiting_for = ""
         while queue or self.in_flight or busy:
+            if self._time_is_up():
+                if self.in_flight:  # the running cells finish; nothing new starts
+                    done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._finish(self.in_flight.pop(future), future)
+                    queue_what_became_plannable()  # a search that ends still chooses its lr
+                    continue
+                self.result.left_for_later += len(queue) + len(busy)
+                self._emit(
+                    "stopped",
+                    f"--stop-after: time is up; {len(queue) + len(busy)} cells left for the next "
+                    "run of the same command",
+                )
+                return
             while queue and len(self.in_flight) < self._executor().capacity:
                 self._start(queue.popleft(), busy)
                 # a cell another process finished meanwhile is reused, and may end a search
@@ -755,6 +787,10 @@ class _Grid:
                 time.sleep(self.poll_seconds)
                 queue.extend(busy)
                 busy.clear()
+
+    def _time_is_up(self) -> bool:
+        """Whether ``stop_after`` has passed (never without one)."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def _enqueue(self, cells: list[Cell], queue: deque[Cell], *, front: bool = False) -> None:
         """Queue the cells not yet finished; those finished earlier are reused."""
