@@ -48,6 +48,25 @@ SOURCES = {
         "chosen on dev",
     ),
 }
+#: grids under way whose report README quotes once it exists (the sizes measured so far, the
+#: rest named as not measured yet), in the order of SOURCES
+UNDER_WAY = {
+    "headline": (
+        "ner_conll2003_headline",
+        "NER by size re-measured (CoNLL-2003): the comparators as their sources do them, "
+        "mixtures, SMix with FGM; each method's lr chosen on dev from search seeds of its own",
+    ),
+    "re_rmix": (
+        "re_semeval2010_rmix",
+        "RMix's label readings by size (SemEval-2010 Task 8), each reading's lr chosen on dev "
+        "from search seeds of its own",
+    ),
+}
+SOURCES |= {
+    name: source
+    for name, source in UNDER_WAY.items()
+    if (RESULTS / source[0] / "report.json").is_file()
+}
 EPOCHS = RESULTS / "ner_conll2003_epochs" / "comparison.json"
 #: reports whose SeqMix, LADA (inter), LwTR, MR and rules rows ran before those comparators
 #: followed their sources (decisions 19, 21, 24): their rows are segmix's earlier versions, and
@@ -266,6 +285,8 @@ def grid_block(name: str) -> list[str]:
             "gain here; the Holm-adjusted t-test p of each method is in the table.",
             "",
         ]
+    if not report["rows"]:  # a grid under way with no size measured yet
+        out += [f"Under way{under_way(report, unit)[1:]}."]
     if compared:
         out += size_table(report)
         out += [""]
