@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from segmix.augment import REGISTRY, make_augmenter
+from segmix.augment import REGISTRY, augmenter_class, make_augmenter
 from segmix.collate import MixCollator
 from segmix.encoding import SubwordCache, load_tokenizer, resolve_model
 from segmix.engine import segmix_loss
@@ -89,6 +89,32 @@ def test_the_protocol_same_seed_same_mixes_and_apply_is_deterministic(tasks, tas
     rng = np.random.default_rng(11)
     params = next(p for p in (augmenter.sample_params(rng) for _ in range(20)) if p is not None)
     assert _same(augmenter.apply(params), augmenter.apply(params))
+
+
+TRACED = [(t, m) for t, m in CASES if getattr(augmenter_class(m, t), "traceable", False)]
+
+
+@pytest.mark.parametrize(("task_name", "method"), TRACED, ids=[f"{t}:{m}" for t, m in TRACED])
+def test_a_traced_mix_names_where_its_words_come_from(tasks, task_name, method):
+    # segmix inspect's semantic check encodes side a and each partner from these places
+    augmenter, _, _ = _fitted(tasks, task_name, method)
+    train = tasks(task_name)[3]
+    drawn = augmenter.draw_params(np.random.default_rng(5), 6)
+    assert 0 < len(drawn) <= 6
+    traced = 0
+    for params in drawn:
+        mix, trace = augmenter.apply(params), augmenter.trace(params)
+        records = sorted(mix.mixes, key=lambda r: r.start)
+        assert len(trace.partners) == len(records)
+        side_a = train[trace.sentence] if isinstance(trace.sentence, int) else trace.sentence
+        for rec, place in zip(records, trace.partners, strict=True):
+            assert tuple(side_a.words[rec.start : rec.end]) == rec.words_a
+            if place is None or trace.substituted:
+                continue
+            e, start = place
+            assert tuple(train[e].words[start : start + len(rec.words_b)]) == rec.words_b
+            traced += 1
+    assert traced or all(augmenter.trace(p).substituted for p in drawn)
 
 
 @pytest.mark.parametrize(("task_name", "method"), CASES, ids=[f"{t}:{m}" for t, m in CASES])

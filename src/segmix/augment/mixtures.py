@@ -38,7 +38,7 @@ from segmix.augment import (
 )
 from segmix.augment.pools import LabelSpace, segment_of
 from segmix.augment.rules import RuleAugmenter, RuleParams, draw_and_apply, draw_until
-from segmix.augment.segments import SegMixAugmenter
+from segmix.augment.segments import MixTrace, SegMixAugmenter, in_sentence_order
 from segmix.encoding import IGNORE_INDEX, SubwordCache
 from segmix.mixing import MixedExample, Segment, mix_segments, pair_widths
 from segmix.tasks.tagging.encoding import TaggedExample, mention_spans
@@ -233,6 +233,29 @@ class SegmentRuleMixture:
                 lams = tuple(float(x) for x in self.mix.draw_lambdas(rng, len(spans)))
                 return MixtureParams(rewritten, spans, partners, lams)
         return None
+
+    def draw_params(self, rng: np.random.Generator, n: int) -> list[MixtureParams]:
+        """The parameters of up to ``n`` mixtures, drawing again where a draw does not fit (up
+        to ``20 n`` draws: fewer only where hardly any rewrite can be mixed)."""
+        out: list[MixtureParams] = []
+        for _ in range(20 * n):
+            if len(out) >= n:
+                break
+            params = self.sample_params(rng)
+            if params is not None:
+                out.append(params)
+        return out
+
+    traceable: ClassVar[bool] = True
+
+    def trace(self, params: MixtureParams) -> MixTrace:
+        """Side a is the rewrite; each partner was cut from a training sentence by the
+        variant's pool (or is a synonym: ``substituted``)."""
+        return MixTrace(
+            self.rewrite(params.rule),
+            tuple(in_sentence_order(params.spans, [self.mix.place_of(p) for p in params.partners])),
+            substituted=self.mix.pool_kind == "synonyms",
+        )
 
     @staticmethod
     def _mixed_length(

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from segmix.augment.segments import Mixer, ParamBatch
+from segmix.augment.segments import Mixer, MixTrace, ParamBatch, in_sentence_order
 from segmix.encoding import SubwordCache
 from segmix.mixing import MixedExample, Segment, mix_segments, word_pieces
 from segmix.tasks.relations.model import EncodedRelation
@@ -244,6 +245,14 @@ class RelationMix(Mixer):
             source=params.source,
         )
 
+    traceable: ClassVar[bool] = True
+
+    def trace(self, params: RelationMixParams) -> MixTrace:
+        a, b = self.examples[params.source], self.examples[params.partner]
+        spans = [getattr(a, arg) for arg in params.arguments]
+        starts = [(params.partner, getattr(b, arg)[0]) for arg in params.partner_arguments]
+        return MixTrace(params.source, tuple(in_sentence_order(spans, starts)))
+
     def describe(self) -> dict:
         return {
             **super().describe(),
@@ -363,11 +372,22 @@ class RelationMixup(RelationMix):
             )
         ]
 
+    def _used_regions(self, params: SentenceMixParams) -> list[int]:
+        """The regions a mix has a record for: those not empty on both sides."""
+        own, other = self._regions[params.source], self._regions[params.partner]
+        return [r for r in range(len(REGIONS)) if len(own[r]) or len(other[r])]
+
+    def trace(self, params: SentenceMixParams) -> MixTrace:
+        spans = self._spans[params.partner]
+        return MixTrace(
+            params.source,
+            tuple((params.partner, spans[r][0]) for r in self._used_regions(params)),
+        )
+
     def apply(self, params: SentenceMixParams) -> MixedExample:
         a, b = self.examples[params.source], self.examples[params.partner]
         own, other = self._regions[params.source], self._regions[params.partner]
-        # a region empty on both sides has nothing to mix (and no record to show)
-        used = [r for r in range(len(REGIONS)) if len(own[r]) or len(other[r])]
+        used = self._used_regions(params)  # a region empty on both sides has nothing to mix
         return mix_segments(
             a.ids,
             np.asarray([a.label]),

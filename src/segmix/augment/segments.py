@@ -37,6 +37,27 @@ ORIGINAL_ROUNDS = 100
 
 
 @dataclass(frozen=True)
+class MixTrace:
+    """Where one mix's words come from (what ``segmix inspect``'s semantic check encodes).
+
+    ``sentence`` is side a: a training example's index, or the example a rule rewrote it into
+    (a mixture). ``partners`` has one entry per mixed segment, in sentence order: where the
+    partner's words start in the training set, ``(example, first word)``, or ``None`` where
+    they cannot be traced. ``substituted``: the partners are no training words (synonyms), so
+    each is read in place of its segment in side a's sentence.
+    """
+
+    sentence: int | TaggedExample
+    partners: tuple[tuple[int, int] | None, ...]
+    substituted: bool = False
+
+
+def in_sentence_order(spans: Sequence[tuple[int, int]], items: Sequence[Any]) -> list[Any]:
+    """``items`` (one per span) sorted by their spans' place in the sentence."""
+    return [x for _, x in sorted(zip(spans, items, strict=True), key=lambda t: tuple(t[0]))]
+
+
+@dataclass(frozen=True)
 class MixParams:
     """Everything random about one mixed example; ``apply`` needs nothing else."""
 
@@ -161,6 +182,19 @@ class Mixer(ABC):
         rows = self.batch_params(batch)
         return rows[0] if rows else None
 
+    def draw_params(self, rng: np.random.Generator, n: int) -> list:
+        """The parameters of ``n`` mixes, one record per mix (what :meth:`apply` and
+        :meth:`trace` take), drawn as :meth:`generate` draws them."""
+        return self.batch_params(self.sample_batch(rng, n))
+
+    #: whether :meth:`trace` can say where a mix's words come from (``False``: LADA's mixes of
+    #: hidden states, which ``segmix inspect`` reads from the mixes themselves)
+    traceable: ClassVar[bool] = False
+
+    def trace(self, params) -> MixTrace:
+        """Where the mix of ``params`` takes its words from (see :class:`MixTrace`)."""
+        raise NotImplementedError(f"{self.name or type(self).__name__} mixes cannot be traced")
+
     def generate_each(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
         """The per-mix path: ``apply`` on each row of one :meth:`sample_batch`."""
         return [self.apply(p) for p in self.batch_params(self.sample_batch(rng, n))]
@@ -178,6 +212,26 @@ class Mixer(ABC):
         pool's order (``segmix inspect`` traces a partner back to its sentence); ``None``
         where the pool is not cut from the training sentences (synonyms) or there is none."""
         return None
+
+    def place_of(self, segment: Segment) -> tuple[int, int] | None:
+        """Where a pool segment was cut from, ``(example, first word)``; ``None`` where the pool
+        is not cut from the training sentences. The map is built once per pool from
+        :meth:`pool_sources` and checked word by word (a segment whose words differ there is
+        left untraced rather than traced wrongly)."""
+        drawn = self.pool_sources()
+        if drawn is None:
+            return None
+        segments, places = drawn
+        cached = getattr(self, "_places", None)
+        if cached is None or cached[0] is not segments:
+            table: dict[int, tuple[int, int]] = {}
+            if len(segments) == len(places):
+                for seg, (i, start) in zip(segments, places, strict=True):
+                    if tuple(self.examples[i].words[start : start + len(seg)]) == tuple(seg.words):
+                        table[id(seg)] = (i, start)
+            cached = (segments, table)
+            self._places = cached
+        return cached[1].get(id(segment))
 
 
 @dataclass
@@ -566,6 +620,15 @@ class SegMixAugmenter(Mixer):
             pad_label=self.mix_pad_label,
             o_label=self.space.o,
             source=params.source,
+        )
+
+    traceable: ClassVar[bool] = True
+
+    def trace(self, params: MixParams) -> MixTrace:
+        return MixTrace(
+            params.source,
+            tuple(in_sentence_order(params.spans, [self.place_of(p) for p in params.partners])),
+            substituted=self.pool_kind == "synonyms",
         )
 
     def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:

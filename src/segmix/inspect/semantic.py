@@ -126,96 +126,25 @@ def _sentence(ex) -> Sentence:
     return Sentence(tuple(ex.words), ex.ids, ex.word_starts, ex.word_lens)
 
 
-def partner_sources(mixer: Any) -> dict[int, tuple[int, int]]:
-    """Where each pool segment of a fitted tagging augmenter was cut from: ``id(segment)`` →
-    ``(example, first word)``, rebuilt in the order the pool was built (checked word by word)."""
-    drawn = mixer.pool_sources() if hasattr(mixer, "pool_sources") else None
-    if drawn is None:
-        return {}
-    examples = mixer.examples
-    segments, places = drawn
-    if len(segments) != len(places):
-        logger.warning("cannot trace the pool's segments back to their sentences")
-        return {}
-    out = {}
-    for seg, (i, s) in zip(segments, places, strict=True):
-        if tuple(examples[i].words[s : s + len(seg)]) == tuple(seg.words):
-            out[id(seg)] = (i, s)
-    return out
-
-
-def _ordered(spans, partners) -> list:
-    return [p for _, p in sorted(zip(spans, partners, strict=True), key=lambda t: tuple(t[0]))]
-
-
 def draw_sample(augmenter: Any, prep: Any, n: int, rng: np.random.Generator) -> list[SampleMix]:
-    """``n`` mixes drawn as the augmenter draws them, each with its sources."""
-    from segmix.augment.mixtures import SegmentRuleMixture
-    from segmix.augment.relations import RelationMix, RelationMixup
-    from segmix.augment.segments import SegMixAugmenter
-
+    """``n`` mixes drawn as the augmenter draws them, each with its sources (the augmenter's
+    :meth:`~segmix.augment.segments.Mixer.trace`); an augmenter that cannot trace its mixes
+    (LADA's hidden states, a relation mixture) gives the mixes as generated, each partner's
+    words encoded alone."""
     train, cache = prep.encoded["train"], prep.cache
     out: list[SampleMix] = []
-    if isinstance(augmenter, SegmentRuleMixture):
-        subst = augmenter.mix.pool_kind == "synonyms"  # partners are no training words
-        where = partner_sources(augmenter.mix)
-        for _ in range(20 * n):
-            if len(out) >= n:
-                break
-            params = augmenter.sample_params(rng)
-            if params is None:
-                continue
-            new = augmenter.rewrite(params.rule)
-            mix = augmenter.apply(params)
+    if getattr(augmenter, "traceable", False):
+        for params in augmenter.draw_params(rng, n):
+            trace = augmenter.trace(params)
+            if isinstance(trace.sentence, int):
+                side_a, key = train[trace.sentence], ("train", trace.sentence)
+            else:  # a rule's rewrite
+                side_a, key = trace.sentence, ("words", tuple(trace.sentence.words))
             partners = [
-                ("subst",) if subst else _train_ref(where.get(id(seg)))
-                for seg in _ordered(params.spans, params.partners)
+                ("subst",) if trace.substituted else _train_ref(place) for place in trace.partners
             ]
-            out.append(SampleMix(mix, _sentence(new), ("words", tuple(new.words)), partners))
+            out.append(SampleMix(augmenter.apply(params), _sentence(side_a), key, partners))
         return out
-    if isinstance(augmenter, SegMixAugmenter):
-        subst = augmenter.pool_kind == "synonyms"
-        where = partner_sources(augmenter)
-        for params in augmenter.batch_params(augmenter.sample_batch(rng, n)):
-            partners = [
-                ("subst",) if subst else _train_ref(where.get(id(seg)))
-                for seg in _ordered(params.spans, params.partners)
-            ]
-            out.append(
-                SampleMix(
-                    augmenter.apply(params),
-                    _sentence(train[params.source]),
-                    ("train", params.source),
-                    partners,
-                )
-            )
-        return out
-    if isinstance(augmenter, RelationMixup):
-        for p in augmenter.batch_params(augmenter.sample_batch(rng, n)):
-            own, other = augmenter._regions[p.source], augmenter._regions[p.partner]
-            used = [r for r in range(len(own)) if len(own[r]) or len(other[r])]
-            partners = [("train", p.partner, augmenter._spans[p.partner][r][0]) for r in used]
-            out.append(
-                SampleMix(
-                    augmenter.apply(p), _sentence(train[p.source]), ("train", p.source), partners
-                )
-            )
-        return out
-    if isinstance(augmenter, RelationMix):
-        for p in augmenter.batch_params(augmenter.sample_batch(rng, n)):
-            a, b = train[p.source], train[p.partner]
-            spans = [getattr(a, arg) for arg in p.arguments]
-            refs = [("train", p.partner, getattr(b, arg)[0]) for arg in p.partner_arguments]
-            out.append(
-                SampleMix(
-                    augmenter.apply(p),
-                    _sentence(a),
-                    ("train", p.source),
-                    _ordered(spans, refs),
-                )
-            )
-        return out
-    # anything else (rmix+sr): the mixes as generated, each partner's words encoded alone
     for mix in augmenter.generate(n, rng):
         sentence = side_a_sentence(mix, train, cache)
         key = ("train", mix.source) if mix.words is None else ("words", tuple(mix.words))
