@@ -861,3 +861,34 @@ def test_the_rate_dev_chose_and_whether_it_beats_the_default_rate(tmp_path):
     assert "0.5 beats the default 0.2" in text
     # a grid with no method at several rates has no such section
     assert "Which rate" not in render_markdown({**report, "rates": []})
+
+
+def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():
+    from segmix.experiment.report import _lr_at_edge, _lr_edge_text
+
+    def entry(label, size, chosen, lrs=(5e-5, 1e-4, 2e-4)):
+        cands = [{"lr": lr, "dev_mean": 0.5} for lr in lrs]
+        return {"label": label, "size": size, "chosen": chosen, "candidates": cands}
+
+    choice = {
+        "_about": {"split": "dev"},
+        "none|50": entry("none", 50, 2e-4),
+        "tmix|50": entry("tmix", 50, 2e-4),
+        "smix|50": entry("smix", 50, 1e-4),  # inside the range: nothing to say
+        "sr|100": entry("sr", 100, 5e-5),
+        "mmix|100": entry("mmix", 100, 2e-4, lrs=(1e-4, 2e-4)),  # two candidates: always
+        "lada|100": {**entry("lada", 100, None)},  # every candidate failed
+    }
+    rows = [{"label": "tmix", "display": "TMix"}, {"label": "sr", "display": "SR"}]
+    found = _lr_at_edge(choice, rows)
+    assert [(e["display"], e["size"], e["edge"]) for e in found] == [
+        ("none", 50, "largest"),
+        ("TMix", 50, "largest"),
+        ("SR", 100, "smallest"),
+    ]
+    text = _lr_edge_text({"lr_at_edge": found})
+    assert text.startswith(
+        "**Learning-rate range.** At 50 training examples none, TMix chose 0.0002, the largest "
+        "candidate; at 100 training examples SR chose 5e-05, the smallest candidate. "
+    )
+    assert _lr_edge_text({"lr_at_edge": []}) == ""

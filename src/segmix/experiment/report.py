@@ -963,6 +963,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "alpha": ALPHA,
         "power": POWER,
         "seed_policy": _seed_policy(main),
+        "lr_at_edge": _lr_at_edge(lr_choice, results),
         "detectable": detectable_by_size,
         "contrasts": contrasts,
         "rates": rates,
@@ -978,6 +979,55 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         "machines": _machines(main),
         "sessions": _sessions(grid_dir),
     }
+
+
+def _lr_at_edge(lr_choice: dict, rows: Sequence[dict]) -> list[dict]:
+    """The (method, size) choices of the smallest or largest of three or more candidates, in
+    grid order: a search that stops at its range may have missed a better lr there, and the
+    method may be under-tuned (every method had the same candidates, so the comparison stays
+    fair; with two candidates every choice is at an edge and nothing is said)."""
+    display = {r["label"]: r["display"] for r in rows}
+    out = []
+    for key, entry in lr_choice.items():
+        if key.startswith("_") or not isinstance(entry, dict) or entry.get("chosen") is None:
+            continue
+        lrs = sorted(float(c["lr"]) for c in entry.get("candidates") or [])
+        if len(lrs) < 3 or entry["chosen"] not in (lrs[0], lrs[-1]):
+            continue
+        out.append(
+            {
+                "label": entry["label"],
+                "display": display.get(entry["label"], entry["label"]),
+                "size": entry["size"],
+                "chosen": entry["chosen"],
+                "edge": "largest" if entry["chosen"] == lrs[-1] else "smallest",
+            }
+        )
+    return out
+
+
+def _lr_edge_text(report: dict) -> str:
+    """The report's paragraph on lr choices at the edge of the candidates ('' if none)."""
+    found = report.get("lr_at_edge") or []
+    if not found:
+        return ""
+    groups: dict[tuple[int, str, float], list[str]] = {}
+    for e in found:
+        groups.setdefault((e["size"], e["edge"], e["chosen"]), []).append(e["display"])
+    parts = [
+        f"at {size} training examples {', '.join(names)} chose {chosen:g}, the {edge} candidate"
+        for (size, edge, chosen), names in sorted(groups.items())
+    ]
+    text = "; ".join(parts)
+    return (
+        "**Learning-rate range.** "
+        + text[:1].upper()
+        + text[1:]
+        + ". A search that stops at the edge of its range may have missed a better rate beyond "
+        "it: those methods may be under-tuned. Every method searched the same candidates, so "
+        "the comparison stays even-handed, but a wider range (an added candidate plans new "
+        "cells and keeps the finished ones) would show whether the ranking holds."
+    )
 
 
 def _seed_policy(main: Sequence[CellResult]) -> dict:
@@ -1299,6 +1349,8 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
     policy = report.get("seed_policy") or {}
     if policy.get("note"):
         out += [f"**Seeds.** {policy['note']}", ""]
+    if _lr_edge_text(report):
+        out += [_lr_edge_text(report), ""]
     if report.get("reference_note"):
         out += [report["reference_note"], ""]
     for size in report["sizes"]:
