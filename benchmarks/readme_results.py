@@ -174,7 +174,7 @@ def size_sentence(report: dict, size: int, unit: str) -> str:
             text += "; also with evidence of a gain: " + ", ".join(
                 f"{r['display']} {signed(r['gain_mean'])}" for r in others
             )
-        return text
+        return text + _losses(rows)
     compared = [r for r in rows if not r["baseline"] and not r["reference"]]
     if not compared:
         return f"at {size} {unit} no augmentation method ran"
@@ -188,12 +188,17 @@ def size_sentence(report: dict, size: int, unit: str) -> str:
             f"; its {found['n']} seeds could detect only gains of {found['gain']:.1f} points or "
             f"more among {found['family']} methods"
         )
+    return text + _losses(rows)
+
+
+def _losses(rows: list[dict]) -> str:
+    """'; evidence of a loss: SR −1.04' for the rows the rule finds worse than none."""
     losses = evidence_list(rows, "loss")
-    if losses:
-        text += "; evidence of a loss: " + ", ".join(
-            f"{r['display']} {signed(r['gain_mean'])}" for r in losses
-        )
-    return text
+    if not losses:
+        return ""
+    return "; evidence of a loss: " + ", ".join(
+        f"{r['display']} {signed(r['gain_mean'])}" for r in losses
+    )
 
 
 def summary() -> str:

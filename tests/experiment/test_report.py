@@ -876,6 +876,7 @@ def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():
         "tmix|50": entry("tmix", 50, 2e-4),
         "smix|50": entry("smix", 50, 1e-4),  # inside the range: nothing to say
         "sr|100": entry("sr", 100, 5e-5),
+        "lada|50": entry("lada", 50, 5e-5),
         "mmix|100": entry("mmix", 100, 2e-4, lrs=(1e-4, 2e-4)),  # two candidates: always
         "lada|100": {**entry("lada", 100, None)},  # every candidate failed
     }
@@ -885,10 +886,12 @@ def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():
         ("none", 50, "largest"),
         ("TMix", 50, "largest"),
         ("SR", 100, "smallest"),
+        ("lada", 50, "smallest"),
     ]
     text = _lr_edge_text({"lr_at_edge": found})
     assert text.startswith(
         "**Learning-rate range.** At 50 training examples none, TMix chose 0.0002, the largest "
-        "candidate; at 100 training examples SR chose 5e-05, the smallest candidate. "
+        "candidate and lada chose 5e-05, the smallest candidate; at 100 training examples SR "
+        "chose 5e-05, the smallest candidate. "
     )
     assert _lr_edge_text({"lr_at_edge": []}) == ""

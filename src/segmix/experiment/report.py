@@ -1011,12 +1011,18 @@ def _lr_edge_text(report: dict) -> str:
     found = report.get("lr_at_edge") or []
     if not found:
         return ""
-    groups: dict[tuple[int, str, float], list[str]] = {}
+    groups: dict[int, dict[tuple[str, float], list[str]]] = {}
     for e in found:
-        groups.setdefault((e["size"], e["edge"], e["chosen"]), []).append(e["display"])
+        groups.setdefault(e["size"], {}).setdefault((e["edge"], e["chosen"]), []).append(
+            e["display"]
+        )
     parts = [
-        f"at {size} training examples {', '.join(names)} chose {chosen:g}, the {edge} candidate"
-        for (size, edge, chosen), names in sorted(groups.items())
+        f"at {size} training examples "
+        + " and ".join(
+            f"{', '.join(names)} chose {chosen:g}, the {edge} candidate"
+            for (edge, chosen), names in sorted(by_edge.items())
+        )
+        for size, by_edge in sorted(groups.items())
     ]
     text = "; ".join(parts)
     return (
