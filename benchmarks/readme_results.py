@@ -282,7 +282,14 @@ def grid_block(name: str) -> list[str]:
     out = [f"**{title}** ([report]({link(name)})):", ""]
     if name in EARLIER_COMPARATORS:
         out += [EARLIER_NOTE, ""]
-    compared = [r for r in report["rows"] if not r["baseline"] and not r["reference"]]
+    measured = measured_sizes(report)
+    if not measured:  # a grid under way with no size measured yet: nothing to quote
+        return [*out, f"Under way: {under_way(report, unit)[2:]}.", ""]
+    compared = [
+        r
+        for r in report["rows"]
+        if not r["baseline"] and not r["reference"] and r["size"] in measured
+    ]
     if compared and not any(r.get("interval") for r in compared):
         out += [
             "This grid's test predictions were not kept (it ran before segmix wrote them "
@@ -290,8 +297,6 @@ def grid_block(name: str) -> list[str]:
             "gain here; the Holm-adjusted t-test p of each method is in the table.",
             "",
         ]
-    if not report["rows"]:  # a grid under way with no size measured yet
-        out += [f"Under way{under_way(report, unit)[1:]}."]
     if compared:
         out += size_table(report)
         out += [""]

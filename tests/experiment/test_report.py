@@ -886,12 +886,12 @@ def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():
         ("none", 50, "largest"),
         ("TMix", 50, "largest"),
         ("SR", 100, "smallest"),
-        ("lada", 50, "smallest"),
+        ("LADA", 50, "smallest"),  # named from its label where no row shows it
     ]
     text = _lr_edge_text({"lr_at_edge": found})
     assert text.startswith(
         "**Learning-rate range.** At 50 training examples none, TMix chose 0.0002, the largest "
-        "candidate and lada chose 5e-05, the smallest candidate; at 100 training examples SR "
+        "candidate and LADA chose 5e-05, the smallest candidate; at 100 training examples SR "
         "chose 5e-05, the smallest candidate. "
     )
     assert _lr_edge_text({"lr_at_edge": []}) == ""

@@ -997,7 +997,8 @@ def _lr_at_edge(lr_choice: dict, rows: Sequence[dict]) -> list[dict]:
         out.append(
             {
                 "label": entry["label"],
-                "display": display.get(entry["label"], entry["label"]),
+                "display": display.get(entry["label"])
+                or display_name(entry["label"], entry.get("method"), entry.get("options") or {}),
                 "size": entry["size"],
                 "chosen": entry["chosen"],
                 "edge": "largest" if entry["chosen"] == lrs[-1] else "smallest",
