@@ -197,7 +197,7 @@ class Mixer(ABC):
 
     def generate_each(self, n: int, rng: np.random.Generator) -> list[MixedExample]:
         """The per-mix path: ``apply`` on each row of one :meth:`sample_batch`."""
-        return [self.apply(p) for p in self.batch_params(self.sample_batch(rng, n))]
+        return [self.apply(p) for p in self.draw_params(rng, n)]
 
     def generate(self, n: int, rng: np.random.Generator) -> Sequence[MixedExample]:
         """``n`` mixed examples (fewer only if no training example can be mixed)."""

@@ -1356,8 +1356,9 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
     policy = report.get("seed_policy") or {}
     if policy.get("note"):
         out += [f"**Seeds.** {policy['note']}", ""]
-    if _lr_edge_text(report):
-        out += [_lr_edge_text(report), ""]
+    edge = _lr_edge_text(report)
+    if edge:
+        out += [edge, ""]
     if report.get("reference_note"):
         out += [report["reference_note"], ""]
     for size in report["sizes"]:

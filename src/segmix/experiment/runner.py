@@ -751,13 +751,9 @@ class _Grid:
         busy: list[Cell] = []
         waiting_for = ""
         while queue or self.in_flight or busy:
-            if self._time_is_up():
-                if self.in_flight:  # the running cells finish; nothing new starts
-                    done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        self._finish(self.in_flight.pop(future), future)
-                    queue_what_became_plannable()  # a search that ends still chooses its lr
-                    continue
+            # once stop_after has passed nothing new starts; the running cells finish below
+            time_is_up = self._time_is_up()
+            if time_is_up and not self.in_flight:
                 self.result.left_for_later += len(queue) + len(busy)
                 self._emit(
                     "stopped",
@@ -765,7 +761,7 @@ class _Grid:
                     "run of the same command",
                 )
                 return
-            while queue and len(self.in_flight) < self._executor().capacity:
+            while not time_is_up and queue and len(self.in_flight) < self._executor().capacity:
                 self._start(queue.popleft(), busy)
                 # a cell another process finished meanwhile is reused, and may end a search
                 queue_what_became_plannable()
