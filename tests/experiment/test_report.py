@@ -543,7 +543,9 @@ def test_hand_made_grid_recommends_the_best_supported_gain(tmp_path):
     # the winner against the runner-up (mmix): 10+s against 4+s errors, every seed: beats it
     assert recs[200]["runner_up"]["label"] == "mmix" and recs[200]["runner_up"]["distinct"] == 1
     assert "it beats the runner-up MMix (paired difference +" in recs[200]["text"]
-    assert recs[100]["label"] is None and "no 'none' runs" in recs[100]["text"]
+    # size 100 has its baseline still to run: under way, nothing recommended yet
+    assert recs[100]["label"] is None and recs[100]["under_way"]
+    assert recs[100]["text"].startswith("under way: 1 of 2 planned runs at this size")
     assert rows[("mmix", 100)]["interval"] is None
     assert any(m["id"] == "none-n100-s1" for m in report["missing"])
 
@@ -563,6 +565,31 @@ def test_a_size_with_no_augmentation_method_says_there_was_nothing_to_compare(tm
     assert recommendation["text"] == (
         "nothing to recommend: no augmentation method ran at this size, only the baseline"
     )
+
+
+def test_a_size_with_seeds_still_to_run_recommends_nothing_yet(tmp_path):
+    """A grid stopped part-way (--stop-after, a session's end) must not read "no augmentation"
+    off the one or two seeds that happen to be done: the size is under way until every planned
+    run has finished, and then the rule decides (here: mmix misses 5 PERs where none misses 20).
+    """
+    grid = tmp_path / "grid"
+    cells = []
+    for label, wrong in (("none", set(range(20))), ("mmix", set(range(5)))):
+        for seed in (1, 2, 3):
+            spec = _spec(f"{label}-n200-s{seed}", label, 200, seed)
+            cells.append(spec)
+            if (label, seed) != ("mmix", 3):  # the run --stop-after left for later
+                _write_cell(grid, spec, _pred(wrong | {20 + seed}), rate=0.2)
+    _grid_json(grid, cells)
+    (rec,) = build_report(grid, bootstrap=50)["recommendations"]
+    assert rec["label"] is None and rec["under_way"] is True
+    assert rec["text"].startswith("under way: 5 of 6 planned runs at this size have finished")
+    md = write_report(grid, bootstrap=50, out=tmp_path / "out").read_text()
+    assert "**Under way.** 5 of 6 planned runs" in md
+    assert "| 200 | no augmentation" not in md
+    _write_cell(grid, cells[-1], _pred(set(range(5)) | {23}), rate=0.2)
+    (rec,) = build_report(grid, bootstrap=50)["recommendations"]
+    assert rec["label"] == "mmix" and "under_way" not in rec
 
 
 def test_hand_made_grid_files_and_rate_plot(tmp_path):

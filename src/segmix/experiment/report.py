@@ -740,13 +740,28 @@ def _winner(size_rows: list[dict]) -> dict | None:
 
 
 def _recommend(
-    size: int, rows: list[dict], has_base: bool, runner_up: dict | None, detectable: dict | None
+    size: int,
+    rows: list[dict],
+    has_base: bool,
+    runner_up: dict | None,
+    detectable: dict | None,
+    runs: tuple[int, int] | None = None,
 ) -> dict:
     """The recommendation of one size by :data:`RECOMMENDATION_RULE`, with its evidence;
     ``runner_up`` is the paired difference between the best method and the runner-up
-    (:func:`_difference`, with ``label``), computed by the caller."""
+    (:func:`_difference`, with ``label``), computed by the caller. ``runs`` is (finished,
+    planned) main-phase runs at this size: while some are still to run the size is under way
+    and recommends nothing, because "no augmentation" read off the seeds that happen to be done
+    would be a verdict the grid has not reached (a gain can only show once its seeds exist)."""
     compared = [r for r in rows if not r["baseline"] and not r["reference"]]
     out: dict[str, Any] = {"size": size, "label": None, "family": len(compared)}
+    if runs is not None and runs[0] < runs[1]:
+        return out | {
+            "under_way": True,
+            "text": f"under way: {runs[0]} of {runs[1]} planned runs at this size have "
+            "finished; no recommendation until all have (run the same `segmix experiment` "
+            "command again to continue); the verdicts below are interim",
+        }
     if not has_base:
         return out | {
             "text": f"cannot recommend: no '{BASELINE}' runs at this size to compare against"
@@ -898,7 +913,11 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         detectable_by_size[str(size)] = detectable
         differ = {"task": task, "metric": metric, "resamples": bootstrap, "seed": seed}
         runner_up = _runner_up(size_rows, rows, size, differ, cache)
-        recommendations.append(_recommend(size, size_rows, base is not None, runner_up, detectable))
+        planned = [c for c in main if c.size == size]
+        runs = (sum(c.state == "finished" for c in planned), len(planned))
+        recommendations.append(
+            _recommend(size, size_rows, base is not None, runner_up, detectable, runs)
+        )
         contrasts += _contrasts(pairs, rows, size, differ, cache)
         rates += _rate_choices(size_rows, rows, size, differ, cache, default_rate)
         results.extend(size_rows)
@@ -1365,6 +1384,9 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         rows = [r for r in report["rows"] if r["size"] == size]
         budget = report["budgets"][str(size)]
         out += [f"## {size} training examples — {budget} per run", ""]
+        rec = next((r for r in report["recommendations"] if r["size"] == size), {})
+        if rec.get("under_way"):
+            out += [f"**Under way.** {rec['text'].removeprefix('under way: ')}.", ""]
         if not rows:
             out += ["No finished run at this size.", ""]
             continue
