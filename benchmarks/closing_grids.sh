@@ -11,7 +11,7 @@
 #   bash benchmarks/closing_grids.sh pos        # the POS grid on UD English EWT (50, 100), then reports
 #   bash benchmarks/closing_grids.sh headline   # the re-measured NER grid at 50 and 100, then reports
 #   bash benchmarks/closing_grids.sh rates      # which rate at which size (SIZES=50,100 for a part)
-#   bash benchmarks/closing_grids.sh rmix       # RMix's label readings on SemEval (SIZES likewise)
+#   bash benchmarks/closing_grids.sh rmix       # RMix's readings, mixup, SR: SemEval by size (SIZES likewise)
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #   STOP_AFTER=2h bash benchmarks/closing_grids.sh rmix   # each grid starts no cell after 2 hours
 #
