@@ -186,7 +186,7 @@ def size_sentence(report: dict, size: int, unit: str) -> str:
     if found.get("gain") is not None:
         text += (
             f"; its {found['n']} seeds could detect only gains of {found['gain']:.1f} points or "
-            f"more among {found['family']} methods"
+            f"more among {found['family']} method{'s' * (found['family'] != 1)}"
         )
     return text + _losses(rows)
 
@@ -199,6 +199,26 @@ def _losses(rows: list[dict]) -> str:
     return "; evidence of a loss: " + ", ".join(
         f"{r['display']} {signed(r['gain_mean'])}" for r in losses
     )
+
+
+def rmix_readings() -> list[str]:
+    """The summary's line on RMix's label readings (issue of the comparators), once the grid
+    has a whole size: which reading gains over none, if any, and whether any reading differs
+    from interpolated RMix."""
+    if "re_rmix" not in SOURCES:
+        return []
+    report = load("re_rmix")
+    done = measured_sizes(report)
+    if not done:
+        return []
+    text = "; ".join(size_sentence(report, s, "examples") for s in done)
+    text += under_way(report, "examples") + "."
+    text += contrast_sentence(report, done)
+    return [
+        "- **RMix's label readings** (interpolated, same relation, original dominant, "
+        "role-aligned; MMix likewise; mixup and SR beside them; SemEval-2010, search seeds "
+        f"apart; [report]({link('re_rmix')})): {text}"
+    ]
 
 
 def summary() -> str:
@@ -228,6 +248,7 @@ def summary() -> str:
             "",
             f"- **NER** ([report]({link('sizes_gpu')})): {ner}.",
             f"- **Relations** ([report]({link('re_sizes')})): {rel}.",
+            *rmix_readings(),
             f"- **POS tagging** (UD English EWT, accuracy points; [report]({link('pos')})): "
             f"{tagged}.",
             "- **spaCy's pretrained pipeline** fine-tuned on the same sentences, against the "
@@ -303,23 +324,7 @@ def grid_block(name: str) -> list[str]:
         text = "; ".join(size_sentence(report, s, unit) for s in measured_sizes(report))
         text += under_way(report, unit)
         out += [text[:1].upper() + text[1:] + "."]
-        contrasts = [c for c in report.get("contrasts") or [] if c["evidence"] != "none"]
-        if contrasts:
-            out[-1] += (
-                " Contrasts with evidence: "
-                + "; ".join(
-                    f"{c['verdict']} at {c['size']} ({c['a_display']} − {c['b_display']} = "
-                    f"{signed(c['mean'])}, Holm-adjusted p {p_text(c['t_p_holm'])})"
-                    for c in contrasts
-                )
-                + "."
-            )
-        elif report.get("contrasts"):
-            out[-1] += (
-                f" None of the {len(report['contrasts'])} contrasts (each SegMix variant against "
-                "mixup and SeqMix, each mixture against its parts, where present) shows either "
-                "side ahead."
-            )
+        out[-1] += contrast_sentence(report, measured)
     for size in report["sizes"]:
         for r in rows_at(report, size):
             if r["reference"]:
@@ -331,6 +336,27 @@ def grid_block(name: str) -> list[str]:
                     f"{p_text(r['t_p'])}: {r['verdict'].split(' (')[0].split(';')[0]})."
                 )
     return [*out, ""]
+
+
+def contrast_sentence(report: dict, sizes: list[int]) -> str:
+    """' Contrasts with evidence: …' or ' None of the N contrasts (A − B, …) shows either side
+    ahead.' over the measured ``sizes`` ('' where the grid has no contrasts)."""
+    measured = [c for c in report.get("contrasts") or [] if c["size"] in sizes]
+    with_evidence = [c for c in measured if c["evidence"] != "none"]
+    if with_evidence:
+        return (
+            " Contrasts with evidence: "
+            + "; ".join(
+                f"{c['verdict']} at {c['size']} ({c['a_display']} − {c['b_display']} = "
+                f"{signed(c['mean'])}, Holm-adjusted p {p_text(c['t_p_holm'])})"
+                for c in with_evidence
+            )
+            + "."
+        )
+    if not measured:
+        return ""
+    pairs = list(dict.fromkeys(f"{c['a_display']} − {c['b_display']}" for c in measured))
+    return f" None of the {len(measured)} contrasts ({', '.join(pairs)}) shows either side ahead."
 
 
 def epochs_block() -> list[str]:

@@ -107,3 +107,63 @@ def test_a_size_still_under_way_is_named_not_summarised():
     }
     assert gen.measured_sizes(report) == [50]
     assert gen.under_way(report, "sentences") == "; 100, 200, 400 sentences not measured yet"
+
+
+def _contrast(size, a, b, evidence="none", mean=0.5, holm=0.6, verdict="neither side ahead"):
+    return {
+        "size": size,
+        "a_display": a,
+        "b_display": b,
+        "evidence": evidence,
+        "mean": mean,
+        "t_p_holm": holm,
+        "verdict": verdict,
+    }
+
+
+def test_contrasts_are_named_and_only_over_measured_sizes():
+    gen = _generator()
+    report = {
+        "contrasts": [
+            _contrast(100, "RMix (same)", "RMix"),
+            _contrast(100, "RMix", "mixup"),
+            _contrast(200, "RMix", "mixup", "a", -3.0, 0.01, "mixup ahead"),  # under way
+        ]
+    }
+    assert gen.contrast_sentence(report, [100]) == (
+        " None of the 2 contrasts (RMix (same) − RMix, RMix − mixup) shows either side ahead."
+    )
+    assert gen.contrast_sentence(report, [100, 200]) == (
+        " Contrasts with evidence: mixup ahead at 200 (RMix − mixup = −3.00, Holm-adjusted p "
+        "0.010)."
+    )
+    assert gen.contrast_sentence({"contrasts": []}, [100]) == ""
+
+
+def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
+    """README's answer on RMix's label names a reading only from a size whose every run
+    finished; before that the summary has no such line at all."""
+    gen = _generator()
+    row = {"size": 100, "baseline": False, "reference": False, "evidence": "none"}
+    report = {
+        "grid": {"sizes_not_run": []},
+        "sizes": [100, 200],
+        "missing": [{"size": 200, "phase": "main", "state": "not started"}],
+        "rows": [
+            {**row, "label": "none", "display": "none", "baseline": True, "gain_mean": 0.0},
+            {**row, "label": "rmix", "display": "RMix", "gain_mean": -1.5, "t_p_holm": 0.4},
+        ],
+        "recommendations": [{"size": 100, "label": None}, {"size": 200, "label": None}],
+        "detectable": {"100": {"n": 5, "gain": 4.2, "family": 1}},
+        "contrasts": [],
+    }
+    monkeypatch.setitem(gen.SOURCES, "re_rmix", ("re_semeval2010_rmix", "RMix"))
+    monkeypatch.setattr(gen, "load", lambda name: report)
+    (line,) = gen.rmix_readings()
+    assert line.endswith(
+        "at 100 examples no method shows evidence of a gain (largest: RMix −1.50, Holm-adjusted "
+        "p 0.400); its 5 seeds could detect only gains of 4.2 points or more among 1 method; "
+        "200 examples not measured yet."
+    )
+    report["missing"].append({"size": 100, "phase": "main", "state": "not started"})
+    assert gen.rmix_readings() == []
