@@ -592,6 +592,33 @@ def test_a_size_with_seeds_still_to_run_recommends_nothing_yet(tmp_path):
     assert rec["label"] == "mmix" and "under_way" not in rec
 
 
+def test_a_size_whose_lr_search_has_started_is_said_to_be_under_way(tmp_path):
+    """A size whose main runs are not planned yet (they follow its lr search) but whose search
+    has begun is under way, not "not run"; a size with nothing at all is not run."""
+    grid = tmp_path / "grid"
+    cells = []
+    for label in ("none", "mmix"):
+        for seed in (1, 2):
+            spec = _spec(f"{label}-n200-s{seed}", label, 200, seed)
+            _write_cell(grid, spec, _pred({seed} if label == "none" else set()), rate=0.2)
+            cells.append(spec)
+        for seed in (1001, 1002):
+            spec = _spec(f"{label}-n400-s{seed}", label, 400, seed, phase="lr-search")
+            cells.append(spec)
+            if seed == 1001:
+                _write_cell(grid, spec, _pred(set()), rate=0.2)
+    _grid_json(grid, cells)
+    (grid / "experiment.yaml").write_text("sizes: [200, 400, 800]\n")
+    report = build_report(grid, bootstrap=20)
+    assert report["grid"]["sizes_not_run"] == [400, 800]
+    assert report["grid"]["sizes_searching"] == {"400": [2, 4]}
+    md = write_report(grid, bootstrap=20, out=tmp_path / "out").read_text()
+    assert (
+        "At 400 the lr search is under way (2 of 4 search runs finished); its reported runs "
+        "follow. The spec's size 800 has not been run yet (`--sizes`)."
+    ) in md
+
+
 def test_hand_made_grid_files_and_rate_plot(tmp_path):
     grid = _hand_grid(tmp_path)
     out = tmp_path / "out"

@@ -974,6 +974,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "cells_main_finished": sum(c.state == "finished" for c in main),
             "cells_finished": sum(c.state == "finished" for c in cells),
             "sizes_not_run": _sizes_not_run(grid_dir, sizes),
+            "sizes_searching": _sizes_searching(cells, sizes),
         },
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
@@ -1098,12 +1099,42 @@ def _sizes_not_run(grid_dir: Path, sizes: Sequence[int]) -> list[int]:
         return []
 
 
+def _sizes_searching(cells: Sequence[CellResult], sizes: Sequence[int]) -> dict[str, list[int]]:
+    """The sizes with no main-phase cell yet whose lr search has started: ``{size: [finished,
+    planned]}`` search runs. A grid plans a size's main cells once its search is over, so such
+    a size is under way, not "not run"."""
+    found: dict[str, list[int]] = {}
+    for c in cells:
+        if c.size in sizes or "lr-search" not in c.phases:
+            continue
+        counts = found.setdefault(str(c.size), [0, 0])
+        counts[0] += c.state == "finished"
+        counts[1] += 1
+    return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
+
+
 def _not_run_text(report: dict) -> str:
-    """The spec's sizes this grid has not run yet (a grid run with ``--sizes``), said."""
+    """The spec's sizes this grid has not run yet (a grid run with ``--sizes``), said; a size
+    whose lr search has started is said to be under way, with its search runs."""
     later = report["grid"].get("sizes_not_run") or []
+    searching = report["grid"].get("sizes_searching") or {}
     if not later:
         return ""
-    return f"The spec's sizes {', '.join(map(str, later))} have not been run yet (`--sizes`). "
+    text = ""
+    started = [s for s in later if str(s) in searching]
+    for size in started:
+        done, planned = searching[str(size)]
+        text += (
+            f"At {size} the lr search is under way ({done} of {planned} search runs finished); "
+            "its reported runs follow. "
+        )
+    rest = [s for s in later if s not in started]
+    if rest:
+        text += (
+            f"The spec's size{'s' * (len(rest) != 1)} {', '.join(map(str, rest))} "
+            f"{'have' if len(rest) != 1 else 'has'} not been run yet (`--sizes`). "
+        )
+    return text
 
 
 def _spec_values(grid_dir: Path) -> dict:
