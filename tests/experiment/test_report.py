@@ -675,10 +675,10 @@ def test_an_epochs_grid_names_its_epochs_per_size_and_says_steps_differ(tmp_path
     manifest.update(budget="epochs", steps=None, epochs={"200": 25, "100": 30})
     (grid / "grid.json").write_text(json.dumps(manifest))
     text = write_report(grid, bootstrap=0).read_text()
-    assert "## 200 training examples — 25 epochs per run" in text
-    assert "## 100 training examples — 30 epochs per run" in text
+    assert "## 200 training sentences — 25 epochs per run" in text
+    assert "## 100 training sentences — 30 epochs per run" in text
     assert "Test score (25 epochs, every method the same number of epochs: a method that" in text
-    assert "{" not in text.split("## 200 training examples")[1].splitlines()[0]
+    assert "{" not in text.split("## 200 training sentences")[1].splitlines()[0]
 
 
 def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(tmp_path):

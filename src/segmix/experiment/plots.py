@@ -111,6 +111,11 @@ def _unit(report: dict) -> str:
     return get_task(report.get("grid", {}).get("task", "ner")).score_unit
 
 
+def _size_unit(report: dict) -> str:
+    """How the task counts its training set: sentences (tagging) or examples (relations)."""
+    return report.get("grid", {}).get("unit") or "examples"
+
+
 def _outside_legend(fig, handles: list, labels: list[str]) -> None:
     """The series legend to the right of every panel, where it cannot cover a point (the
     constrained layout makes room for it)."""
@@ -237,7 +242,7 @@ def plot_gain_by_size(report: dict, path: Path) -> Path | None:
             labels.append(_name(points[0]))
         ax.axhline(0.0, color="grey", linewidth=0.9, zorder=1)
         _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
-        ax.set_xlabel("training examples (log scale)")
+        ax.set_xlabel(f"training {_size_unit(report)} (log scale)")
         if len(panels) > 1:
             ax.set_title(title, fontsize="medium")
         ax.grid(alpha=0.3)
@@ -306,7 +311,7 @@ def plot_gains(report: dict, size: int, path: Path) -> Path | None:
         ax.set_xlabel(f"gain over none ({_unit(report)})")
         if title:
             ax.set_title(title, fontsize="medium")
-    fig.suptitle(f"Paired gain over none, {size} training examples")
+    fig.suptitle(f"Paired gain over none, {size} training {_size_unit(report)}")
     _key_legend(fig, any(_interval(r) for r in rows))
     return _save(fig, path)
 
@@ -349,7 +354,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
         handles.append(_handle(colour, linestyle))
         labels.append(_name(points[0]) + (" (reference)" if reference else ""))
     _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
-    ax.set_xlabel("training examples")
+    ax.set_xlabel(f"training {_size_unit(report)}")
     ax.set_ylabel(f"test score ({_unit(report)}, mean ± std over seeds)")
     ax.set_title("Test score by training-set size")
     ax.grid(alpha=0.3)
@@ -469,7 +474,7 @@ def plot_per_type_gain(report: dict, size: int, path: Path) -> Path | None:
     axes[0].set_ylabel("gain over none (F1 points, mean over seeds)")
     if missing:
         axes[-1].set_xlabel("n/a: no bar, the type was not scored in both runs (method and none)")
-    fig.suptitle(f"Per-type gain over none, {size} training examples")
+    fig.suptitle(f"Per-type gain over none, {size} training {_size_unit(report)}")
     _outside_legend(fig, handles, labels)
     return _save(fig, path)
 

@@ -964,6 +964,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "dir": str(grid_dir),
             "task": task,
             "metric": metric,
+            "unit": get_task(task).unit,
             "budget": grid.get("budget"),
             "steps": grid.get("steps"),
             "epochs": grid.get("epochs"),
@@ -1038,7 +1039,7 @@ def _lr_edge_text(report: dict) -> str:
             e["display"]
         )
     parts = [
-        f"at {size} training examples "
+        f"at {training_size(report, size)} "
         + " and ".join(
             f"{', '.join(names)} chose {chosen:g}, the {edge} candidate"
             for (edge, chosen), names in sorted(by_edge.items())
@@ -1111,6 +1112,12 @@ def _sizes_searching(cells: Sequence[CellResult], sizes: Sequence[int]) -> dict[
         counts[0] += c.state == "finished"
         counts[1] += 1
     return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
+
+
+def training_size(report: dict, size: int | str) -> str:
+    """'200 training sentences' (tagging) or '200 training examples' (relations): a size as the
+    task counts its training set."""
+    return f"{size} training {report.get('grid', {}).get('unit') or 'examples'}"
 
 
 def _not_run_text(report: dict) -> str:
@@ -1414,7 +1421,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
     for size in report["sizes"]:
         rows = [r for r in report["rows"] if r["size"] == size]
         budget = report["budgets"][str(size)]
-        out += [f"## {size} training examples — {budget} per run", ""]
+        out += [f"## {training_size(report, size)} — {budget} per run", ""]
         rec = next((r for r in report["recommendations"] if r["size"] == size), {})
         if rec.get("under_way"):
             out += [f"**Under way.** {rec['text'].removeprefix('under way: ')}.", ""]
@@ -1626,7 +1633,7 @@ def _per_type_section(report: dict) -> list[str]:
         any_rows = True
         types = sorted({t for r in rows for t in r["per_type_gain"]})
         out += [
-            f"{size} training examples:",
+            f"{training_size(report, size)}:",
             "",
             "| label | " + " | ".join(types) + " |",
             "|---|" + "---|" * len(types),
