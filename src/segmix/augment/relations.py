@@ -67,6 +67,7 @@ class RelationMixBatch(ParamBatch):
 
 _SLOTS = {-1: ("head", "tail"), 0: ("head",), 1: ("tail",)}
 _OTHER = {"head": "tail", "tail": "head"}
+_ROLES = ("head", "tail")
 
 
 class RelationMix(Mixer):
@@ -114,10 +115,11 @@ class RelationMix(Mixer):
             for ex in examples
         ]
         self._ex_len = np.fromiter((len(ex.ids) for ex in examples), dtype=np.int64, count=n)
-        self._arg_lens = [
-            _lens_table([ex.word_lens[slice(*getattr(ex, arg))] for ex in examples])
-            for arg in ("head", "tail")
-        ]
+        # one width for both tables: a role-aligned mix sets a head beside a partner's tail, and
+        # the length guard compares the two tables row against row
+        rows = [[ex.word_lens[slice(*getattr(ex, arg))] for ex in examples] for arg in _ROLES]
+        width = max((len(r) for table in rows for r in table), default=1) or 1
+        self._arg_lens = [_lens_table(table, width) for table in rows]
         # the direction of each example's relation: (e2,e1) is the reverse of its type's (e1,e2)
         self._reversed = np.fromiter(
             (self.labels[ex.label].endswith("(e2,e1)") for ex in examples), dtype=bool, count=n
@@ -405,9 +407,10 @@ class RelationMixup(RelationMix):
         )
 
 
-def _lens_table(rows: Sequence[np.ndarray]) -> np.ndarray:
-    """Word lengths of the arguments, one row each, zero-padded to the longest."""
-    width = max((len(r) for r in rows), default=1) or 1
+def _lens_table(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:
+    """Word lengths of the arguments, one row each, zero-padded to ``width`` words (the
+    longest row's where not given)."""
+    width = width or max((len(r) for r in rows), default=1) or 1
     out = np.zeros((len(rows), width), dtype=np.int64)
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
