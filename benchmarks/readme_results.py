@@ -102,9 +102,9 @@ def link(name: str) -> str:
 
 def measured_sizes(report: dict) -> list[int]:
     """The sizes whose every planned main cell finished: a size still under way is named as
-    such, never summarised from the seeds that happen to be done."""
-    missing = {m["size"] for m in _not_run(report) if "main" in str(m.get("phase"))}
-    return [s for s in report["sizes"] if s not in missing]
+    such, never summarised from the seeds that happen to be done. The report decides that
+    (its recommendation of such a size is ``under_way``); README only reads it."""
+    return [r["size"] for r in report["recommendations"] if not r.get("under_way")]
 
 
 def _not_run(report: dict) -> list[dict]:
@@ -321,7 +321,7 @@ def grid_block(name: str) -> list[str]:
     if compared:
         out += size_table(report)
         out += [""]
-        text = "; ".join(size_sentence(report, s, unit) for s in measured_sizes(report))
+        text = "; ".join(size_sentence(report, s, unit) for s in measured)
         text += under_way(report, unit)
         out += [text[:1].upper() + text[1:] + "."]
         out[-1] += contrast_sentence(report, measured)

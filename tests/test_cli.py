@@ -52,6 +52,7 @@ def test_train_command_writes_a_run(runner, tiny_data, tmp_path):
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["augment"] == "tmix" and config["max_steps"] == 3
     assert "test" in result.output
+    assert "24 training sentences" in result.output  # how a tagger counts its training set
 
 
 def test_config_file_and_override(runner, tiny_data, tmp_path):

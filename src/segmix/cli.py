@@ -179,7 +179,8 @@ def _print_scores(console, metrics: dict, config) -> None:
 
     task = get_task(metrics["task"])
     table = Table(
-        title=f"{metrics['task']} · {metrics['method']} · {metrics['train_size']} training examples"
+        title=f"{metrics['task']} · {metrics['method']} · {metrics['train_size']} training "
+        f"{task.unit}"
     )
     table.add_column("split")
     rows = {

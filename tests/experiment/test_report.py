@@ -699,6 +699,8 @@ def test_missing_predictions_leave_their_seeds_out_of_the_bootstrap_and_say_so(t
         )["gain"]
     )
     assert any(m["id"] == "mmix-n200-s2" and "predictions" in m["state"] for m in report["missing"])
+    # its run finished: the size is measured, not under way (README reads this flag)
+    assert not next(r for r in report["recommendations"] if r["size"] == 200).get("under_way")
     # with a second seed gone, one pair is left: no bootstrap, and the verdict says why
     (grid / "cells" / "none-n200-s3" / "predictions" / "test.jsonl").unlink()
     report = build_report(grid, bootstrap=100)

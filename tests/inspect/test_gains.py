@@ -607,6 +607,7 @@ def test_the_grid_gain_report_of_a_pos_grid_reads_accuracy_and_speaks_of_tags(tm
     assert pair["gain"] == pytest.approx(100 * (metrics["sr"] - metrics["none"]))
     assert "NOUN" in pair["per_type"] and "PER" not in pair["per_type"]
     text = "\n".join(render_grid_gains(report))
+    assert "### 50 training sentences" in text
     assert "*Coverage* of a tag = the share of its test words" in text
     assert "the overall gain in accuracy, each tag's in F1" in text
     assert "entity type" not in text and "mention" not in text

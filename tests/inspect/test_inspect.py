@@ -254,6 +254,7 @@ def test_cli_end_to_end_mmix(tiny_data, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "pool:" in result.output and "test mentions in pool" in result.output
+    assert "mmix on 50 training sentences (ner)" in result.output  # a tagger counts sentences
     assert "semantic (mean max-sim): mmix" in result.output
     report = json.loads((out / "inspect.json").read_text())
     assert report["data"]["train_size"] == 50
@@ -271,6 +272,7 @@ def test_cli_end_to_end_mmix(tiny_data, tmp_path):
         "similarity.png",
     ]
     text = (out / "inspect.md").read_text()
+    assert "50 training sentences (subset seed 3)" in text and "dev: 80 sentences" in text
     assert "in the pool" in text and "head word" in text and "last word" in text
     assert "## 3." in text and "random partner" in text
 

@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from segmix.experiment.names import display_name, method_colour, variant_label
+from segmix.experiment.report import size_unit, training_size
 from segmix.figures import can_plot, new_figure, new_panels, save_figure
 
 logger = logging.getLogger(__name__)
@@ -109,11 +110,6 @@ def _unit(report: dict) -> str:
     from segmix.tasks import get_task
 
     return get_task(report.get("grid", {}).get("task", "ner")).score_unit
-
-
-def _size_unit(report: dict) -> str:
-    """How the task counts its training set: sentences (tagging) or examples (relations)."""
-    return report.get("grid", {}).get("unit") or "examples"
 
 
 def _outside_legend(fig, handles: list, labels: list[str]) -> None:
@@ -242,7 +238,7 @@ def plot_gain_by_size(report: dict, path: Path) -> Path | None:
             labels.append(_name(points[0]))
         ax.axhline(0.0, color="grey", linewidth=0.9, zorder=1)
         _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
-        ax.set_xlabel(f"training {_size_unit(report)} (log scale)")
+        ax.set_xlabel(f"training {size_unit(report)} (log scale)")
         if len(panels) > 1:
             ax.set_title(title, fontsize="medium")
         ax.grid(alpha=0.3)
@@ -311,7 +307,7 @@ def plot_gains(report: dict, size: int, path: Path) -> Path | None:
         ax.set_xlabel(f"gain over none ({_unit(report)})")
         if title:
             ax.set_title(title, fontsize="medium")
-    fig.suptitle(f"Paired gain over none, {size} training {_size_unit(report)}")
+    fig.suptitle(f"Paired gain over none, {training_size(report, size)}")
     _key_legend(fig, any(_interval(r) for r in rows))
     return _save(fig, path)
 
@@ -354,7 +350,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
         handles.append(_handle(colour, linestyle))
         labels.append(_name(points[0]) + (" (reference)" if reference else ""))
     _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
-    ax.set_xlabel(f"training {_size_unit(report)}")
+    ax.set_xlabel(f"training {size_unit(report)}")
     ax.set_ylabel(f"test score ({_unit(report)}, mean ± std over seeds)")
     ax.set_title("Test score by training-set size")
     ax.grid(alpha=0.3)
@@ -474,7 +470,7 @@ def plot_per_type_gain(report: dict, size: int, path: Path) -> Path | None:
     axes[0].set_ylabel("gain over none (F1 points, mean over seeds)")
     if missing:
         axes[-1].set_xlabel("n/a: no bar, the type was not scored in both runs (method and none)")
-    fig.suptitle(f"Per-type gain over none, {size} training {_size_unit(report)}")
+    fig.suptitle(f"Per-type gain over none, {training_size(report, size)}")
     _outside_legend(fig, handles, labels)
     return _save(fig, path)
 

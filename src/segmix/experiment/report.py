@@ -1114,10 +1114,16 @@ def _sizes_searching(cells: Sequence[CellResult], sizes: Sequence[int]) -> dict[
     return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
 
 
+def size_unit(report: dict) -> str:
+    """How the grid's task counts its training set: "sentences" (tagging) or "examples"
+    (relations); a report written before the grid recorded its unit says "examples"."""
+    return report.get("grid", {}).get("unit") or "examples"
+
+
 def training_size(report: dict, size: int | str) -> str:
     """'200 training sentences' (tagging) or '200 training examples' (relations): a size as the
     task counts its training set."""
-    return f"{size} training {report.get('grid', {}).get('unit') or 'examples'}"
+    return f"{size} training {size_unit(report)}"
 
 
 def _not_run_text(report: dict) -> str:

@@ -1341,7 +1341,7 @@ def render_grid_gains(report: dict) -> list[str]:
         types = sorted({t for r in rows for t in r["per_type"]})
         cover = _subset_coverage(report, size)
         out += [
-            f"### {size} training examples",
+            f"### {size} training {inspection.task.unit}",
             "",
             _grid_reading(rows, types, cover),
             "",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from segmix.inspect.coverage import KIND_WORDS, pool_error
-from segmix.tasks import inspection_for
+from segmix.tasks import get_task, inspection_for
 
 logger = logging.getLogger(__name__)
 
@@ -178,12 +178,13 @@ def _dist(d: dict, unit: str) -> str:
 def render_markdown(report: dict) -> list[str]:
     """The report in words, one list of Markdown lines."""
     data = report["data"]
+    unit = get_task(report["task"]).unit  # sentences (tagging) or examples (relations)
     lines = [
         f"# What `{report['method']}` will do to this data",
         "",
         f"Task **{report['task']}**, method **{report['method']}**, "
-        f"{data['train_size']} training examples (subset seed {data['sample_seed']}) from "
-        f"`{data['files']['train']}`; dev: {data['dev_examples']} examples"
+        f"{data['train_size']} training {unit} (subset seed {data['sample_seed']}) from "
+        f"`{data['files']['train']}`; dev: {data['dev_examples']} {unit}"
         f"{' carved from the training file' if data['dev_carved_from_train'] else ''}; "
         f"test: {data['test_examples']}. Encoder: `{report['encoder']}`.",
         "",
@@ -653,8 +654,9 @@ def _pool_summary(cov: dict, items: str, groups: str, extra: tuple[str, str]) ->
 def summary_lines(report: dict) -> list[str]:
     """The short summary the CLI prints (plain text)."""
     cov, mx, sem = report["coverage"], report["mixes"], report["semantic"]
+    unit = get_task(report["task"]).unit
     lines = [
-        f"{report['method']} on {report['data']['train_size']} training examples ({report['task']})"
+        f"{report['method']} on {report['data']['train_size']} training {unit} ({report['task']})"
     ]
     lines += inspection_for(report["task"]).coverage_summary(cov)
     pad = mx["padding"]
