@@ -700,6 +700,12 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     help="Start no cell after this long (e.g. 3h30m, 45m, 90s); running cells finish, the rest "
     "wait for the next run of the same command. For a job's time limit.",
 )
+@click.option(
+    "--preflight",
+    is_flag=True,
+    help="Before training, build each size and seed's subset and draw one epoch of every "
+    "method's mixes (seconds each); stop, naming them, if any cannot be drawn.",
+)
 @click.option("--dry-run", is_flag=True, help="Check the spec and list the cells; train nothing.")
 def experiment(
     spec_file: str,
@@ -712,6 +718,7 @@ def experiment(
     sizes: str | None,
     methods: str | None,
     stop_after: str | None,
+    preflight: bool,
     dry_run: bool,
 ) -> None:
     """Run a grid of methods × sizes × seeds from a YAML spec, then report it.
@@ -748,6 +755,8 @@ def experiment(
         _fail(err)
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
     console = Console(highlight=False)
+    if preflight:
+        _preflight(console, spec)
     if dry_run:
         _print_plan(console, spec, grid_dir)
         return
@@ -806,6 +815,39 @@ def _terminate_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _preflight(console, spec) -> None:
+    """``--preflight``: every (method, size, seed) drawn before training; exit 1 on a problem."""
+    from tqdm import tqdm
+
+    from segmix.experiment.preflight import preflight
+
+    _quiet_transformers()
+    with tqdm(desc="preflight: drawing mixes", unit="draw", mininterval=2.0) as bar:
+
+        def progress(done: int, total: int, problem) -> None:
+            bar.total = total
+            bar.update(1)
+            if problem is not None:
+                bar.write(f"cannot draw: {problem}")
+
+        try:
+            problems = preflight(spec, on_progress=progress)
+        except (ConfigError, ValueError, OSError) as err:
+            _fail(err)
+    if problems:
+        console.print(
+            f"preflight: {len(problems)} of the grid's method × size × seed cannot be drawn; "
+            "nothing trained. Each of their cells would fail:",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
+        for problem in problems:
+            console.print(f"  {problem}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    console.print("preflight: every method drew its mixes on every subset", markup=False)
 
 
 def _name_list(text: str | None) -> list[str] | None:

@@ -135,6 +135,17 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
     from the same subset, labels and pools that training uses. ``evaluation=False`` skips
     encoding dev and test (they are still read and checked).
     """
+    prep = prepare_inputs(config, task, evaluation=evaluation)
+    augmenter = fit_augmenter(prep.task, config, prep.data, prep.encoded["train"], prep.cache)
+    return dataclasses.replace(prep, augmenter=augmenter)
+
+
+def prepare_inputs(
+    config: TrainConfig, task: Task | None = None, *, evaluation: bool = True
+) -> Prepared:
+    """:func:`prepare` up to the augmenter (``augmenter`` is None): the files read and checked,
+    the examples encoded. Runs that differ only in how they augment share all of it
+    (``segmix experiment --preflight`` builds each subset once for every method)."""
     from segmix.encoding import SubwordCache, load_tokenizer
 
     task = task or get_task(config.task)
@@ -151,15 +162,21 @@ def prepare(config: TrainConfig, task: Task | None = None, *, evaluation: bool =
         encoded["test"] = task.encode(
             data.test, cache, data.labels, source=files["test"], strict=False
         )
+    return Prepared(task, data, files, tokenizer, cache, encoded, None)
+
+
+def fit_augmenter(task: Task, config: TrainConfig, data: RunData, train: list, cache: Any) -> Any:
+    """The run's augmenter, fitted on its encoded training examples; one that would have
+    nothing to change is refused here, before any model loads."""
     augmenter = task.augmenter(config.augment, config.augmenter_options())
-    augmenter.fit(encoded["train"], data.labels, cache)
+    augmenter.fit(train, data.labels, cache)
     if config.augment != "none" and augmenter.n_eligible == 0:
         why = "--p is 0" if getattr(augmenter, "p", None) == 0 else "no segment of its kind"
         raise ValueError(
             f"--augment: {config.augment} has nothing to change in these "
             f"{len(data.train)} training examples ({why})"
         )
-    return Prepared(task, data, files, tokenizer, cache, encoded, augmenter)
+    return augmenter
 
 
 def subset_record(task: Task, data: RunData, config: TrainConfig, files: dict) -> dict:

@@ -282,21 +282,28 @@ def test_role_aligned_mixes_arguments_by_role_and_keeps_the_label(cls, marked):
         assert words_b == [partner.words[slice(*getattr(partner, x))] for x in p.partner_arguments]
 
 
+@pytest.fixture(scope="module")
+def wide(relations):
+    """The 40 sentences and the first training sentence with a three-word head, encoded."""
+    three = next(r for r in read_relations(SEMEVAL / "train.tsv") if r.head[1] - r.head[0] == 3)
+    examples = [*relations, three]
+    _, cache, _ = _marked_tokenizer(examples, MarkerScheme("entity_marker"))
+    labels = relation_labels(examples)
+    enc = encode_relations(examples, cache, {r: i for i, r in enumerate(labels)}, typed=False)
+    return cache, labels, enc
+
+
 @pytest.mark.parametrize("role_aligned", [False, True])
 @pytest.mark.parametrize("cls", [RelationMix, ArgumentMix])
 def test_heads_and_tails_of_different_widths_mix_and_their_length_is_foreseen(
-    cls, role_aligned, relations
+    cls, role_aligned, wide
 ):
     """The length guard's estimate is the mixed example's true length. In these 40 sentences
     no head is longer than a word and the longest tail is two; with a three-word head added,
     the guard's head and tail tables differed in width, and every RMix and MMix draw failed
     ("operands could not be broadcast", the lr-search cells at 200 SemEval examples, seed
     1002); with one-word and two-word tables it broadcast and over-counted the length."""
-    three = next(r for r in read_relations(SEMEVAL / "train.tsv") if r.head[1] - r.head[0] == 3)
-    examples = [*relations, three]
-    _, cache, _ = _marked_tokenizer(examples, MarkerScheme("entity_marker"))
-    labels = relation_labels(examples)
-    enc = encode_relations(examples, cache, {r: i for i, r in enumerate(labels)}, typed=False)
+    cache, labels, enc = wide
     aug = cls(role_aligned=role_aligned).fit(enc, labels, cache)
     batch = aug.sample_batch(np.random.default_rng(3), 400)
     foreseen = aug._length(batch.source, batch.partner, batch.slot)

@@ -1,0 +1,114 @@
+"""Draw every cell's first mixes before a grid trains anything (``segmix experiment --preflight``).
+
+Why: a method that cannot draw on one seed's subset — an augmenter fault that only that
+subset's shape triggers, or a subset in which the method has nothing to change — otherwise fails
+cell by cell hours into a grid, and where all of a method's search runs at one seed fail, that
+method has no lr at that size and drops out of the comparison. Building a subset and drawing one
+epoch of mixes takes seconds, training it minutes, so every (method, size, seed) of the grid is
+drawn first: the learning rate changes nothing about what is drawn, so one draw stands for the
+candidates of the search and the final run alike.
+
+Each subset is read and encoded once and shared by every method of its size and seed (the
+methods differ only in their augmentation options, which do not touch the data); each method's
+augmenter is then fitted and its mixes of the first mixing epoch drawn exactly as training draws
+them (:class:`segmix.engine.SegMixDataset`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from segmix.config import METHOD_FIELDS, TrainConfig
+from segmix.experiment.spec import ExperimentSpec, Variant
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DrawProblem", "preflight", "preflight_plan"]
+
+
+@dataclass(frozen=True)
+class DrawProblem:
+    """A (method, size, seed) whose subset could not be built or whose mixes could not be drawn;
+    every cell of it (each lr candidate, the final run) would fail the same way."""
+
+    label: str
+    size: int
+    seed: int
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.label} n={self.size} seed {self.seed}: {self.error}"
+
+
+def preflight_plan(spec: ExperimentSpec) -> list[tuple[Variant, int, int]]:
+    """Every (variant, size, seed) the grid trains: the search seeds (with an lr search) and
+    the reported seeds, each once; reference rows train with their own library and are left
+    out."""
+    seeds = sorted(set(spec.seeds) | (set(spec.search_seeds) if spec.lr_search else set()))
+    return [
+        (v, size, seed)
+        for size in spec.sizes
+        for seed in seeds
+        for v in spec.variants
+        if not v.reference
+    ]
+
+
+def _data_key(config: TrainConfig) -> tuple:
+    """What decides a run's subset and its encoding: everything but how it augments."""
+    values = dataclasses.asdict(config)
+    return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in METHOD_FIELDS))
+
+
+def preflight(
+    spec: ExperimentSpec,
+    *,
+    on_progress: Callable[[int, int, DrawProblem | None], None] | None = None,
+) -> list[DrawProblem]:
+    """Build each subset and draw each method's first epoch of mixes; the problems found.
+
+    ``on_progress(done, total, problem)`` is called after each (variant, size, seed).
+    """
+    from segmix.engine import SegMixDataset
+    from segmix.run import fit_augmenter, prepare_inputs
+
+    plan = preflight_plan(spec)
+    lr = spec.lrs[0] if spec.lrs else None
+    prepared: dict[tuple, object] = {}  # data key -> Prepared, or the error that building it hit
+    problems: list[DrawProblem] = []
+    for done, (variant, size, seed) in enumerate(plan, 1):
+        config = spec.config(variant, size, seed, lr)
+        key = _data_key(config)
+        problem = None
+        try:
+            if key not in prepared:
+                prepared.clear()  # one subset at a time: a grid's subsets come size by seed
+                try:
+                    prepared[key] = prepare_inputs(config, evaluation=False)
+                except (ValueError, OSError) as err:
+                    prepared[key] = err
+            prep = prepared[key]
+            if isinstance(prep, Exception):
+                raise prep
+            augmenter = fit_augmenter(
+                prep.task, config, prep.data, prep.encoded["train"], prep.cache
+            )
+            dataset = SegMixDataset(
+                prep.encoded["train"],
+                augmenter,
+                rate=config.rate,
+                seed=config.seed,
+                resample=config.resample,
+                mix_from_epoch=config.mix_from_epoch,
+            )
+            dataset.mixes(config.mix_from_epoch)
+        except Exception as err:  # any fault of a draw is what this looks for
+            problem = DrawProblem(variant.label, size, seed, f"{type(err).__name__}: {err}")
+            problems.append(problem)
+            logger.warning("preflight: %s", problem)
+        if on_progress is not None:
+            on_progress(done, len(plan), problem)
+    return problems
