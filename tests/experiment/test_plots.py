@@ -226,6 +226,26 @@ def test_gain_by_size_puts_references_apart_and_draws_the_interval(tmp_path, fig
     assert any("Holm-adjusted t-test and interval" in t for t in texts)
 
 
+def test_a_size_still_under_way_is_marked_on_every_figure_that_shows_it(tmp_path, figures):
+    """The report recommends nothing at a size whose runs are not all in; its figures say the
+    same of their points, instead of showing a two-seed gain like a finished one."""
+    report = _report([100, 200], ["none", "rmix"], {"rmix": -5.0})
+    report["grid"]["unit"] = "examples"
+    report["recommendations"] = [{"size": 100}, {"size": 200, "under_way": True}]
+    plots.plot_gain_by_size(report, tmp_path / "g.png")
+    plots.plot_f1_by_size(report, tmp_path / "f.png")
+    plots.plot_gains(report, 200, tmp_path / "n200.png")
+    plots.plot_gains(report, 100, tmp_path / "n100.png")
+    gain, score, at200, at100 = figures
+    for fig in (gain, score):
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert ticks == ["100", "200\n(under way)"]
+    assert at200._suptitle.get_text() == (
+        "Paired gain over none, 200 training examples (under way: interim)"
+    )
+    assert at100._suptitle.get_text() == "Paired gain over none, 100 training examples"
+
+
 def test_gains_at_one_size_is_a_forest_plot_with_references_apart(tmp_path, figures):
     report = _report([200], ["none", "mmix", "spacy"], {"mmix": 2.0, "spacy": -12.0})
     assert plots.plot_gains(report, 200, tmp_path / "f.png") == tmp_path / "f.png"

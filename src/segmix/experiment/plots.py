@@ -199,6 +199,27 @@ def _draw_gains(ax, xs: list[float], rows: list[dict], colour: str, linestyle: s
             )
 
 
+def _under_way(report: dict) -> set[int]:
+    """The sizes whose planned runs have not all finished: their points are interim, and the
+    figures say so where the report does (its recommendation is "under way")."""
+    return {r["size"] for r in report.get("recommendations") or [] if r.get("under_way")}
+
+
+def _size_ticks(report: dict, sizes: list[int]) -> list[str]:
+    """A size axis's tick labels: "200" for a whole size, "200\n(under way)" for one still
+    running, so a figure never shows a part-run size as if its seeds were all in."""
+    running = _under_way(report)
+    return [f"{s}\n(under way)" if s in running else str(s) for s in sizes]
+
+
+def _size_title(report: dict, size: int) -> str:
+    """ "200 training examples"; "200 training examples (under way: interim)" for a size still
+    running."""
+    return training_size(report, size) + (
+        " (under way: interim)" if size in _under_way(report) else ""
+    )
+
+
 def plot_gain_by_size(report: dict, path: Path) -> Path | None:
     """Paired gain over ``none`` against training-set size: the figure the claims are about.
 
@@ -237,7 +258,7 @@ def plot_gain_by_size(report: dict, path: Path) -> Path | None:
             handles.append(_handle(colour, linestyle))
             labels.append(_name(points[0]))
         ax.axhline(0.0, color="grey", linewidth=0.9, zorder=1)
-        _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
+        _log_x_ticked_at(ax, [float(s) for s in sizes], _size_ticks(report, sizes))
         ax.set_xlabel(f"training {size_unit(report)} (log scale)")
         if len(panels) > 1:
             ax.set_title(title, fontsize="medium")
@@ -307,7 +328,7 @@ def plot_gains(report: dict, size: int, path: Path) -> Path | None:
         ax.set_xlabel(f"gain over none ({_unit(report)})")
         if title:
             ax.set_title(title, fontsize="medium")
-    fig.suptitle(f"Paired gain over none, {training_size(report, size)}")
+    fig.suptitle(f"Paired gain over none, {_size_title(report, size)}")
     _key_legend(fig, any(_interval(r) for r in rows))
     return _save(fig, path)
 
@@ -349,7 +370,7 @@ def plot_f1_by_size(report: dict, path: Path) -> Path | None:
         )
         handles.append(_handle(colour, linestyle))
         labels.append(_name(points[0]) + (" (reference)" if reference else ""))
-    _log_x_ticked_at(ax, [float(s) for s in sizes], [str(s) for s in sizes])
+    _log_x_ticked_at(ax, [float(s) for s in sizes], _size_ticks(report, sizes))
     ax.set_xlabel(f"training {size_unit(report)}")
     ax.set_ylabel(f"test score ({_unit(report)}, mean ± std over seeds)")
     ax.set_title("Test score by training-set size")
@@ -470,7 +491,7 @@ def plot_per_type_gain(report: dict, size: int, path: Path) -> Path | None:
     axes[0].set_ylabel("gain over none (F1 points, mean over seeds)")
     if missing:
         axes[-1].set_xlabel("n/a: no bar, the type was not scored in both runs (method and none)")
-    fig.suptitle(f"Per-type gain over none, {training_size(report, size)}")
+    fig.suptitle(f"Per-type gain over none, {_size_title(report, size)}")
     _outside_legend(fig, handles, labels)
     return _save(fig, path)
 
