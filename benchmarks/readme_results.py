@@ -20,6 +20,7 @@ import re
 import sys
 from pathlib import Path
 
+from segmix.experiment.report import sizes_under_way
 from segmix.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +105,8 @@ def measured_sizes(report: dict) -> list[int]:
     """The sizes whose every planned main cell finished: a size still under way is named as
     such, never summarised from the seeds that happen to be done. The report decides that
     (its recommendation of such a size is ``under_way``); README only reads it."""
-    return [r["size"] for r in report["recommendations"] if not r.get("under_way")]
+    running = sizes_under_way(report)
+    return [r["size"] for r in report["recommendations"] if r["size"] not in running]
 
 
 def _not_run(report: dict) -> list[dict]:

@@ -179,6 +179,21 @@ def fit_augmenter(task: Task, config: TrainConfig, data: RunData, train: list, c
     return augmenter
 
 
+def training_set(config: TrainConfig, train: list, augmenter: Any):
+    """The originals and the mix slots a run trains on (a :class:`segmix.engine.SegMixDataset`
+    with the run's rate, seed and schedule); ``--preflight`` draws from the same one."""
+    from segmix.engine import SegMixDataset
+
+    return SegMixDataset(
+        train,
+        augmenter,
+        rate=config.rate,
+        seed=config.seed,
+        resample=config.resample,
+        mix_from_epoch=config.mix_from_epoch,
+    )
+
+
 def subset_record(task: Task, data: RunData, config: TrainConfig, files: dict) -> dict:
     """``subset.json``: which examples of each file a run used (the sampled ones by id)."""
     return {
@@ -346,7 +361,6 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
     from segmix.engine import (
         EvalSet,
         ProgressBar,
-        SegMixDataset,
         SegMixTrainer,
         SkippedEvaluationDraw,
         argmax_logits,
@@ -368,14 +382,7 @@ def _train(config: TrainConfig, state, *, resume: bool, overwrite: bool, callbac
     encoded, files = prep.encoded, prep.files
     eval_sets = {split: EvalSet(enc) for split, enc in encoded.items() if split != "train"}
     dev_set = eval_sets.get("dev")
-    dataset = SegMixDataset(
-        encoded["train"],
-        augmenter,
-        rate=config.rate,
-        seed=config.seed,
-        resample=config.resample,
-        mix_from_epoch=config.mix_from_epoch,
-    )
+    dataset = training_set(config, encoded["train"], augmenter)
     steps = planned_steps(
         len(dataset),
         batch_size=config.batch_size,

@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from segmix.experiment.names import display_name, method_colour, variant_label
-from segmix.experiment.report import size_unit, training_size
+from segmix.experiment.report import size_unit, sizes_under_way, training_size
 from segmix.figures import can_plot, new_figure, new_panels, save_figure
 
 logger = logging.getLogger(__name__)
@@ -199,16 +199,10 @@ def _draw_gains(ax, xs: list[float], rows: list[dict], colour: str, linestyle: s
             )
 
 
-def _under_way(report: dict) -> set[int]:
-    """The sizes whose planned runs have not all finished: their points are interim, and the
-    figures say so where the report does (its recommendation is "under way")."""
-    return {r["size"] for r in report.get("recommendations") or [] if r.get("under_way")}
-
-
 def _size_ticks(report: dict, sizes: list[int]) -> list[str]:
     """A size axis's tick labels: "200" for a whole size, "200\n(under way)" for one still
     running, so a figure never shows a part-run size as if its seeds were all in."""
-    running = _under_way(report)
+    running = sizes_under_way(report)
     return [f"{s}\n(under way)" if s in running else str(s) for s in sizes]
 
 
@@ -216,7 +210,7 @@ def _size_title(report: dict, size: int) -> str:
     """ "200 training examples"; "200 training examples (under way: interim)" for a size still
     running."""
     return training_size(report, size) + (
-        " (under way: interim)" if size in _under_way(report) else ""
+        " (under way: interim)" if size in sizes_under_way(report) else ""
     )
 
 

@@ -11,7 +11,7 @@ candidates of the search and the final run alike.
 Each subset is read and encoded once and shared by every method of its size and seed (the
 methods differ only in their augmentation options, which do not touch the data); each method's
 augmenter is then fitted and its mixes of the first mixing epoch drawn exactly as training draws
-them (:class:`segmix.engine.SegMixDataset`).
+them (:func:`segmix.run.training_set`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from segmix.config import METHOD_FIELDS, TrainConfig
 from segmix.experiment.spec import ExperimentSpec, Variant
@@ -72,39 +73,32 @@ def preflight(
 
     ``on_progress(done, total, problem)`` is called after each (variant, size, seed).
     """
-    from segmix.engine import SegMixDataset
-    from segmix.run import fit_augmenter, prepare_inputs
+    from segmix.run import fit_augmenter, prepare_inputs, training_set
 
     plan = preflight_plan(spec)
     lr = spec.lrs[0] if spec.lrs else None
-    prepared: dict[tuple, object] = {}  # data key -> Prepared, or the error that building it hit
+    # the subset built last, or the error building it hit: a grid's plan comes size by seed,
+    # so each subset is built once for all its methods and only one is held at a time
+    built_key: tuple | None = None
+    built: Any = None
     problems: list[DrawProblem] = []
     for done, (variant, size, seed) in enumerate(plan, 1):
         config = spec.config(variant, size, seed, lr)
         key = _data_key(config)
+        if key != built_key:
+            built_key = key
+            try:
+                built = prepare_inputs(config, evaluation=False)
+            except (ValueError, OSError) as err:
+                built = err
         problem = None
         try:
-            if key not in prepared:
-                prepared.clear()  # one subset at a time: a grid's subsets come size by seed
-                try:
-                    prepared[key] = prepare_inputs(config, evaluation=False)
-                except (ValueError, OSError) as err:
-                    prepared[key] = err
-            prep = prepared[key]
-            if isinstance(prep, Exception):
-                raise prep
+            if isinstance(built, Exception):
+                raise built
             augmenter = fit_augmenter(
-                prep.task, config, prep.data, prep.encoded["train"], prep.cache
+                built.task, config, built.data, built.encoded["train"], built.cache
             )
-            dataset = SegMixDataset(
-                prep.encoded["train"],
-                augmenter,
-                rate=config.rate,
-                seed=config.seed,
-                resample=config.resample,
-                mix_from_epoch=config.mix_from_epoch,
-            )
-            dataset.mixes(config.mix_from_epoch)
+            training_set(config, built.encoded["train"], augmenter).mixes(config.mix_from_epoch)
         except Exception as err:  # any fault of a draw is what this looks for
             problem = DrawProblem(variant.label, size, seed, f"{type(err).__name__}: {err}")
             problems.append(problem)

@@ -1120,6 +1120,12 @@ def size_unit(report: dict) -> str:
     return report.get("grid", {}).get("unit") or "examples"
 
 
+def sizes_under_way(report: dict) -> set[int]:
+    """The sizes whose planned main runs have not all finished (their recommendation is
+    ``under_way``): README, the figures and the size sections treat them as interim."""
+    return {r["size"] for r in report.get("recommendations") or [] if r.get("under_way")}
+
+
 def training_size(report: dict, size: int | str) -> str:
     """'200 training sentences' (tagging) or '200 training examples' (relations): a size as the
     task counts its training set."""
