@@ -40,7 +40,8 @@ def finished_cells(grid: Path) -> dict[str, dict]:
             "size": entry["size"],
             "seed": entry["seed"],
             "lr": entry.get("lr"),
-            "test": m["test"]["f1"],
+            # an lr-search run of a later grid scores dev only (decision 49)
+            "test": (m.get("test") or {}).get("f1"),
             "dev": m["dev"]["f1"],
             "best_step": m.get("best_step"),
             "machine": (
@@ -73,12 +74,23 @@ def compare(grid_a: Path, grid_b: Path) -> dict:
         "same_selected_step": sum(p["best_step"] == p["b_best_step"] for p in pairs),
     }
     for split in ("test", "dev"):
-        result[split] = paired_summary([p[split] for p in pairs], [p[f"b_{split}"] for p in pairs])
-        if pairs:
+        scored = [p for p in pairs if p[split] is not None and p[f"b_{split}"] is not None]
+        result[split] = paired_summary(
+            [p[split] for p in scored], [p[f"b_{split}"] for p in scored]
+        )
+        if result[split]:
             result[split]["max_abs_diff"] = max(
-                100 * abs(p[f"b_{split}"] - p[split]) for p in pairs
+                100 * abs(p[f"b_{split}"] - p[split]) for p in scored
             )
     return result
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def _diff(a: float | None, b: float | None) -> str:
+    return "–" if a is None or b is None else f"{100 * (b - a):+.2f}"
 
 
 def write(result: dict) -> None:
@@ -98,8 +110,8 @@ def write(result: dict) -> None:
     ]
     for p in result["pairs"]:
         lines.append(
-            f"| {p['label']} | {p['size']} | {p['seed']} | {p['lr']:g} | {100 * p['test']:.2f} | "
-            f"{100 * p['b_test']:.2f} | {100 * (p['b_test'] - p['test']):+.2f} | "
+            f"| {p['label']} | {p['size']} | {p['seed']} | {p['lr']:g} | {_pct(p['test'])} | "
+            f"{_pct(p['b_test'])} | {_diff(p['test'], p['b_test'])} | "
             f"{100 * p['dev']:.2f} | {100 * p['b_dev']:.2f} | "
             f"{p['best_step']} / {p['b_best_step']} |"
         )

@@ -525,6 +525,14 @@ class TrainConfig:
     save_model: bool = field(
         default=True, metadata={"help": "Save the selected model in Hugging Face format."}
     )
+    score_test: bool = field(
+        default=True,
+        metadata={
+            "help": "Score the selected model on test. Off, the test file is still read and "
+            "checked but never predicted: an lr-search run of `segmix experiment` chooses on "
+            "dev and has no use for a test score.",
+        },
+    )
     progress: bool = field(default=True, metadata={"help": "Show progress bars."})
 
     def __post_init__(self) -> None:

@@ -41,8 +41,10 @@ from segmix.tasks import Task, get_task
 logger = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
-#: fields that change where a run writes or how it reports, not what it computes
-NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers"})
+#: fields that change where a run writes or how it reports, not what it computes: out of a
+#: cell's identity. ``score_test`` only decides whether the selected model is also scored on
+#: test (an lr-search cell is not), so a search cell and a reported cell share one id.
+NOT_SHAPING = frozenset({"output_dir", "progress", "eval_batch_size", "num_workers", "score_test"})
 
 
 def carve_dev(examples: Sequence, fraction: float, seed: int) -> tuple[list, list]:
@@ -158,7 +160,7 @@ def prepare_inputs(
     if evaluation and data.dev:
         dev_source = files["dev"] or f"{files['train']} (carved dev)"
         encoded["dev"] = task.encode(data.dev, cache, data.labels, source=dev_source, strict=False)
-    if evaluation and data.test:
+    if evaluation and data.test and config.score_test:
         encoded["test"] = task.encode(
             data.test, cache, data.labels, source=files["test"], strict=False
         )

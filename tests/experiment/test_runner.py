@@ -438,6 +438,7 @@ def test_cell_id_is_what_the_run_computes(tmp_path, tiny_data):
     assert len(first) == 12 and int(first, 16) >= 0
     assert ident(output_dir=str(tmp_path / "b"), progress=False) == first
     assert ident(eval_batch_size=8) == first
+    assert ident(score_test=False) == first  # a search run skipping test is the same cell
     for change in (
         {"augment": "mmix"},
         {"rate": 0.5},
@@ -784,6 +785,40 @@ def test_the_lr_is_chosen_on_dev_on_search_seeds_never_reported(tmp_path, tiny_d
     assert (manifest["lr_seeds"], manifest["lr_search_seeds"]) == (1, [1001])
     assert manifest["lr_search_reuses_seeds"] is False
 
+    # the search never touches test (decision 49): no score, no predictions; reported runs do
+    for c in cells:
+        run = grid / c["dir"]
+        metrics = json.loads((run / "metrics.json").read_text())
+        searched_only = c["phase"] == 1
+        assert (metrics["test"] is None) == searched_only, c
+        assert (run / "test_pred.json.gz").exists() != searched_only, c
+        assert any((run / "predictions").glob("test*")) != searched_only, c
+        assert isinstance(metrics["dev"], dict)
+        assert (metrics["timing"]["test_seconds"] is None) == searched_only, c
+    from segmix.experiment.report import build_report
+
+    report = build_report(grid, bootstrap=20)
+    assert not report["missing"]  # the search runs without test scores are finished, not broken
+
+    # a spec that later reports a search seed cannot reuse that seed's test-less search run
+    reporting = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [mmix]\nseeds: [1001, 2]\nlr_seeds: [1001]\nsteps: 6\n"
+        "lr: [1.0e-6, 1.0e-3]\nlr_search_reuses_seeds: true\n",
+        name="reporting",
+    )
+    again = run_experiment(load_spec(reporting), grid, report=False)
+    # seed 1001's search runs are now reported ones: each is refused, by name, and nothing trains
+    assert again.trained == [] and len(again.failed) == 2
+    failed = [
+        c for c in json.loads((grid / "grid.json").read_text())["cells"] if c["id"] in again.failed
+    ]
+    assert {(c["seed"], c["lr"]) for c in failed} == {(1001, 1e-6), (1001, 1e-3)}
+    for c in failed:
+        assert "finished as an lr-search run, which skips test" in c["error"]
+        assert "remove that folder" in c["error"]
+
 
 def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_data):
     # a size's lr is chosen from its own cells, so its final cells need not wait for the other
@@ -824,6 +859,8 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
     assert manifest["lr_search_reuses_seeds"] is True
     final = [c for c in manifest["cells"] if c["phase"] == 2]
     assert sorted((c["seed"], c["lr_search"]) for c in final) == [(1, True)] * 2 + [(2, False)] * 2
+    for c in manifest["cells"]:  # a search seed that is also reported scores test: any may be
+        assert isinstance(json.loads((grid / c["dir"] / "metrics.json").read_text())["test"], dict)
 
     # run again: everything reused, the same choices
     events.clear()

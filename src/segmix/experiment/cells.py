@@ -205,8 +205,14 @@ def make_cell(
     *,
     phase: int,
     lr_search: bool,
+    score_test: bool = True,
 ) -> Cell:
-    """A cell with its id and its run folder under ``grid_dir/cells/<id>/run``."""
+    """A cell with its id and its run folder under ``grid_dir/cells/<id>/run``.
+
+    ``score_test=False`` (an lr-search cell on a seed that is never reported) trains and
+    selects exactly as a reported cell would, and skips the test split: the choice reads dev
+    only, so its test score would be time spent on a number nobody may use. It is not part of
+    the id (:data:`segmix.run.NOT_SHAPING`)."""
     grid_dir = Path(grid_dir).resolve()
     if variant.reference:
         lr = None
@@ -214,18 +220,29 @@ def make_cell(
     identity = cell_identity(config, variant.method if variant.reference else None)
     ident = cell_id(identity)
     folder = grid_dir / "cells" / ident
-    config = dataclasses.replace(config, output_dir=str(folder / RUN))
+    config = dataclasses.replace(config, output_dir=str(folder / RUN), score_test=score_test)
     return Cell(ident, variant, size, seed, lr, phase, lr_search, config, identity, folder)
 
 
 def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
     """Phase 1: every variant × size × lr candidate on the search seeds (``spec.search_seeds``:
     seeds of their own, 1001, 1002, …, unless ``lr_search_reuses_seeds``; none with one
-    candidate). Reference variants take no part: they use their own optimizer's settings."""
+    candidate). Reference variants take no part: they use their own optimizer's settings.
+    A search seed that is not also reported skips the test split (decision 49)."""
     if not spec.lr_search:
         return []
     return [
-        make_cell(spec, grid_dir, v, size, seed, lr, phase=1, lr_search=True)
+        make_cell(
+            spec,
+            grid_dir,
+            v,
+            size,
+            seed,
+            lr,
+            phase=1,
+            lr_search=True,
+            score_test=seed in spec.seeds,
+        )
         for size in spec.sizes
         for seed in spec.search_seeds
         for lr in spec.lrs

@@ -196,8 +196,6 @@ def _cell(grid_dir: Path, spec: dict) -> CellResult:
                 read_json(folder / "config.json") if (folder / "config.json").exists() else None
             )
             cell.state = "finished"
-            if not isinstance(cell.metrics.get("test"), dict):
-                cell.state, cell.detail = "unreadable", "metrics.json has no test scores"
         except (OSError, ValueError) as err:
             cell.state, cell.detail = "unreadable", f"metrics.json: {err}"
     elif spec.get("status") == "failed" or error_log.exists():
@@ -224,6 +222,14 @@ def _unique_cells(grid_dir: Path, specs: list[dict]) -> list[CellResult]:
             known.searched = known.searched or cell.searched
         else:
             by_id[cell.id] = cell
+    for cell in by_id.values():
+        # an lr-search cell skips test (decision 49); a cell the comparison reports cannot
+        if (
+            cell.main
+            and cell.state == "finished"
+            and not isinstance(cell.metrics.get("test"), dict)
+        ):
+            cell.state, cell.detail = "unreadable", "metrics.json has no test scores"
     return list(by_id.values())
 
 

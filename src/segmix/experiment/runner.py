@@ -908,7 +908,8 @@ class _Grid:
         self._emit(
             "finished",
             f"[{self._done()}/{self.result.total}] {cell.name}: dev {_pct(state.get('dev'))} "
-            f"test {_pct(state.get('test'))} ({seconds:.0f} s){self._running()}{self._eta()}",
+            + (f"test {_pct(state.get('test'))}" if cell.config.score_test else "(lr search)")
+            + f" ({seconds:.0f} s){self._running()}{self._eta()}",
             cell,
         )
         self._write_manifest()
@@ -970,6 +971,13 @@ class _Grid:
                 identity = None
             if identity is None or canonical_json(identity) != canonical_json(cell.identity):
                 return f"{stored} records another cell; the folder is left untouched"
+            if cell.config.score_test and _finished_without_test(cell.run_dir):
+                # only after a spec turned a search seed into a reported one: the search run
+                # skipped test (decision 49), and a reported cell must not lack it
+                return (
+                    f"{cell.run_dir} finished as an lr-search run, which skips test, and this "
+                    "grid reports it; remove that folder to train the cell again"
+                )
             return None
         if cell.run_dir.exists() and any(p.name != LOCK_NAME for p in cell.run_dir.iterdir()):
             return f"{cell.run_dir} holds a run without {CELL_JSON}; the folder is left untouched"
@@ -1293,6 +1301,16 @@ def _in_order(state: dict[str, Any]) -> dict[str, Any]:
 def _last_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[-1] if text else ''}".rstrip(": ")
+
+
+def _finished_without_test(run_dir: Path) -> bool:
+    """A finished run whose metrics.json holds no test scores (an lr-search run's)."""
+    if not is_finished(run_dir):
+        return False
+    try:
+        return not isinstance(read_json(run_dir / "metrics.json").get("test"), dict)
+    except (OSError, ValueError):
+        return False  # an unreadable folder is the report's to name
 
 
 def _pct(value: float | None) -> str:
