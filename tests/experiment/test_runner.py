@@ -479,6 +479,34 @@ def test_an_option_added_later_keeps_the_ids_of_finished_cells():
         assert cell_identity(config)["config"] == kept
 
 
+def test_the_eta_weighs_each_size_by_its_budget_not_by_its_count_of_cells(tmp_path):
+    """Sizes 20 and 50 at 4 and 12 steps, none and mmix, seeds 1 and 2, no lr search: 4 cells a
+    size. With size 20 done at 2 s a step (8 s a cell), 50's 4 cells take 4 × 12 × 2 = 96 s on
+    one worker; counting cells (8 s each) said 32 s."""
+    from segmix.experiment.runner import _Grid
+
+    spec = load_spec(write_spec(tmp_path, GOOD.replace("steps: 4", "steps: {20: 4, 50: 12}")))
+    grid = _Grid(
+        spec,
+        tmp_path / "grid",
+        executor_options={"executor": "local", "workers": 1},
+        on_event=None,
+        wait_for_claims=False,
+        poll_seconds=0.1,
+        report=False,
+    )
+    grid._add(planned_cells(spec, grid.grid_dir))
+    assert grid._eta_seconds() is None  # nothing trained yet: no estimate
+    for cell in grid.cells.values():
+        if cell.size == 20:
+            grid.state[cell.id]["status"] = "finished"
+            grid.seconds_per_work.append(8.0 / grid._work(cell.size))
+    assert grid._eta_seconds() == 4 * 12 * 2.0
+    one = next(c for c in grid.cells.values() if c.size == 50)
+    grid.state[one.id]["status"] = "failed"  # a failed cell is done too
+    assert grid._eta_seconds() == 3 * 12 * 2.0
+
+
 # -- tiny real grids ----------------------------------------------------------------------------
 
 

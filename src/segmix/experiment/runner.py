@@ -41,7 +41,7 @@ import statistics
 import sys
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
@@ -611,7 +611,7 @@ class _Grid:
         self.state: dict[str, dict[str, Any]] = {}
         self.claims: dict[str, Any] = {}
         self.in_flight: dict[Future, _Job] = {}
-        self.durations: list[float] = []
+        self.seconds_per_work: list[float] = []  # each cell trained now: seconds ÷ _work
         self.result = GridResult(self.grid_dir, total_cells(spec))
         self.lr_choice: dict[str, Any] | None = None
         self.search: list[Cell] = []  # the lr search's cells (phase 1)
@@ -899,7 +899,7 @@ class _Grid:
             self._fail(cell, f"failed {job.attempt} times: {_last_line(err)}")
             return
         seconds = time.perf_counter() - job.started
-        self.durations.append(seconds)
+        self.seconds_per_work.append(seconds / self._work(cell.size))
         self._record_scores(cell)
         self.state[cell.id].update(status="finished", seconds=round(seconds, 1))
         self.result.trained.append(cell.id)
@@ -1122,13 +1122,35 @@ class _Grid:
         names = [job.cell.name for job in self.in_flight.values()]
         return f" · running: {', '.join(names)}" if names else ""
 
+    def _work(self, size: int) -> float:
+        """How much a cell of ``size`` trains, in its budget's unit: optimizer steps, or with
+        ``budget: epochs`` examples seen (epochs × size). A cell's time grows with it, so a
+        grid's 400-example cells count for more than its 100-example ones."""
+        budget = self.spec.budgets[size]
+        return float(budget if self.spec.budget == "steps" else budget * size)
+
     def _eta_seconds(self) -> float | None:
-        """Cells left × the mean time of the cells trained so far ÷ cells at a time."""
-        if not self.durations:
+        """The work left (each size's cells not yet done × :meth:`_work`) × the mean seconds
+        per unit of work of the cells trained so far ÷ cells at a time.
+
+        Counting cells alone (the mean cell time × cells left) told a grid whose small sizes
+        had finished that its larger ones would go as fast; the RMix grid's 400-example cells
+        take a third longer than its 200-example ones (400 steps against 300, about 0.7 s a
+        step on 2 CPU cores either way). Every size plans the same number
+        of cells (:func:`segmix.experiment.cells.total_cells`), so a size's cells left are that
+        share of the total less its cells done, final cells not yet planned included.
+        """
+        if not self.seconds_per_work:
             return None
-        left = self.result.total - self._done()
+        per_size = self.result.total // len(self.spec.sizes)
+        done = Counter(
+            self.cells[cell_id].size
+            for cell_id, state in self.state.items()
+            if state["status"] in ("finished", "failed")
+        )
+        left = sum(max(per_size - done[size], 0) * self._work(size) for size in self.spec.sizes)
         capacity = self.executor.capacity if self.executor is not None else 1
-        return statistics.mean(self.durations) * left / capacity
+        return statistics.mean(self.seconds_per_work) * left / capacity
 
     def _eta(self) -> str:
         seconds = self._eta_seconds()
