@@ -1136,9 +1136,9 @@ class _Grid:
         Counting cells alone (the mean cell time × cells left) told a grid whose small sizes
         had finished that its larger ones would go as fast; the RMix grid's 400-example cells
         take a third longer than its 200-example ones (400 steps against 300, about 0.7 s a
-        step on 2 CPU cores either way). Every size plans the same number
-        of cells (:func:`segmix.experiment.cells.total_cells`), so a size's cells left are that
-        share of the total less its cells done, final cells not yet planned included.
+        step on 2 CPU cores either way). Every size plans the same number of cells
+        (:func:`segmix.experiment.cells.total_cells`), so a size's cells left are that share of
+        the total less its cells done, final cells not yet planned included.
         """
         if not self.seconds_per_work:
             return None
