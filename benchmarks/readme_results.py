@@ -219,8 +219,23 @@ def rmix_readings() -> list[str]:
     return [
         "- **RMix's label readings** (interpolated, same relation, original dominant, "
         "role-aligned; MMix likewise; mixup and SR beside them; SemEval-2010, search seeds "
-        f"apart; [report]({link('re_rmix')})): {text}"
+        f"apart; [report]({link('re_rmix')})): {readings_answer(report, done)}; {text}"
     ]
+
+
+def readings_answer(report: dict, sizes: list[int]) -> str:
+    """The question's answer in one bold phrase, before the figures: which RMix or MMix
+    reading gains over none at the measured ``sizes``, or that none does."""
+    readings = [r for s in sizes for r in rows_at(report, s) if r["method"] in ("rmix", "mmix")]
+    gains = [r for r in readings if r["evidence"] == "gain"]
+    where = " and ".join(map(str, sizes)) + " examples"
+    if not gains:
+        return f"**no reading of RMix's or MMix's label gains over none at {where}**"
+    return (
+        "**"
+        + "; ".join(f"{r['display']} gains at {r['size']} examples" for r in gains)
+        + f"; no other reading gains at {where}**"
+    )
 
 
 def summary() -> str:

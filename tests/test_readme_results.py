@@ -151,8 +151,8 @@ def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
         "sizes": [100, 200],
         "missing": [{"size": 200, "phase": "main", "state": "not started"}],
         "rows": [
-            {**row, "label": "none", "display": "none", "baseline": True, "gain_mean": 0.0},
-            {**row, "label": "rmix", "display": "RMix", "gain_mean": -1.5, "t_p_holm": 0.4},
+            {**row, "label": "none", "method": "none", "display": "none", "baseline": True},
+            {**row, "label": "rmix", "method": "rmix", "display": "RMix", "gain_mean": -1.5},
         ],
         "recommendations": [{"size": 100, "label": None}, {"size": 200, "under_way": True}],
         "detectable": {"100": {"n": 5, "gain": 4.2, "family": 1}},
@@ -160,11 +160,19 @@ def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
     }
     monkeypatch.setitem(gen.SOURCES, "re_rmix", ("re_semeval2010_rmix", "RMix"))
     monkeypatch.setattr(gen, "load", lambda name: report)
+    report["rows"][1]["t_p_holm"] = 0.4
     (line,) = gen.rmix_readings()
     assert line.endswith(
+        "): **no reading of RMix's or MMix's label gains over none at 100 examples**; "
         "at 100 examples no method shows evidence of a gain (largest: RMix −1.50, Holm-adjusted "
         "p 0.400); its 5 seeds could detect only gains of 4.2 points or more among 1 method; "
         "200 examples not measured yet."
+    )
+    # a reading with evidence of a gain is named first, in the answer, not only in the figures
+    gaining = {**report["rows"][1], "evidence": "gain", "display": "RMix (same_relation=true)"}
+    assert gen.readings_answer({"rows": [*report["rows"], gaining]}, [100]) == (
+        "**RMix (same_relation=true) gains at 100 examples; no other reading gains at 100 "
+        "examples**"
     )
     report["missing"].append({"size": 100, "phase": "main", "state": "not started"})
     report["recommendations"][0]["under_way"] = True
