@@ -20,6 +20,7 @@ import re
 import sys
 from pathlib import Path
 
+from segmix.experiment.names import display_name
 from segmix.experiment.report import sizes_under_way
 from segmix.tasks import get_task
 
@@ -342,6 +343,7 @@ def grid_block(name: str) -> list[str]:
         text += under_way(report, unit)
         out += [text[:1].upper() + text[1:] + "."]
         out[-1] += contrast_sentence(report, measured)
+        out[-1] += rate_sentence(report, measured, unit)
     for size in report["sizes"]:
         for r in rows_at(report, size):
             if r["reference"]:
@@ -353,6 +355,41 @@ def grid_block(name: str) -> list[str]:
                     f"{p_text(r['t_p'])}: {r['verdict'].split(' (')[0].split(';')[0]})."
                 )
     return [*out, ""]
+
+
+def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
+    """' Which rate: at 100 sentences no evidence that dev's choice of rate differs from the
+    default 0.2 (MMix: dev chose 0.1, +0.62 against 0.2, t-test p 0.326; …).' over the measured
+    ``sizes``, from the report's rate table (dev's choice against the default rate, by the
+    report's rule); '' for a grid of one rate per method."""
+    parts = []
+    for size in sizes:
+        choices = [r for r in report.get("rates") or [] if r["size"] == size]
+        if not choices:
+            continue
+        default = choices[0]["default_rate"]
+        said, matters = [], []
+        for r in choices:
+            shown = display_name(r["method"], r["method"], {})
+            vs = r.get("versus_default")
+            if vs is None or vs.get("mean") is None:
+                said.append(f"{shown}: dev chose {r['chosen_rate']:g}")
+                continue
+            said.append(
+                f"{shown}: dev chose {r['chosen_rate']:g}, {signed(vs['mean'])} against "
+                f"{r['default_rate']:g}, t-test p {p_text(vs['t_p'])}"
+            )
+            if vs["distinct"]:
+                word = "beats" if vs["distinct"] == 1 else "loses to"
+                matters.append(
+                    f"{shown} at {r['chosen_rate']:g} {word} the default {r['default_rate']:g}"
+                )
+        if matters:
+            answer = "; ".join(matters)
+        else:
+            answer = f"no evidence that dev's choice of rate differs from the default {default:g}"
+        parts.append(f"at {size} {unit} {answer} ({'; '.join(said)})")
+    return f" Which rate: {'; '.join(parts)}." if parts else ""
 
 
 def contrast_sentence(report: dict, sizes: list[int]) -> str:

@@ -177,3 +177,36 @@ def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
     report["missing"].append({"size": 100, "phase": "main", "state": "not started"})
     report["recommendations"][0]["under_way"] = True
     assert gen.rmix_readings() == []
+
+
+def test_the_rate_sentence_says_per_size_whether_dev_s_rate_beats_the_default():
+    """README says what rate to use at which size: dev's choice against the default, by the
+    report's rule, and plainly where there is no evidence that the rate matters."""
+    gen = _generator()
+
+    def choice(size, method, chosen, mean, p, distinct):
+        vs = {"mean": mean, "t_p": p, "distinct": distinct}
+        return {
+            "size": size,
+            "method": method,
+            "chosen_rate": chosen,
+            "default_rate": 0.2,
+            "versus_default": vs,
+        }
+
+    report = {
+        "rates": [
+            choice(50, "mmix", 1.0, 2.5, 0.004, 1),
+            choice(50, "smix", 0.5, 0.4, 0.51, 0),
+            choice(100, "mmix", 0.2, None, None, 0),  # dev chose the default itself
+            choice(400, "mmix", 0.1, -0.3, 0.7, 0),  # a size not measured yet
+        ]
+    }
+    report["rates"][2]["versus_default"] = None
+    assert gen.rate_sentence(report, [50, 100], "sentences") == (
+        " Which rate: at 50 sentences MMix at 1 beats the default 0.2 (MMix: dev chose 1, +2.50 "
+        "against 0.2, t-test p 0.004; SMix: dev chose 0.5, +0.40 against 0.2, t-test p 0.510); "
+        "at 100 sentences no evidence that dev's choice of rate differs from the default 0.2 "
+        "(MMix: dev chose 0.2)."
+    )
+    assert gen.rate_sentence({"rates": []}, [50], "sentences") == ""
