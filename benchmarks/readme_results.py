@@ -406,11 +406,19 @@ def contrast_sentence(report: dict, sizes: list[int]) -> str:
                 for c in with_evidence
             )
             + "."
+            + _rest_without_evidence(len(measured) - len(with_evidence))
         )
     if not measured:
         return ""
     pairs = list(dict.fromkeys(f"{c['a_display']} − {c['b_display']}" for c in measured))
     return f" None of the {len(measured)} contrasts ({', '.join(pairs)}) shows either side ahead."
+
+
+def _rest_without_evidence(n: int) -> str:
+    """Where one method does not beat another is an answer too: the count of the rest."""
+    if n == 0:
+        return ""
+    return f" The other {n} contrast{'s' * (n != 1)} show{'s' * (n == 1)} neither side ahead."
 
 
 def epochs_block() -> list[str]:

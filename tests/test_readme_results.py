@@ -136,7 +136,7 @@ def test_contrasts_are_named_and_only_over_measured_sizes():
     )
     assert gen.contrast_sentence(report, [100, 200]) == (
         " Contrasts with evidence: mixup ahead at 200 (RMix − mixup = −3.00, Holm-adjusted p "
-        "0.010)."
+        "0.010). The other 2 contrasts show neither side ahead."
     )
     assert gen.contrast_sentence({"contrasts": []}, [100]) == ""
 
