@@ -210,3 +210,29 @@ def test_the_rate_sentence_says_per_size_whether_dev_s_rate_beats_the_default():
         "(MMix: dev chose 0.2)."
     )
     assert gen.rate_sentence({"rates": []}, [50], "sentences") == ""
+
+
+def test_the_opening_answer_moves_to_a_re_measured_grid_only_once_it_is_whole(monkeypatch):
+    """README's answer comes from one grid: the re-measured NER and RMix grids replace the
+    earlier ones when every size they plan is measured, not a size at a time."""
+    gen = _generator()
+
+    def report(under_way_sizes):
+        return {
+            "grid": {"sizes_not_run": []},
+            "sizes": [50, 100],
+            "missing": [],
+            "recommendations": [
+                {"size": 50, "label": None},
+                {"size": 100, "label": None, **({"under_way": True} if under_way_sizes else {})},
+            ],
+        }
+
+    reports = {"headline": report(True), "re_rmix": report(False)}
+    monkeypatch.setitem(gen.SOURCES, "headline", ("ner_conll2003_headline", "NER"))
+    monkeypatch.setitem(gen.SOURCES, "re_rmix", ("re_semeval2010_rmix", "RMix"))
+    monkeypatch.setattr(gen, "load", lambda name: reports[name])
+    assert gen.summary_sources() == ("sizes_gpu", None)  # NER under way; RMix whole
+    reports["headline"] = report(False)
+    reports["re_rmix"]["recommendations"][0]["under_way"] = True
+    assert gen.summary_sources() == ("headline", "re_sizes")
