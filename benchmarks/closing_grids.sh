@@ -15,9 +15,12 @@
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #   STOP_AFTER=2h bash benchmarks/closing_grids.sh rmix   # each grid starts no cell after 2 hours
 #
-# The CPU grids are about 180 cells, about 8 hours on 2 AVX-512 cores and three times that on
-# AVX2 alone (a cell's machine is in its metrics.json; the reports count runs by machine). The GPU
-# grid is 324 cells: 21 minutes on one H200 with 16 cores (WORKERS=8 to 12 there).
+# On 2 AVX-512 cores with two cells side by side a cell costs about 0.7 s an optimizer step,
+# CoNLL-2003 and SemEval alike (its setup, dev evaluations and test scoring included), so a grid
+# takes about cells × steps × 0.7 s ÷ 2: the RMix grid's 130 cells at 400 examples (400 steps)
+# about 5 hours; three times that on AVX2 alone (a cell's machine is in its metrics.json; the
+# reports count runs by machine). `segmix experiment --dry-run` lists a grid's cells and steps.
+# The GPU grid is 324 cells: 21 minutes on one H200 with 16 cores (WORKERS=8 to 12 there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
