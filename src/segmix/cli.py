@@ -756,7 +756,7 @@ def experiment(
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
     console = Console(highlight=False)
     if preflight:
-        _preflight(console, spec)
+        _preflight(console, spec, grid_dir)
     if dry_run:
         _print_plan(console, spec, grid_dir)
         return
@@ -817,8 +817,9 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _preflight(console, spec) -> None:
-    """``--preflight``: every (method, size, seed) drawn before training; exit 1 on a problem."""
+def _preflight(console, spec, grid_dir: Path) -> None:
+    """``--preflight``: every (method, size, seed) with a cell left to train in ``grid_dir``
+    drawn before training; exit 1 on a problem."""
     from tqdm import tqdm
 
     from segmix.experiment.preflight import preflight
@@ -833,7 +834,7 @@ def _preflight(console, spec) -> None:
                 bar.write(f"cannot draw: {problem}")
 
         try:
-            problems = preflight(spec, on_progress=progress)
+            problems = preflight(spec, grid_dir=grid_dir, on_progress=progress)
         except (ConfigError, ValueError, OSError) as err:
             _fail(err)
     if problems:
@@ -847,7 +848,17 @@ def _preflight(console, spec) -> None:
         for problem in problems:
             console.print(f"  {problem}", markup=False, soft_wrap=True)
         sys.exit(1)
-    console.print("preflight: every method drew its mixes on every subset", markup=False)
+    if not bar.n:
+        console.print(
+            f"preflight: nothing left to train in {grid_dir}", markup=False, soft_wrap=True
+        )
+        return
+    console.print(
+        f"preflight: every method drew its mixes on every subset left to train ({bar.n} "
+        f"method × size × seed; the finished ones in {grid_dir} were not drawn again)",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _name_list(text: str | None) -> list[str] | None:

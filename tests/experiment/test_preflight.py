@@ -124,3 +124,42 @@ def test_a_grid_that_draws_everywhere_goes_on(six, tmp_path):
     assert result.exit_code == 0, result.output
     assert "preflight: every method drew its mixes on every subset" in result.output
     assert "2 cells in all" in result.output
+
+
+def test_a_resumed_grid_draws_only_what_it_has_left_to_train(six, tmp_path):
+    """Once seed 9's cells are finished, a preflight of the same grid draws nothing there (the
+    CLI says so), and a seed added later is drawn alone: a grid resumed across sessions does not
+    rebuild the subsets it finished."""
+    from segmix.experiment import run_experiment
+
+    grid = tmp_path / "grid"
+    result = run_experiment(load_spec(_spec(tmp_path, six, "[9]")), grid, report=False)
+    assert result.complete and len(result.trained) == 2
+    seen = []
+    spec = load_spec(tmp_path / "spec.yaml")
+    assert preflight(spec, grid_dir=grid, on_progress=lambda *a: seen.append(a)) == []
+    assert seen == []
+    result = CliRunner().invoke(
+        app,
+        ["experiment", str(tmp_path / "spec.yaml"), "--preflight", "--dry-run", "--out", str(grid)],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"preflight: nothing left to train in {grid}" in result.output
+
+    grown = load_spec(_spec(tmp_path, six, "[9, 2]"))
+    problems = preflight(grown, grid_dir=grid, on_progress=lambda *a: seen.append(a[:2]))
+    assert seen == [(1, 2), (2, 2)]  # seed 2's none and mmix; seed 9's are finished
+    assert [(p.label, p.seed) for p in problems] == [("mmix", 2)]
+
+
+def test_the_committed_rmix_grid_has_nothing_left_to_draw_at_its_finished_sizes():
+    """On the real grid (lr chosen on search seeds, reported seeds at the chosen lr): 100 and
+    200 examples are finished, so a preflight of it draws at most 400's subsets."""
+    from segmix.experiment.preflight import left_to_train
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_spec(root / "configs" / "semeval2010_rmix.yaml")
+    plan = preflight_plan(spec)
+    assert sum(size in (100, 200) for _, size, _ in plan) == 2 * 10 * 7  # methods × seeds
+    left = left_to_train(spec, root / "benchmarks" / "runs" / "semeval2010_rmix_grid", plan)
+    assert {size for _, size, _ in left} <= {400}

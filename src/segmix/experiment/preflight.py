@@ -20,6 +20,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from segmix.config import METHOD_FIELDS, TrainConfig
@@ -27,7 +28,7 @@ from segmix.experiment.spec import ExperimentSpec, Variant
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DrawProblem", "preflight", "preflight_plan"]
+__all__ = ["DrawProblem", "left_to_train", "preflight", "preflight_plan"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,45 @@ def preflight_plan(spec: ExperimentSpec) -> list[tuple[Variant, int, int]]:
     ]
 
 
+def left_to_train(
+    spec: ExperimentSpec, grid_dir: str | Path, plan: list[tuple[Variant, int, int]]
+) -> list[tuple[Variant, int, int]]:
+    """The (variant, size, seed) of ``plan`` with a cell still to train in ``grid_dir``.
+
+    A resumed grid need not draw again where every cell is finished: each search run (every lr
+    candidate, on a search seed) and the reported run (at the lr ``lr_choice.json`` records, on
+    a reported seed). A reported seed whose lr is not chosen yet still has its run ahead.
+    """
+    from segmix.experiment.cells import make_cell
+    from segmix.experiment.runner import LR_CHOICE_JSON
+    from segmix.runs import is_finished, read_json
+
+    grid_dir = Path(grid_dir)
+    try:
+        chosen = read_json(grid_dir / LR_CHOICE_JSON) if spec.lr_search else {}
+    except (OSError, ValueError):
+        chosen = {}
+
+    def finished(variant: Variant, size: int, seed: int) -> bool:
+        cells = []
+        if spec.lr_search and seed in spec.search_seeds:
+            cells += [
+                make_cell(spec, grid_dir, variant, size, seed, lr, phase=1, lr_search=True)
+                for lr in spec.lrs
+            ]
+        if seed in spec.seeds:
+            row = chosen.get(f"{variant.label}|{size}") if spec.lr_search else None
+            lr = (row or {}).get("chosen") if spec.lr_search else spec.lrs[0]
+            if lr is None:
+                return False
+            cells.append(
+                make_cell(spec, grid_dir, variant, size, seed, lr, phase=2, lr_search=False)
+            )
+        return all(is_finished(cell.run_dir) for cell in cells)
+
+    return [(v, size, seed) for v, size, seed in plan if not finished(v, size, seed)]
+
+
 def _data_key(config: TrainConfig) -> tuple:
     """What decides a run's subset and its encoding: everything but how it augments."""
     values = dataclasses.asdict(config)
@@ -67,15 +107,20 @@ def _data_key(config: TrainConfig) -> tuple:
 def preflight(
     spec: ExperimentSpec,
     *,
+    grid_dir: str | Path | None = None,
     on_progress: Callable[[int, int, DrawProblem | None], None] | None = None,
 ) -> list[DrawProblem]:
     """Build each subset and draw each method's first epoch of mixes; the problems found.
 
+    With ``grid_dir``, only what is left to train there (:func:`left_to_train`): a grid resumed
+    many times draws its remaining sizes, not again the ones it finished.
     ``on_progress(done, total, problem)`` is called after each (variant, size, seed).
     """
     from segmix.run import fit_augmenter, prepare_inputs, training_set
 
     plan = preflight_plan(spec)
+    if grid_dir is not None:
+        plan = left_to_train(spec, grid_dir, plan)
     lr = spec.lrs[0] if spec.lrs else None
     # the subset built last, or the error building it hit: a grid's plan comes size by seed,
     # so each subset is built once for all its methods and only one is held at a time
