@@ -15,6 +15,7 @@ between ``<!-- results:NAME:start -->`` and ``<!-- results:NAME:end -->`` marker
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -83,6 +84,7 @@ EARLIER_NOTE = (
 )
 
 
+@functools.cache  # the summary, the RMix line and the blocks read one report
 def load(name: str) -> dict:
     folder, _ = SOURCES[name]
     return json.loads((RESULTS / folder / "report.json").read_text(encoding="utf-8"))

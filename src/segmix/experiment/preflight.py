@@ -64,38 +64,37 @@ def left_to_train(
 ) -> list[tuple[Variant, int, int]]:
     """The (variant, size, seed) of ``plan`` with a cell still to train in ``grid_dir``.
 
-    A resumed grid need not draw again where every cell is finished: each search run (every lr
-    candidate, on a search seed) and the reported run (at the lr ``lr_choice.json`` records, on
-    a reported seed). A reported seed whose lr is not chosen yet still has its run ahead.
+    A resumed grid need not draw again where every cell is finished. The cells are the
+    runner's own plan: the search runs (:func:`segmix.experiment.runner.planned_cells`) and
+    the reported runs at the lr ``lr_choice.json`` records (:func:`plan_final`); a (variant,
+    size) without a chosen lr is drawn on its reported seeds as before.
     """
-    from segmix.experiment.cells import make_cell
-    from segmix.experiment.runner import LR_CHOICE_JSON
+    from segmix.experiment.cells import plan_final
+    from segmix.experiment.runner import LR_CHOICE_JSON, planned_cells
     from segmix.runs import is_finished, read_json
 
     grid_dir = Path(grid_dir)
-    try:
-        chosen = read_json(grid_dir / LR_CHOICE_JSON) if spec.lr_search else {}
-    except (OSError, ValueError):
-        chosen = {}
-
-    def finished(variant: Variant, size: int, seed: int) -> bool:
-        cells = []
-        if spec.lr_search and seed in spec.search_seeds:
-            cells += [
-                make_cell(spec, grid_dir, variant, size, seed, lr, phase=1, lr_search=True)
-                for lr in spec.lrs
-            ]
-        if seed in spec.seeds:
-            row = chosen.get(f"{variant.label}|{size}") if spec.lr_search else None
-            lr = (row or {}).get("chosen") if spec.lr_search else spec.lrs[0]
-            if lr is None:
-                return False
-            cells.append(
-                make_cell(spec, grid_dir, variant, size, seed, lr, phase=2, lr_search=False)
-            )
-        return all(is_finished(cell.run_dir) for cell in cells)
-
-    return [(v, size, seed) for v, size, seed in plan if not finished(v, size, seed)]
+    cells = planned_cells(spec, grid_dir)
+    undecided: set[tuple[str, int]] = set()
+    if spec.lr_search:
+        try:
+            recorded = read_json(grid_dir / LR_CHOICE_JSON)
+        except (OSError, ValueError):
+            recorded = {}
+        chosen = {
+            (row["label"], row["size"]): row.get("chosen")
+            for key, row in recorded.items()
+            if key != "_about" and isinstance(row, dict)
+        }
+        decided = {pair for pair, lr in chosen.items() if lr is not None}
+        undecided = {(v.label, size) for v in spec.variants for size in spec.sizes} - decided
+        cells += plan_final(spec, grid_dir, chosen)
+    todo = {(c.variant.label, c.size, c.seed) for c in cells if not is_finished(c.run_dir)}
+    return [
+        (v, size, seed)
+        for v, size, seed in plan
+        if (v.label, size, seed) in todo or (seed in spec.seeds and (v.label, size) in undecided)
+    ]
 
 
 def _data_key(config: TrainConfig) -> tuple:
