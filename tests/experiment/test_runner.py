@@ -507,6 +507,55 @@ def test_the_eta_weighs_each_size_by_its_budget_not_by_its_count_of_cells(tmp_pa
     assert grid._eta_seconds() == 3 * 12 * 2.0
 
 
+def test_a_resumed_grid_estimates_from_earlier_cells_that_trained_as_its_cells_will(tmp_path):
+    """Size 20's 4 cells reused, each recorded at 8 s (2 s a step) on this machine with the
+    torch threads a cell gets now: size 50's 4 cells × 12 steps × 2 s = 96 s on one worker,
+    48 s on two, before any cell of this run has finished. A cell recorded with other torch
+    threads (another --workers) or on another CPU does not set the pace; under Ray, whose
+    nodes are unknown beforehand, there is no estimate until a cell finishes."""
+    from segmix.experiment.runner import _Grid, threads_per_worker
+    from segmix.runs import machine, write_json
+
+    spec = load_spec(write_spec(tmp_path, GOOD.replace("steps: 4", "steps: {20: 4, 50: 12}")))
+
+    def resumed(executor: str, workers: int, recorded_seconds: list[float]) -> _Grid:
+        grid = _Grid(
+            spec,
+            tmp_path / f"grid-{executor}-{workers}",
+            executor_options={"executor": executor, "workers": workers},
+            on_event=None,
+            wait_for_claims=False,
+            poll_seconds=0.1,
+            report=False,
+        )
+        grid._add(planned_cells(spec, grid.grid_dir))
+        small = [c for c in grid.cells.values() if c.size == 20]
+        for cell, seconds in zip(small, recorded_seconds, strict=True):
+            recorded = machine()  # what a cell trained in this process records
+            if workers > 1:  # a pool worker's torch threads
+                recorded["torch_threads"] = threads_per_worker(workers)
+            if seconds != 8.0:  # the odd one out trained another way
+                recorded["torch_threads"] += 1
+            write_json(cell.run_dir / "metrics.json", {"dev": {}, "machine": recorded})
+            grid.earlier[cell.id] = {"seconds": seconds}
+            grid._mark_reused(cell)
+        return grid
+
+    assert resumed("local", 1, [8.0, 8.0, 8.0, 800.0])._eta_seconds() == 4 * 12 * 2.0
+    assert resumed("local", 2, [8.0, 8.0, 8.0, 8.0])._eta_seconds() == 4 * 12 * 2.0 / 2
+    assert resumed("ray", 1, [8.0, 8.0, 8.0, 8.0])._eta_seconds() is None
+    other_cpu = resumed("local", 1, [800.0] * 4)  # none recorded as a cell trains now
+    assert other_cpu._eta_seconds() is None
+    other_cpu.seconds_per_work.append(1.0)  # this run's own first cell decides from then on
+    assert other_cpu._eta_seconds() == 4 * 12 * 1.0
+    # a cell resumed from its checkpoint trained only its rest: its pace counts last
+    under_ray = resumed("ray", 1, [8.0] * 4)
+    under_ray.resumed_seconds_per_work.append(0.5)
+    assert under_ray._eta_seconds() == 4 * 12 * 0.5
+    under_ray.seconds_per_work.append(2.0)
+    assert under_ray._eta_seconds() == 4 * 12 * 2.0
+
+
 # -- tiny real grids ----------------------------------------------------------------------------
 
 

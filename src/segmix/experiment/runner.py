@@ -64,6 +64,7 @@ from segmix.runs import (
     FINISHED_NAME,
     LOCK_NAME,
     is_finished,
+    machine,
     read_json,
     write_bytes_atomic,
     write_json,
@@ -312,6 +313,22 @@ class SerialExecutor:
         pass
 
 
+def threads_per_worker(workers: int) -> int:
+    """The torch threads each of ``workers`` side-by-side cells gets: this process's cores ÷
+    ``workers``, at least one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // workers)
+
+
+def _same_machine(recorded: Any, now: dict[str, Any] | None) -> bool:
+    """Whether a run's recorded ``machine`` (:func:`segmix.runs.machine`) is ``now``'s in
+    everything that sets its pace: CPU, instruction set, cores, torch threads and device."""
+    if not isinstance(recorded, dict) or now is None:
+        return False
+    keys = ("cpu", "cpu_capability", "cpu_count", "torch_threads", "device")
+    return all(recorded.get(k) == now.get(k) for k in keys)
+
+
 class PoolExecutor:
     """``--executor local --workers N``: a spawn-context process pool, ``cores // N`` torch
     threads per worker (spawn, not fork: torch and tokenizers do not survive a fork)."""
@@ -322,8 +339,7 @@ class PoolExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        self.threads = max(1, (cores or 1) // workers)
+        self.threads = threads_per_worker(workers)
         self.capacity = workers
         self.pool = ProcessPoolExecutor(
             max_workers=workers,
@@ -612,6 +628,9 @@ class _Grid:
         self.claims: dict[str, Any] = {}
         self.in_flight: dict[Future, _Job] = {}
         self.seconds_per_work: list[float] = []  # each cell trained now: seconds ÷ _work
+        self.resumed_seconds_per_work: list[float] = []  # … those resumed from a checkpoint
+        # … and the reused cells trained earlier as a cell trains now (see _eta_seconds)
+        self.earlier_seconds_per_work: list[float] = []
         self.result = GridResult(self.grid_dir, total_cells(spec))
         self.lr_choice: dict[str, Any] | None = None
         self.search: list[Cell] = []  # the lr search's cells (phase 1)
@@ -797,7 +816,7 @@ class _Grid:
         for cell in reused:
             self._mark_reused(cell)
         if reused:
-            self._emit("reused", f"{len(reused)} cells finished earlier: reused")
+            self._emit("reused", f"{len(reused)} cells finished earlier: reused{self._eta()}")
         new = [c for c in todo if self.state[c.id]["status"] == "pending"]
         if front:
             queue.extendleft(reversed(new))
@@ -899,7 +918,10 @@ class _Grid:
             self._fail(cell, f"failed {job.attempt} times: {_last_line(err)}")
             return
         seconds = time.perf_counter() - job.started
-        self.seconds_per_work.append(seconds / self._work(cell.size))
+        # a cell resumed from a checkpoint trained only its last part: it would make the
+        # grid look faster than it is, so it sets the pace only while no other cell has
+        paces = self.resumed_seconds_per_work if job.resumed else self.seconds_per_work
+        paces.append(seconds / self._work(cell.size))
         self._record_scores(cell)
         self.state[cell.id].update(status="finished", seconds=round(seconds, 1))
         self.result.trained.append(cell.id)
@@ -950,9 +972,32 @@ class _Grid:
         self._write_manifest()
 
     def _mark_reused(self, cell: Cell) -> None:
-        self._record_scores(cell)
+        metrics = self._record_scores(cell)
         self.state[cell.id].update(self.earlier.get(cell.id, {}), status="finished")
         self.result.reused.append(cell.id)
+        seconds = self.earlier.get(cell.id, {}).get("seconds")
+        if (
+            isinstance(seconds, (int, float))
+            and seconds > 0
+            and metrics is not None
+            and _same_machine(metrics.get("machine"), self._cell_machine())
+        ):
+            self.earlier_seconds_per_work.append(seconds / self._work(cell.size))
+
+    def _cell_machine(self) -> dict[str, Any] | None:
+        """What a cell trained now records as its machine (``metrics.json``'s ``machine``):
+        this machine, with the torch threads a cell gets from ``--workers``; None under Ray,
+        whose cells' nodes are not known before they run. Computed once."""
+        if not hasattr(self, "_cell_machine_cache"):
+            options = self.executor_options
+            found: dict[str, Any] | None = None
+            if options.get("executor", "local") == "local":
+                found = machine()
+                workers = options.get("workers") or 1
+                if workers > 1:
+                    found["torch_threads"] = threads_per_worker(workers)
+            self._cell_machine_cache = found
+        return self._cell_machine_cache
 
     def _reusable(self, cell: Cell) -> bool:
         """Finished under this identity (a folder with another identity is never touched)."""
@@ -983,15 +1028,19 @@ class _Grid:
             return f"{cell.run_dir} holds a run without {CELL_JSON}; the folder is left untouched"
         return None
 
-    def _record_scores(self, cell: Cell) -> None:
-        """The headline dev and test scores, for progress lines and grid.json."""
+    def _record_scores(self, cell: Cell) -> dict[str, Any] | None:
+        """The headline dev and test scores, for progress lines and grid.json; the cell's
+        metrics (None where unreadable)."""
         try:
             metrics = read_json(cell.run_dir / "metrics.json")
         except (OSError, ValueError):
-            return
+            return None
+        if not isinstance(metrics, dict):
+            return None
         for split in ("dev", "test"):
             scores = metrics.get(split) or {}
             self.state[cell.id][split] = scores.get(self.spec.metric)
+        return metrics
 
     def _log_error(self, cell: Cell, attempt: int, err: BaseException) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -1139,8 +1188,19 @@ class _Grid:
         step on 2 CPU cores either way). Every size plans the same number of cells
         (:func:`segmix.experiment.cells.total_cells`), so a size's cells left are that share of
         the total less its cells done, final cells not yet planned included.
+
+        Until this run's first cell finishes, the pace is that of the reused cells whose
+        ``metrics.json`` says they trained on this kind of machine with the torch threads a
+        cell gets now (:meth:`_cell_machine`), so a resumed grid has an estimate from its first
+        line; a grid resumed on another machine, with other ``--workers`` or under Ray waits
+        for its own first cell rather than borrow a pace that is not its own. Cells this run
+        resumed from a checkpoint count last: they trained only what was left of them (the
+        RMix grid's two resumed cells said 2.3 h where 3.3 h were left).
         """
-        if not self.seconds_per_work:
+        pace = (
+            self.seconds_per_work or self.earlier_seconds_per_work or self.resumed_seconds_per_work
+        )
+        if not pace:
             return None
         per_size = self.result.total // len(self.spec.sizes)
         done = Counter(
@@ -1149,8 +1209,11 @@ class _Grid:
             if state["status"] in ("finished", "failed")
         )
         left = sum(max(per_size - done[size], 0) * self._work(size) for size in self.spec.sizes)
-        capacity = self.executor.capacity if self.executor is not None else 1
-        return statistics.mean(self.seconds_per_work) * left / capacity
+        if self.executor is not None:
+            capacity = self.executor.capacity
+        else:  # not started yet (a resumed grid's first line): the cells --workers runs at once
+            capacity = self.executor_options.get("workers") or 1
+        return statistics.mean(pace) * left / capacity
 
     def _eta(self) -> str:
         seconds = self._eta_seconds()
