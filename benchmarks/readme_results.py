@@ -385,9 +385,10 @@ def grid_block(name: str) -> list[str]:
 
 def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
     """' Which rate: at 100 sentences no evidence that dev's choice of rate differs from the
-    default 0.2 (MMix: dev chose 0.1, +0.62 against 0.2, t-test p 0.326; …).' over the measured
-    ``sizes``, from the report's rate table (dev's choice against the default rate, by the
-    report's rule); '' for a grid of one rate per method."""
+    default 0.2 (MMix: dev chose 0.1, +0.62 against 0.2, Holm-adjusted p 0.652; …).' over the
+    measured ``sizes``, from the report's rate table (dev's choice against the default rate, by
+    the report's rule, Holm over the methods asked at a size); '' for a grid of one rate per
+    method."""
     parts = []
     for size in sizes:
         choices = [r for r in report.get("rates") or [] if r["size"] == size]
@@ -403,7 +404,7 @@ def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
                 continue
             said.append(
                 f"{shown}: dev chose {r['chosen_rate']:g}, {signed(vs['mean'])} against "
-                f"{r['default_rate']:g}, t-test p {p_text(vs['t_p'])}"
+                f"{r['default_rate']:g}, Holm-adjusted p {p_text(vs.get('t_p_holm'))}"
             )
             if vs["distinct"]:
                 word = "beats" if vs["distinct"] == 1 else "loses to"
