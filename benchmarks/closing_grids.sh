@@ -102,8 +102,10 @@ fi
 # part-of-speech tagging on UD English EWT at 50 and 100 sentences (configs/ud_ewt_pos.yaml)
 [ "$mode" = pos ] && { grid configs/ud_ewt_pos.yaml "$RUNS/ud_ewt_pos_grid" --sizes 50,100; }
 # the headline NER grid re-measured on the corrected comparators (configs/conll2003.yaml),
-# in the CPU order: every method at 50 and 100 sentences first
-[ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes 50,100; }
+# in the CPU order: every method at 50 and 100 sentences first; then `sizes: [50, 100]` in
+# configs/conll2003.yaml on each method without evidence at either (decision 51) and
+# SIZES=200,400 for the rest and the baseline (the grid is whole once those are done)
+[ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100}"; }
 # A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
 # lr_choice.json keep them), so a grid may run size by size across sessions.
 [ "$mode" = rates ] && grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid" --sizes "${SIZES:-50,100,200,400}"

@@ -904,7 +904,9 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
     console.print(table)
     total = total_cells(spec)
     if spec.lr_search:
-        references = sum(v.reference for v in spec.variants) * len(spec.sizes) * len(spec.seeds)
+        references = len(spec.seeds) * sum(
+            v.reference for size in spec.sizes for v in spec.variants_at(size)
+        )
         console.print(
             f"{len(cells)} cells choose the lr on dev ({search_seeds_text(spec)}; "
             f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "

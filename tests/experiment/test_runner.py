@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from segmix.cli import app
 from segmix.config import TrainConfig
 from segmix.experiment import SpecError, cell_id, cell_identity, load_spec, run_experiment
+from segmix.experiment.cells import plan_final
 from segmix.experiment.runner import planned_cells
 from tests.conftest import CONLL, DATA
 
@@ -137,6 +138,32 @@ steps: 4
         (GOOD + "contrasts: [[mmix, mmix]]\n", 9, "needs two different methods, got mmix twice"),
         (GOOD + "contrasts: [mmix]\n", 9, "contrasts[0]: 'mmix' is not a pair of method labels"),
         (GOOD + "contrasts: mmix\n", 9, "contrasts: expected a list of pairs of method labels"),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, sizes: [20, 30]}"),
+            5,
+            "methods[1].sizes[1]: 30 is not one of the sizes [20, 50]: a method runs at those only",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, sizes: [20, 20]}"),
+            5,
+            "methods[1].sizes[1]: 20 is listed twice",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, sizes: []}"),
+            5,
+            "methods[1].sizes: expected a non-empty list of the spec's sizes",
+        ),
+        (
+            GOOD.replace("  - none", "  - {name: none, sizes: [20]}"),
+            4,
+            "methods[0].sizes: the baseline runs at every size: every gain is paired against it",
+        ),
+        (
+            GOOD.replace("  - mmix", "  - {name: mmix, sizes: [20]}\n  - {name: tmix, sizes: 50}")
+            + "contrasts: [[mmix, tmix]]\n",
+            10,
+            "contrasts[0]: mmix (sizes [20]) and tmix (sizes [50]) never run at the same size",
+        ),
     ],
 )
 def test_a_bad_spec_is_one_line_naming_file_line_and_key(tmp_path, text, line, fragment):
@@ -215,6 +242,75 @@ def test_a_good_spec_expands_option_grids_and_resolves_paths(tmp_path):
     assert Path(config.data_dir) == (spec_dir / "data").resolve()
     # phase 1: 4 variants × 2 lr × 2 search seeds; then seeds 1-3 at the chosen lr
     assert len(planned_cells(spec, tmp_path / "grid")) == 16
+
+
+def test_a_method_may_run_at_some_sizes_only_and_its_cells_keep_their_ids(tmp_path):
+    """``{name: mmix, sizes: [20]}``: mmix is searched and reported at 20 alone, none at both
+    sizes, and the cells it does plan are the very cells (ids) of a grid that runs it at every
+    size, so a grid can take only some methods on to its larger sizes without retraining."""
+    from segmix.experiment.cells import cells_at_size, total_cells
+    from segmix.experiment.preflight import preflight_plan
+
+    both = load_spec(write_spec(tmp_path, GOOD + "lr: [1.0e-4, 2.0e-4]\n", "both.yaml"))
+    text = GOOD.replace("  - mmix", "  - {name: mmix, sizes: [20]}") + "lr: [1.0e-4, 2.0e-4]\n"
+    some = load_spec(write_spec(tmp_path, text, "some.yaml"))
+    mmix = some.variants[1]
+    assert mmix.label == "mmix" and mmix.sizes == (20,)  # the label does not change
+    assert [v.label for v in some.variants_at(50)] == ["none"]
+    # at 20: 2 variants × 2 lr × 2 search seeds + 2 × 2 reported; at 50 none alone: 4 + 2
+    assert (cells_at_size(some, 20), cells_at_size(some, 50), total_cells(some)) == (12, 6, 18)
+    assert total_cells(both) == 24
+    grid = tmp_path / "grid"
+    search = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in planned_cells(some, grid)}
+    every = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in planned_cells(both, grid)}
+    assert not any(label == "mmix" and size == 50 for label, size, _, _ in search)
+    assert search.items() <= every.items()  # same cells, same ids
+    chosen = {("none", 20): 1e-4, ("mmix", 20): 2e-4, ("none", 50): 1e-4}
+    final = [(c.variant.label, c.size) for c in plan_final(some, grid, chosen)]
+    assert sorted(set(final)) == [("mmix", 20), ("none", 20), ("none", 50)]
+    assert {(v.label, size) for v, size, _ in preflight_plan(some)} == set(final)
+    # a size list in the spec's order; every size listed is the same as none listed
+    spelled = GOOD.replace("  - mmix", "  - {name: mmix, sizes: [50, 20]}")
+    assert load_spec(write_spec(tmp_path, spelled, "all.yaml")).variants[1].sizes is None
+
+
+def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_path, tiny_data):
+    """none at 20 and 30, mmix at 20 alone, 4 steps: 3 (size, method) rows × 2 seeds train,
+    the run says 6/6, and the report is whole at both sizes (nothing under way or missing),
+    with mmix's absence at 30 said as the spec's choice, not a missing run."""
+    from segmix.experiment.report import build_report, render_markdown
+
+    path = tiny_spec(
+        tmp_path,
+        tiny_data,
+        "methods: [none, {name: mmix, sizes: [20]}]\nseeds: [1, 2]\nsteps: 4\n",
+        sizes="[20, 30]",
+    )
+    grid = tmp_path / "grid"
+    events: list = []
+    result = run_experiment(load_spec(path), grid, on_event=events_of(events), report=False)
+    assert result.complete and len(result.trained) == 6 and not result.failed
+    assert events[-1].total == 6
+    manifest = json.loads((grid / "grid.json").read_text())
+    assert sorted({(c["label"], c["size"]) for c in manifest["cells"]}) == [
+        ("mmix", 20),
+        ("none", 20),
+        ("none", 30),
+    ]
+    assert manifest["methods"][1] == {
+        "label": "mmix",
+        "method": "mmix",
+        "options": {},
+        "sizes": [20],
+    }
+    report = build_report(grid, bootstrap=50)
+    assert not report["missing"] and not report["grid"]["sizes_not_run"]
+    recs = {r["size"]: r for r in report["recommendations"]}
+    assert not recs[20].get("under_way") and not recs[30].get("under_way")
+    assert recs[20]["family"] == 1
+    assert "Some methods run at only some sizes, by the spec's choice (MMix at 20)" in (
+        render_markdown(report)
+    )
 
 
 def test_the_cli_prints_a_spec_error_as_one_line(tmp_path):

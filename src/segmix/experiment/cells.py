@@ -246,7 +246,7 @@ def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
         for size in spec.sizes
         for seed in spec.search_seeds
         for lr in spec.lrs
-        for v in spec.variants
+        for v in spec.variants_at(size)
         if not v.reference
     ]
 
@@ -265,7 +265,7 @@ def plan_final(
     cells = []
     for size in spec.sizes:
         for seed in spec.seeds:
-            for v in spec.variants:
+            for v in spec.variants_at(size):
                 lr = chosen.get((v.label, size))
                 if lr is None and not v.reference:
                     continue
@@ -277,14 +277,21 @@ def plan_final(
 
 
 def total_cells(spec: ExperimentSpec) -> int:
-    """Distinct cells the whole grid trains: the final grid, plus the search cells that are
-    not final cells. A search seed that is also a reported seed (``lr_search_reuses_seeds``)
+    """Distinct cells the whole grid trains: the sum of :func:`cells_at_size`."""
+    return sum(cells_at_size(spec, size) for size in spec.sizes)
+
+
+def cells_at_size(spec: ExperimentSpec, size: int) -> int:
+    """Distinct cells the grid trains at ``size``: the final cells, plus the search cells that
+    are not final cells. A search seed that is also a reported seed (``lr_search_reuses_seeds``)
     has its chosen-lr cell counted once, as a final cell; the other candidates on it, and every
-    candidate on a search seed of its own, are cells of their own."""
-    final = len(spec.variants) * len(spec.sizes) * len(spec.seeds)
+    candidate on a search seed of its own, are cells of their own. Sizes differ where a method
+    runs at only some of them (``sizes:`` on its item)."""
+    variants = spec.variants_at(size)
+    final = len(variants) * len(spec.seeds)
     if not spec.lr_search:
         return final
-    searched = sum(not v.reference for v in spec.variants) * len(spec.sizes)
+    searched = sum(not v.reference for v in variants)
     shared = sum(seed in spec.seeds for seed in spec.search_seeds)
     own = len(spec.search_seeds) - shared
     return final + searched * (shared * (len(spec.lrs) - 1) + own * len(spec.lrs))

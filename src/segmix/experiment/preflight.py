@@ -54,7 +54,7 @@ def preflight_plan(spec: ExperimentSpec) -> list[tuple[Variant, int, int]]:
         (v, size, seed)
         for size in spec.sizes
         for seed in seeds
-        for v in spec.variants
+        for v in spec.variants_at(size)
         if not v.reference
     ]
 
@@ -87,7 +87,8 @@ def left_to_train(
             if key != "_about" and isinstance(row, dict)
         }
         decided = {pair for pair, lr in chosen.items() if lr is not None}
-        undecided = {(v.label, size) for v in spec.variants for size in spec.sizes} - decided
+        undecided = {(v.label, size) for size in spec.sizes for v in spec.variants_at(size)}
+        undecided -= decided
         cells += plan_final(spec, grid_dir, chosen)
     todo = {(c.variant.label, c.size, c.seed) for c in cells if not is_finished(c.run_dir)}
     return [

@@ -982,6 +982,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "cells_finished": sum(c.state == "finished" for c in cells),
             "sizes_not_run": _sizes_not_run(grid_dir, sizes),
             "sizes_searching": _sizes_searching(cells, sizes),
+            "methods_at_some_sizes": _methods_at_some_sizes(grid),
         },
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
@@ -1106,6 +1107,18 @@ def _sizes_not_run(grid_dir: Path, sizes: Sequence[int]) -> list[int]:
         return []
 
 
+def _methods_at_some_sizes(grid: dict) -> list[dict]:
+    """The methods the spec runs at only some of its sizes (``sizes:`` on a method item), as
+    ``{"label", "display", "sizes"}``: their absence elsewhere is the spec's choice, not a
+    missing run, and each size's comparison (Holm's family) holds the methods that ran there."""
+    out = []
+    for m in grid.get("methods") or []:
+        if isinstance(m, dict) and m.get("sizes"):
+            display = display_name(m["label"], m.get("method", m["label"]), m.get("options") or {})
+            out.append({"label": m["label"], "display": display, "sizes": list(m["sizes"])})
+    return out
+
+
 def _sizes_searching(cells: Sequence[CellResult], sizes: Sequence[int]) -> dict[str, list[int]]:
     """The sizes with no main-phase cell yet whose lr search has started: ``{size: [finished,
     planned]}`` search runs. A grid plans a size's main cells once its search is over, so such
@@ -1136,6 +1149,19 @@ def training_size(report: dict, size: int | str) -> str:
     """'200 training sentences' (tagging) or '200 training examples' (relations): a size as the
     task counts its training set."""
     return f"{size} training {size_unit(report)}"
+
+
+def _some_sizes_text(report: dict) -> str:
+    """'SiS runs at 50, 100 only (the spec's choice); …' for the methods the spec runs at only
+    some sizes; '' where every method runs at every size."""
+    some = report["grid"].get("methods_at_some_sizes") or []
+    if not some:
+        return ""
+    said = "; ".join(f"{m['display']} at {', '.join(map(str, m['sizes']))}" for m in some)
+    return (
+        f"Some methods run at only some sizes, by the spec's choice ({said}); each size's "
+        "comparison, Holm's family included, holds the methods that ran there. "
+    )
 
 
 def _not_run_text(report: dict) -> str:
@@ -1424,6 +1450,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
             "are shown. "
         )
         + _not_run_text(report)
+        + _some_sizes_text(report)
         + f"Generated {report['generated']}.",
         "",
         "## Recommendation",

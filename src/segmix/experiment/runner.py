@@ -54,6 +54,7 @@ from segmix.experiment.cells import (
     ERROR_LOG,
     Cell,
     canonical_json,
+    cells_at_size,
     plan_final,
     plan_lr_search,
     total_cells,
@@ -543,7 +544,7 @@ def search_seeds_text(spec: ExperimentSpec) -> str:
 
 
 def _single_lr(spec: ExperimentSpec) -> dict[tuple[str, int], float | None]:
-    return {(v.label, size): spec.lrs[0] for v in spec.variants for size in spec.sizes}
+    return {(v.label, size): spec.lrs[0] for size in spec.sizes for v in spec.variants_at(size)}
 
 
 def run_experiment(
@@ -1091,7 +1092,7 @@ class _Grid:
                 for label in references
             }
         for size in sizes:
-            for variant in self.spec.variants:
+            for variant in self.spec.variants_at(size):
                 if variant.reference:
                     continue
                 candidates = []
@@ -1185,9 +1186,9 @@ class _Grid:
         Counting cells alone (the mean cell time × cells left) told a grid whose small sizes
         had finished that its larger ones would go as fast; the RMix grid's 400-example cells
         take a third longer than its 200-example ones (400 steps against 300, about 0.7 s a
-        step on 2 CPU cores either way). Every size plans the same number of cells
-        (:func:`segmix.experiment.cells.total_cells`), so a size's cells left are that share of
-        the total less its cells done, final cells not yet planned included.
+        step on 2 CPU cores either way). A size's cells left are the cells it plans
+        (:func:`segmix.experiment.cells.cells_at_size`: fewer where a method runs at only some
+        sizes) less its cells done, final cells not yet planned included.
 
         Until this run's first cell finishes, the pace is that of the reused cells whose
         ``metrics.json`` says they trained on this kind of machine with the torch threads a
@@ -1202,13 +1203,15 @@ class _Grid:
         )
         if not pace:
             return None
-        per_size = self.result.total // len(self.spec.sizes)
         done = Counter(
             self.cells[cell_id].size
             for cell_id, state in self.state.items()
             if state["status"] in ("finished", "failed")
         )
-        left = sum(max(per_size - done[size], 0) * self._work(size) for size in self.spec.sizes)
+        left = sum(
+            max(cells_at_size(self.spec, size) - done[size], 0) * self._work(size)
+            for size in self.spec.sizes
+        )
         if self.executor is not None:
             capacity = self.executor.capacity
         else:  # not started yet (a resumed grid's first line): the cells --workers runs at once
@@ -1288,6 +1291,7 @@ class _Grid:
                     "method": v.method,
                     "options": v.options,
                     **({"reference": True} if v.reference else {}),
+                    **({"sizes": list(v.sizes)} if v.sizes is not None else {}),
                 }
                 for v in spec.variants
             ],
@@ -1371,7 +1375,7 @@ class _Grid:
 
 def _pairs(spec: ExperimentSpec) -> set[tuple[str, int]]:
     """Every (method label, size) a spec plans."""
-    return {(v.label, size) for v in spec.variants for size in spec.sizes}
+    return {(v.label, size) for size in spec.sizes for v in spec.variants_at(size)}
 
 
 def _in_order(state: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,11 @@ cells' ids.
 
 ``methods`` may also name ``spacy``, a reference row (:mod:`segmix.reference`): another tool
 trained on the same subsets, which takes no options and no learning rate.
+
+A method item may run at only some of the sizes (``{name: lwtr, sizes: [50, 100]}``), so a grid
+can take to its larger, costlier sizes only the methods that earned it at the small ones; the
+baseline runs at every size, since every gain is paired against it. At a size, the report's
+comparison (and Holm's family) is the methods that ran there.
 """
 
 from __future__ import annotations
@@ -116,6 +121,12 @@ class Variant:
     label: str
     method: str
     options: dict[str, Any] = field(default_factory=dict)
+    # the sizes of the spec this variant runs at (``sizes:`` on its method item); None: all
+    sizes: tuple[int, ...] | None = None
+
+    def runs_at(self, size: int) -> bool:
+        """Whether this variant trains at ``size`` (always, unless its item names sizes)."""
+        return self.sizes is None or size in self.sizes
 
     @property
     def reference(self) -> bool:
@@ -160,6 +171,10 @@ class ExperimentSpec:
     # grid's grid.json and lr_choice.json describe the whole grid, so a part run alone keeps
     # what the other parts recorded
     whole: ExperimentSpec | None = field(default=None, repr=False, compare=False)
+
+    def variants_at(self, size: int) -> list[Variant]:
+        """The variants that train at ``size``, in spec order."""
+        return [v for v in self.variants if v.runs_at(size)]
 
     @property
     def lr_search(self) -> bool:
@@ -418,6 +433,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
                 ("sizes", i) if isinstance(values["sizes"], list) else ("sizes",),
                 f"{size} is more than the {available} training examples{left} in {train_path}",
             )
+    variants = _check_variant_sizes(values["methods"], variants, items, sizes, at)
     seeds = _int_list(values, "seeds", at, positive=False)
     budget, budgets = _check_budget(values, sizes, at)
     lrs = _check_lrs(values, at)
@@ -452,7 +468,8 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     every_seed = list(dict.fromkeys([*seeds, *search_seeds]))
     for variant, item in zip(variants, items, strict=True):
         choices = [None] if variant.reference else lrs
-        for size, seed, lr in itertools.product(sizes, every_seed, choices):
+        at_sizes = [size for size in sizes if variant.runs_at(size)]
+        for size, seed, lr in itertools.product(at_sizes, every_seed, choices):
             try:
                 spec.config(variant, size, seed, lr)
             except ConfigError as err:
@@ -494,6 +511,13 @@ def _check_contrasts(
             raise at.error(where, f"a contrast needs two different methods, got {pair[0]} twice")
         if tuple(pair) in out or (pair[1], pair[0]) in out:
             raise at.error(where, f"{pair[0]} against {pair[1]} is listed twice")
+        a, b = (next(v for v in variants if v.label == label) for label in pair)
+        if a.sizes is not None and b.sizes is not None and not set(a.sizes) & set(b.sizes):
+            raise at.error(
+                where,
+                f"{pair[0]} (sizes {list(a.sizes)}) and {pair[1]} (sizes {list(b.sizes)}) never "
+                "run at the same size, so the contrast could never be tested",
+            )
         out.append((pair[0], pair[1]))
     return out
 
@@ -653,7 +677,7 @@ def _check_methods(
         label = item.get("label")
         grid: dict[str, list] = {}
         for key, value in item.items():
-            if key in ("name", "label"):
+            if key in ("name", "label", "sizes"):  # sizes: checked once the spec's are known
                 continue
             if key not in {f.name for f in dataclasses.fields(TrainConfig)}:
                 raise at.error(("methods", i, key), "unknown option")
@@ -694,6 +718,39 @@ def _check_methods(
     return variants, [labels[v.label] for v in variants], not_installed
 
 
+def _check_variant_sizes(
+    methods: list, variants: list[Variant], items: list[int], sizes: list[int], at: _Located
+) -> list[Variant]:
+    """``sizes:`` on a method item: the spec's sizes its variants run at (a non-empty list of
+    them, no repeats); the baseline runs at every size. Returns the variants with it set."""
+    out = []
+    for variant, i in zip(variants, items, strict=True):
+        item = methods[i]
+        raw = item.get("sizes") if isinstance(item, dict) else None
+        if raw is None:
+            out.append(variant)
+            continue
+        if variant.method == "none" and not variant.options:
+            raise at.error(
+                ("methods", i, "sizes"),
+                "the baseline runs at every size: every gain is paired against it",
+            )
+        listed = raw if isinstance(raw, list) else [raw]
+        if not listed:
+            raise at.error(("methods", i, "sizes"), "expected a non-empty list of the spec's sizes")
+        for j, size in enumerate(listed):
+            where = ("methods", i, "sizes", j) if isinstance(raw, list) else ("methods", i, "sizes")
+            if size not in sizes or isinstance(size, bool):
+                raise at.error(
+                    where, f"{size!r} is not one of the sizes {sizes}: a method runs at those only"
+                )
+            if size in listed[:j]:
+                raise at.error(where, f"{size} is listed twice")
+        kept = tuple(s for s in sizes if s in listed)  # the spec's order
+        out.append(dataclasses.replace(variant, sizes=None if len(kept) == len(sizes) else kept))
+    return out
+
+
 def _reference_variant(
     item: dict,
     task: str,
@@ -716,7 +773,7 @@ def _reference_variant(
             f"(task: {task})",
         )
     for key in item:
-        if key not in ("name", "label"):
+        if key not in ("name", "label", "sizes"):
             raise at.error(
                 ("methods", i, key),
                 f"{ref.name} takes no options: it is a reference row ({ref.title}), trained with "
