@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -981,24 +982,23 @@ class _Grid:
             isinstance(seconds, (int, float))
             and seconds > 0
             and metrics is not None
-            and _same_machine(metrics.get("machine"), self._cell_machine())
+            and _same_machine(metrics.get("machine"), self.cell_machine)
         ):
             self.earlier_seconds_per_work.append(seconds / self._work(cell.size))
 
-    def _cell_machine(self) -> dict[str, Any] | None:
+    @functools.cached_property
+    def cell_machine(self) -> dict[str, Any] | None:
         """What a cell trained now records as its machine (``metrics.json``'s ``machine``):
         this machine, with the torch threads a cell gets from ``--workers``; None under Ray,
-        whose cells' nodes are not known before they run. Computed once."""
-        if not hasattr(self, "_cell_machine_cache"):
-            options = self.executor_options
-            found: dict[str, Any] | None = None
-            if options.get("executor", "local") == "local":
-                found = machine()
-                workers = options.get("workers") or 1
-                if workers > 1:
-                    found["torch_threads"] = threads_per_worker(workers)
-            self._cell_machine_cache = found
-        return self._cell_machine_cache
+        whose cells' nodes are not known before they run."""
+        options = self.executor_options
+        if options.get("executor", "local") != "local":
+            return None
+        found = machine()
+        workers = options.get("workers") or 1
+        if workers > 1:
+            found["torch_threads"] = threads_per_worker(workers)
+        return found
 
     def _reusable(self, cell: Cell) -> bool:
         """Finished under this identity (a folder with another identity is never touched)."""
@@ -1192,7 +1192,7 @@ class _Grid:
 
         Until this run's first cell finishes, the pace is that of the reused cells whose
         ``metrics.json`` says they trained on this kind of machine with the torch threads a
-        cell gets now (:meth:`_cell_machine`), so a resumed grid has an estimate from its first
+        cell gets now (:attr:`cell_machine`), so a resumed grid has an estimate from its first
         line; a grid resumed on another machine, with other ``--workers`` or under Ray waits
         for its own first cell rather than borrow a pace that is not its own. Cells this run
         resumed from a checkpoint count last: they trained only what was left of them (the
