@@ -311,6 +311,11 @@ def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_p
     assert "Some methods run at only some sizes, by the spec's choice (MMix at 20)" in (
         render_markdown(report)
     )
+    # the figures by size draw mmix where it ran and none at both sizes
+    from segmix.experiment.report import write_report
+
+    written = write_report(grid, bootstrap=50, out=tmp_path / "report")
+    assert (written.parent / "plots" / "f1_by_size.png").stat().st_size > 0
 
 
 def test_the_cli_prints_a_spec_error_as_one_line(tmp_path):
