@@ -105,7 +105,11 @@ fi
 # in the CPU order: every method at 50 and 100 sentences first; then `sizes: [50, 100]` in
 # configs/conll2003.yaml on each method without evidence at either (decision 51) and
 # SIZES=200,400 for the rest and the baseline (the grid is whole once those are done)
-[ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100}"; }
+# Its cells that the CPU grids of this machine type already trained (same ids: none, MMix, TMix,
+# SMix, SiS, mixup and LADA intra at 50, none and spaCy at 50-100) are copied in, not retrained;
+# the H200 grid's are not, so that no comparison pairs a GPU run with a CPU one.
+[ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100}" \
+    --reuse-from "$RUNS/conll2003_cpu_grid" --reuse-from "$RUNS/conll2003_grid"; }
 # A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
 # lr_choice.json keep them), so a grid may run size by size across sessions.
 [ "$mode" = rates ] && grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid" --sizes "${SIZES:-50,100,200,400}"

@@ -701,6 +701,16 @@ def _check_run_matches(run: Path, config: TrainConfig) -> None:
     "wait for the next run of the same command. For a job's time limit.",
 )
 @click.option(
+    "--reuse-from",
+    "reuse_from",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="GRID",
+    help="Another grid folder (repeatable): a cell this grid plans that GRID has finished "
+    "under the same id (same configuration, data and segmix version) is copied in instead of "
+    "trained; grid.json says copied_from.",
+)
+@click.option(
     "--preflight",
     is_flag=True,
     help="Before training, build each size and seed's subset and draw one epoch of every "
@@ -718,6 +728,7 @@ def experiment(
     sizes: str | None,
     methods: str | None,
     stop_after: str | None,
+    reuse_from: tuple[str, ...],
     preflight: bool,
     dry_run: bool,
 ) -> None:
@@ -778,6 +789,7 @@ def experiment(
                 gpus_per_cell=gpus_per_cell,
                 on_event=show,
                 stop_after=stop_seconds,
+                reuse_from=reuse_from,
             )
     except KeyboardInterrupt:
         sys.exit(130)

@@ -318,6 +318,58 @@ def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_p
     assert (written.parent / "plots" / "f1_by_size.png").stat().st_size > 0
 
 
+def test_a_grid_copies_in_the_cells_another_grid_finished_under_the_same_ids(tmp_path, tiny_data):
+    """Grid A trains none on seeds 1 and 2; grid B (none and mmix) with ``--reuse-from A``
+    copies none's seed-1 cell (same id) instead of training it, and trains the rest: none's
+    seed 2, whose cell.json in A was made to record another cell, and mmix. The copy is the
+    very run (same metrics), grid.json and the report say where it came from, and running B
+    again keeps that."""
+    from segmix.experiment.report import build_report, render_markdown
+
+    first = tiny_spec(tmp_path / "a", tiny_data, "methods: [none]\nseeds: [1, 2]\nsteps: 4\n")
+    grid_a = tmp_path / "grid-a"
+    assert len(run_experiment(load_spec(first), grid_a, report=False).trained) == 2
+    entries = json.loads((grid_a / "grid.json").read_text())["cells"]
+    seed_one, seed_two = (next(e for e in entries if e["seed"] == s) for s in (1, 2))
+    record = grid_a / "cells" / seed_two["id"] / "cell.json"
+    stored = json.loads(record.read_text())
+    stored["identity"]["config"]["alpha"] = 123.0  # no longer the cell its id names
+    record.write_text(json.dumps(stored))
+
+    second = tiny_spec(
+        tmp_path / "b", tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n"
+    )
+    grid_b = tmp_path / "grid-b"
+    events: list = []
+    result = run_experiment(
+        load_spec(second), grid_b, report=False, reuse_from=[grid_a], on_event=events_of(events)
+    )
+    assert result.complete and len(result.trained) == 3 and result.reused == [seed_one["id"]]
+    assert any(
+        "1 cells copied in, finished, from ../grid-a (same ids)" in e.message for e in events
+    )
+    copied = grid_b / "cells" / seed_one["id"]
+    assert (copied / "run" / "metrics.json").read_bytes() == (
+        grid_a / seed_one["dir"] / "metrics.json"
+    ).read_bytes()
+    record_b = json.loads((copied / "cell.json").read_text())  # this grid's record of it
+    assert record_b["config"]["output_dir"].endswith(f"grid-b/cells/{seed_one['id']}/run")
+    manifest = {e["id"]: e for e in json.loads((grid_b / "grid.json").read_text())["cells"]}
+    assert manifest[seed_one["id"]]["copied_from"] == "../grid-a"
+    assert sum("copied_from" in e for e in manifest.values()) == 1
+    assert seed_two["id"] in result.trained  # trained again: A's folder records another cell
+    text = render_markdown(build_report(grid_b, bootstrap=20))
+    assert "Runs trained by another grid and copied in (`--reuse-from`" in text
+    assert ": 1 from `../grid-a`." in text
+    # again: everything reused, the copy still said
+    again = run_experiment(load_spec(second), grid_b, report=False, reuse_from=[grid_a])
+    assert not again.trained
+    rerun = {e["id"]: e for e in json.loads((grid_b / "grid.json").read_text())["cells"]}
+    assert rerun[seed_one["id"]]["copied_from"] == "../grid-a"
+    with pytest.raises(FileNotFoundError, match="is not a grid folder"):
+        run_experiment(load_spec(second), grid_b, report=False, reuse_from=[tmp_path / "b"])
+
+
 def test_the_cli_prints_a_spec_error_as_one_line(tmp_path):
     path = write_spec(tmp_path, GOOD.replace("  - mmix", "  - mmixx"))
     result = CliRunner().invoke(app, ["experiment", str(path), "--dry-run"])

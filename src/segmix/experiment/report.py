@@ -983,6 +983,7 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
             "sizes_not_run": _sizes_not_run(grid_dir, sizes),
             "sizes_searching": _sizes_searching(cells, sizes),
             "methods_at_some_sizes": _methods_at_some_sizes(grid),
+            "copied_from": _copied_from(grid),
         },
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "scale": "test scores and gains in F1 points (metric × 100); p-values as fractions",
@@ -1105,6 +1106,17 @@ def _sizes_not_run(grid_dir: Path, sizes: Sequence[int]) -> list[int]:
         return sorted(int(s) for s in planned if int(s) not in set(sizes))
     except (TypeError, ValueError):
         return []
+
+
+def _copied_from(grid: dict) -> dict[str, int]:
+    """How many of the grid's finished cells were copied in from each other grid folder
+    (``--reuse-from``: the same cell, by id, trained there)."""
+    found: dict[str, int] = {}
+    for entry in grid.get("cells") or []:
+        if isinstance(entry, dict) and entry.get("copied_from"):
+            source = str(entry["copied_from"])
+            found[source] = found.get(source, 0) + 1
+    return dict(sorted(found.items()))
 
 
 def _methods_at_some_sizes(grid: dict) -> list[dict]:
@@ -1754,6 +1766,15 @@ def _timing_section(report: dict) -> list[str]:
             + (". Times from different machines do not compare." if len(machines) > 1 else ".")
         )
         out.append("")
+    copied = report["grid"].get("copied_from") or {}
+    if copied:
+        said = "; ".join(f"{n} from `{source}`" for source, n in copied.items())
+        out += [
+            f"Runs trained by another grid and copied in (`--reuse-from`: the same cell, by its "
+            f"id, which hashes its whole configuration, data and segmix version): {said}. "
+            "They count above by the machine that trained them.",
+            "",
+        ]
     out += [
         "| train size | label | optimizer steps | train s | total s | tokens/s "
         "| train time vs none |",

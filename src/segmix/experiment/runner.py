@@ -17,7 +17,9 @@ work and its bookkeeping:
    A reference row (``spacy``, :mod:`segmix.reference`) skips phase 1: it trains with its own
    optimizer's settings, so it has no lr to choose; its cells run in phase 2 only.
 
-A cell is skipped when its run finished under the same identity, claimed (non-blocking) before
+A cell is skipped when its run finished under the same identity, or copied in finished from
+another grid folder that has it under the same id (``reuse_from``: the same configuration,
+data and segmix version trained once serves every grid that plans it), claimed (non-blocking) before
 it runs so two grids on one folder never run it twice, resumed from its checkpoint when an
 earlier attempt stopped, retried once when it fails (the traceback goes to its ``error.log``),
 and reported as failed after that while the grid goes on. Ctrl-C releases every claim and
@@ -79,7 +81,19 @@ GRID_JSON = "grid.json"
 #: long, on which machine, what it trained; a grid that spans sessions sums its wall time here
 SESSIONS_JSONL = "sessions.jsonl"
 #: the order of a cell's status fields in grid.json
-STATE_ORDER = ("status", "attempts", "workers_lost", "dev", "test", "seconds", "error")
+STATE_ORDER = (
+    "status",
+    "attempts",
+    "workers_lost",
+    "dev",
+    "test",
+    "seconds",
+    "copied_from",
+    "error",
+)
+#: what a cell copied in from another grid leaves behind: its checkpoints and saved model
+#: (large, and a finished cell is never resumed) and another process's locks
+NOT_COPIED = ("checkpoints", "model", LOCK_NAME, CLAIM)
 LR_CHOICE_JSON = "lr_choice.json"
 SPEC_COPY = "experiment.yaml"
 ATTEMPTS = 2  # a failing cell is retried once
@@ -563,6 +577,7 @@ def run_experiment(
     poll_seconds: float = 10.0,
     report: bool = True,
     stop_after: float | None = None,
+    reuse_from: Sequence[str | Path] = (),
 ) -> GridResult:
     """Run (or continue) the grid of ``spec`` in ``grid_dir``; see the module's docstring.
 
@@ -574,8 +589,16 @@ def run_experiment(
     ``stop_after`` (seconds): no cell starts once this much time has passed; the cells running
     then finish, the rest are left for the next run (``GridResult.left_for_later``), so a grid
     fits a job's time limit and stops with whole cells instead of interrupted ones.
+    ``reuse_from``: other grid folders whose finished cells this grid copies in where it plans
+    a cell of the same id (grid.json says ``copied_from`` for each), instead of training it.
     """
     spec.require_installed()  # before any cell trains: a missing library fails the grid at once
+    sources = [Path(p) for p in reuse_from]
+    for source in sources:
+        if not (source / "cells").is_dir():
+            raise FileNotFoundError(f"--reuse-from: {source} is not a grid folder (no cells/)")
+        if source.resolve() == Path(grid_dir).resolve():
+            raise ValueError(f"--reuse-from: {source} is this grid's own folder")
     return _Grid(
         spec,
         Path(grid_dir),
@@ -592,6 +615,7 @@ def run_experiment(
         poll_seconds=poll_seconds,
         report=report,
         stop_after=stop_after,
+        reuse_from=sources,
     ).run()
 
 
@@ -615,8 +639,10 @@ class _Grid:
         poll_seconds: float,
         report: bool,
         stop_after: float | None = None,
+        reuse_from: Sequence[Path] = (),
     ) -> None:
         self.spec = spec
+        self.reuse_from = list(reuse_from)
         self.grid_dir = grid_dir.resolve()
         self.executor_options = executor_options
         self.on_event = on_event
@@ -685,7 +711,7 @@ class _Grid:
         entries = (self.manifest_found or {}).get("cells")
         if not isinstance(entries, list):
             return {}
-        kept = ("seconds", "attempts", "workers_lost")
+        kept = ("seconds", "attempts", "workers_lost", "copied_from")
         return {
             e["id"]: {k: e[k] for k in kept if k in e}
             for e in entries
@@ -814,6 +840,13 @@ class _Grid:
         if not cells:
             return
         todo = [c for c in cells if self.state[c.id]["status"] not in ("finished", "failed")]
+        copied = [c for c in todo if self._copy_from_other_grid(c)]
+        if copied:
+            sources = sorted({self.state[c.id]["copied_from"] for c in copied})
+            self._emit(
+                "reused",
+                f"{len(copied)} cells copied in, finished, from {', '.join(sources)} (same ids)",
+            )
         reused = [c for c in todo if self._reusable(c)]
         for cell in reused:
             self._mark_reused(cell)
@@ -999,6 +1032,38 @@ class _Grid:
         if workers > 1:
             found["torch_threads"] = threads_per_worker(workers)
         return found
+
+    def _copy_from_other_grid(self, cell: Cell) -> bool:
+        """Copy ``cell`` in from the first ``reuse_from`` grid that has it finished under the
+        same identity (with a test score where this grid reports the cell); True if copied.
+
+        Only into a folder that holds nothing yet: a cell started here resumes here. The copy
+        is the cell's summary, test predictions and logs, not its checkpoints or model.
+        """
+        if not self.reuse_from or is_finished(cell.run_dir) or cell.folder.exists():
+            return False
+        for source in self.reuse_from:
+            folder = source / "cells" / cell.id
+            if not is_finished(folder / "run") or not (folder / CELL_JSON).exists():
+                continue
+            try:
+                identity = read_json(folder / CELL_JSON).get("identity")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if identity is None or canonical_json(identity) != canonical_json(cell.identity):
+                continue  # an id is a hash of the identity: this folder is not that cell
+            if cell.config.score_test and _finished_without_test(folder / "run"):
+                continue  # an lr-search run elsewhere: this grid reports the cell
+            partial = cell.folder.with_name(cell.folder.name + ".copying")
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(folder, partial, ignore=shutil.ignore_patterns(*NOT_COPIED))
+            # this grid's record of the cell (the same identity; its folder here); the run's
+            # own config.json keeps the folder it trained in
+            write_json(partial / CELL_JSON, cell.record())
+            os.replace(partial, cell.folder)  # whole or not at all
+            self.state[cell.id]["copied_from"] = os.path.relpath(source, self.grid_dir)
+            return True
+        return False
 
     def _reusable(self, cell: Cell) -> bool:
         """Finished under this identity (a folder with another identity is never touched)."""
