@@ -767,7 +767,7 @@ def experiment(
     grid_dir = Path(out_dir) if out_dir else Path("runs") / "experiments" / spec.name
     console = Console(highlight=False)
     if preflight:
-        _preflight(console, spec, grid_dir)
+        _preflight(console, spec, grid_dir, reuse_from)
     if dry_run:
         _print_plan(console, spec, grid_dir)
         return
@@ -829,7 +829,7 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _preflight(console, spec, grid_dir: Path) -> None:
+def _preflight(console, spec, grid_dir: Path, reuse_from: tuple[str, ...] = ()) -> None:
     """``--preflight``: every (method, size, seed) with a cell left to train in ``grid_dir``
     drawn before training; exit 1 on a problem."""
     from tqdm import tqdm
@@ -846,7 +846,9 @@ def _preflight(console, spec, grid_dir: Path) -> None:
                 bar.write(f"cannot draw: {problem}")
 
         try:
-            problems = preflight(spec, grid_dir=grid_dir, on_progress=progress)
+            problems = preflight(
+                spec, grid_dir=grid_dir, reuse_from=reuse_from, on_progress=progress
+            )
         except (ConfigError, ValueError, OSError) as err:
             _fail(err)
     if problems:

@@ -340,6 +340,16 @@ def test_a_grid_copies_in_the_cells_another_grid_finished_under_the_same_ids(tmp
         tmp_path / "b", tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n"
     )
     grid_b = tmp_path / "grid-b"
+    # --preflight draws what B will train, not the cell it will copy in
+    from segmix.experiment.preflight import left_to_train, preflight_plan
+
+    spec_b = load_spec(second)
+    left = left_to_train(spec_b, grid_b, preflight_plan(spec_b), reuse_from=[grid_a])
+    assert sorted((v.label, seed) for v, _, seed in left) == [
+        ("mmix", 1),
+        ("mmix", 2),
+        ("none", 2),
+    ]
     events: list = []
     result = run_experiment(
         load_spec(second), grid_b, report=False, reuse_from=[grid_a], on_event=events_of(events)

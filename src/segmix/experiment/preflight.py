@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,21 @@ def preflight_plan(spec: ExperimentSpec) -> list[tuple[Variant, int, int]]:
 
 
 def left_to_train(
-    spec: ExperimentSpec, grid_dir: str | Path, plan: list[tuple[Variant, int, int]]
+    spec: ExperimentSpec,
+    grid_dir: str | Path,
+    plan: list[tuple[Variant, int, int]],
+    reuse_from: Sequence[str | Path] = (),
 ) -> list[tuple[Variant, int, int]]:
     """The (variant, size, seed) of ``plan`` with a cell still to train in ``grid_dir``.
 
     A resumed grid need not draw again where every cell is finished. The cells are the
     runner's own plan: the search runs (:func:`segmix.experiment.runner.planned_cells`) and
     the reported runs at the lr ``lr_choice.json`` records (:func:`plan_final`); a (variant,
-    size) without a chosen lr is drawn on its reported seeds as before.
+    size) without a chosen lr is drawn on its reported seeds as before. A cell finished
+    under its id in a ``reuse_from`` grid is copied in, not trained, so it is not drawn either.
     """
     from segmix.experiment.cells import plan_final
-    from segmix.experiment.runner import LR_CHOICE_JSON, planned_cells
+    from segmix.experiment.runner import LR_CHOICE_JSON, finished_elsewhere, planned_cells
     from segmix.runs import is_finished, read_json
 
     grid_dir = Path(grid_dir)
@@ -90,7 +94,12 @@ def left_to_train(
         undecided = {(v.label, size) for size in spec.sizes for v in spec.variants_at(size)}
         undecided -= decided
         cells += plan_final(spec, grid_dir, chosen)
-    todo = {(c.variant.label, c.size, c.seed) for c in cells if not is_finished(c.run_dir)}
+    sources = [Path(p) for p in reuse_from]
+    todo = {
+        (c.variant.label, c.size, c.seed)
+        for c in cells
+        if not is_finished(c.run_dir) and finished_elsewhere(c, sources) is None
+    }
     return [
         (v, size, seed)
         for v, size, seed in plan
@@ -108,19 +117,21 @@ def preflight(
     spec: ExperimentSpec,
     *,
     grid_dir: str | Path | None = None,
+    reuse_from: Sequence[str | Path] = (),
     on_progress: Callable[[int, int, DrawProblem | None], None] | None = None,
 ) -> list[DrawProblem]:
     """Build each subset and draw each method's first epoch of mixes; the problems found.
 
     With ``grid_dir``, only what is left to train there (:func:`left_to_train`): a grid resumed
-    many times draws its remaining sizes, not again the ones it finished.
-    ``on_progress(done, total, problem)`` is called after each (variant, size, seed).
+    many times draws its remaining sizes, not again the ones it finished, nor what it will
+    copy in from the ``reuse_from`` grids. ``on_progress(done, total, problem)`` is called after
+    each (variant, size, seed).
     """
     from segmix.run import fit_augmenter, prepare_inputs, training_set
 
     plan = preflight_plan(spec)
     if grid_dir is not None:
-        plan = left_to_train(spec, grid_dir, plan)
+        plan = left_to_train(spec, grid_dir, plan, reuse_from)
     lr = spec.lrs[0] if spec.lrs else None
     # the subset built last, or the error building it hit: a grid's plan comes size by seed,
     # so each subset is built once for all its methods and only one is held at a time

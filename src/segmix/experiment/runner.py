@@ -336,6 +336,25 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (cores or 1) // workers)
 
 
+def finished_elsewhere(cell: Cell, sources: Sequence[Path]) -> Path | None:
+    """The first of the grid folders ``sources`` that finished ``cell`` under its identity (a
+    run with test scores where the cell is a reported one), or None."""
+    for source in sources:
+        folder = source / "cells" / cell.id
+        if not is_finished(folder / "run") or not (folder / CELL_JSON).exists():
+            continue
+        try:
+            identity = read_json(folder / CELL_JSON).get("identity")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if identity is None or canonical_json(identity) != canonical_json(cell.identity):
+            continue  # an id is a hash of the identity: this folder is not that cell
+        if cell.config.score_test and _finished_without_test(folder / "run"):
+            continue  # an lr-search run elsewhere: this grid reports the cell
+        return source
+    return None
+
+
 def _same_machine(recorded: Any, now: dict[str, Any] | None) -> bool:
     """Whether a run's recorded ``machine`` (:func:`segmix.runs.machine`) is ``now``'s in
     everything that sets its pace: CPU, instruction set, cores, torch threads and device."""
@@ -1042,28 +1061,20 @@ class _Grid:
         """
         if not self.reuse_from or is_finished(cell.run_dir) or cell.folder.exists():
             return False
-        for source in self.reuse_from:
-            folder = source / "cells" / cell.id
-            if not is_finished(folder / "run") or not (folder / CELL_JSON).exists():
-                continue
-            try:
-                identity = read_json(folder / CELL_JSON).get("identity")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if identity is None or canonical_json(identity) != canonical_json(cell.identity):
-                continue  # an id is a hash of the identity: this folder is not that cell
-            if cell.config.score_test and _finished_without_test(folder / "run"):
-                continue  # an lr-search run elsewhere: this grid reports the cell
-            partial = cell.folder.with_name(cell.folder.name + ".copying")
-            shutil.rmtree(partial, ignore_errors=True)
-            shutil.copytree(folder, partial, ignore=shutil.ignore_patterns(*NOT_COPIED))
-            # this grid's record of the cell (the same identity; its folder here); the run's
-            # own config.json keeps the folder it trained in
-            write_json(partial / CELL_JSON, cell.record())
-            os.replace(partial, cell.folder)  # whole or not at all
-            self.state[cell.id]["copied_from"] = os.path.relpath(source, self.grid_dir)
-            return True
-        return False
+        source = finished_elsewhere(cell, self.reuse_from)
+        if source is None:
+            return False
+        partial = cell.folder.with_name(cell.folder.name + ".copying")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(
+            source / "cells" / cell.id, partial, ignore=shutil.ignore_patterns(*NOT_COPIED)
+        )
+        # this grid's record of the cell (the same identity; its folder here); the run's own
+        # config.json keeps the folder it trained in
+        write_json(partial / CELL_JSON, cell.record())
+        os.replace(partial, cell.folder)  # whole or not at all
+        self.state[cell.id]["copied_from"] = os.path.relpath(source, self.grid_dir)
+        return True
 
     def _reusable(self, cell: Cell) -> bool:
         """Finished under this identity (a folder with another identity is never touched)."""
