@@ -103,8 +103,9 @@ fi
 [ "$mode" = pos ] && { grid configs/ud_ewt_pos.yaml "$RUNS/ud_ewt_pos_grid" --sizes 50,100; }
 # the headline NER grid re-measured on the corrected comparators (configs/conll2003.yaml),
 # in the CPU order: every method at 50 and 100 sentences first; then `sizes: [50, 100]` in
-# configs/conll2003.yaml on each method without evidence at either (decision 51) and
-# SIZES=200,400 for the rest and the baseline (the grid is whole once those are done)
+# configs/conll2003.yaml on each method without evidence at either and not a contrast partner
+# of one with evidence (decision 51), and SIZES=200,400 for the rest and the baseline (the
+# grid is whole once those are done)
 # Its cells that the CPU grids of this machine type already trained (same ids: none, MMix, TMix,
 # SMix, SiS, mixup and LADA intra at 50, none and spaCy at 50-100) are copied in, not retrained;
 # the H200 grid's are not, so that no comparison pairs a GPU run with a CPU one.
