@@ -1240,8 +1240,8 @@ def _rate_choices(
     interval and verdict, and the paired difference between that rate and the default rate on
     test, judged by the report's rule with Holm over the methods compared so at ``size`` (one
     comparison per method: with MMix, TMix, SMix and SiS each asked whether its rate matters,
-    four unadjusted tests would find a rate that "matters" at the 5 % level one time in five
-    where none does): whether the rate matters at all."""
+    four unadjusted tests at the 5 % level would find a rate that "matters" up to one time in
+    five where none does): whether the rate matters at all."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in size_rows:
         if r["baseline"] or r["reference"] or r.get("rate") is None:
