@@ -74,7 +74,12 @@ def left_to_train(
     under its id in a ``reuse_from`` grid is copied in, not trained, so it is not drawn either.
     """
     from segmix.experiment.cells import plan_final
-    from segmix.experiment.runner import LR_CHOICE_JSON, finished_elsewhere, planned_cells
+    from segmix.experiment.runner import (
+        LR_CHOICE_JSON,
+        _pairs,
+        finished_elsewhere,
+        planned_cells,
+    )
     from segmix.runs import is_finished, read_json
 
     grid_dir = Path(grid_dir)
@@ -91,8 +96,7 @@ def left_to_train(
             if key != "_about" and isinstance(row, dict)
         }
         decided = {pair for pair, lr in chosen.items() if lr is not None}
-        undecided = {(v.label, size) for size in spec.sizes for v in spec.variants_at(size)}
-        undecided -= decided
+        undecided = _pairs(spec) - decided
         cells += plan_final(spec, grid_dir, chosen)
     sources = [Path(p) for p in reuse_from]
     todo = {

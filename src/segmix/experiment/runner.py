@@ -341,18 +341,22 @@ def finished_elsewhere(cell: Cell, sources: Sequence[Path]) -> Path | None:
     run with test scores where the cell is a reported one), or None."""
     for source in sources:
         folder = source / "cells" / cell.id
-        if not is_finished(folder / "run") or not (folder / CELL_JSON).exists():
-            continue
-        try:
-            identity = read_json(folder / CELL_JSON).get("identity")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if identity is None or canonical_json(identity) != canonical_json(cell.identity):
-            continue  # an id is a hash of the identity: this folder is not that cell
+        if not is_finished(folder / "run") or not _records_cell(folder, cell):
+            continue  # an id is a hash of the identity: a folder recording another is not it
         if cell.config.score_test and _finished_without_test(folder / "run"):
             continue  # an lr-search run elsewhere: this grid reports the cell
         return source
     return None
+
+
+def _records_cell(folder: Path, cell: Cell) -> bool:
+    """Whether the cell.json in ``folder`` records ``cell``'s identity (False where it is
+    missing, unreadable or records another cell)."""
+    try:
+        identity = read_json(folder / CELL_JSON).get("identity")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return identity is not None and canonical_json(identity) == canonical_json(cell.identity)
 
 
 def _same_machine(recorded: Any, now: dict[str, Any] | None) -> bool:
@@ -578,7 +582,7 @@ def search_seeds_text(spec: ExperimentSpec) -> str:
 
 
 def _single_lr(spec: ExperimentSpec) -> dict[tuple[str, int], float | None]:
-    return {(v.label, size): spec.lrs[0] for size in spec.sizes for v in spec.variants_at(size)}
+    return dict.fromkeys(_pairs(spec), spec.lrs[0])
 
 
 def run_experiment(
@@ -1027,9 +1031,10 @@ class _Grid:
 
     def _mark_reused(self, cell: Cell) -> None:
         metrics = self._record_scores(cell)
-        self.state[cell.id].update(self.earlier.get(cell.id, {}), status="finished")
+        earlier = self.earlier.get(cell.id, {})
+        self.state[cell.id].update(earlier, status="finished")
         self.result.reused.append(cell.id)
-        seconds = self.earlier.get(cell.id, {}).get("seconds")
+        seconds = earlier.get("seconds")
         if (
             isinstance(seconds, (int, float))
             and seconds > 0
@@ -1087,11 +1092,7 @@ class _Grid:
     def _identity_problem(self, cell: Cell) -> str | None:
         stored = cell.folder / CELL_JSON
         if stored.exists():
-            try:
-                identity = read_json(stored).get("identity")
-            except (OSError, ValueError):
-                identity = None
-            if identity is None or canonical_json(identity) != canonical_json(cell.identity):
+            if not _records_cell(cell.folder, cell):
                 return f"{stored} records another cell; the folder is left untouched"
             if cell.config.score_test and _finished_without_test(cell.run_dir):
                 # only after a spec turned a search seed into a reported one: the search run
