@@ -914,7 +914,7 @@ def test_the_rate_dev_chose_and_whether_it_beats_the_default_rate(tmp_path):
     assert versus["distinct"] == 1 and all(d > 0 for d in versus["diff"].values())
     text = render_markdown(report)
     assert "## Which rate, at which size" in text
-    assert "0.5 beats the default 0.2" in text
+    assert "choosing on dev beats the default 0.2" in text
     # a grid with no method at several rates has no such section
     assert "Which rate" not in render_markdown({**report, "rates": []})
 
@@ -957,7 +957,33 @@ def test_whether_the_rate_matters_is_holm_adjusted_over_the_methods_asked(tmp_pa
     assert versus["t_p_holm"] >= 0.05 and versus["distinct"] == 0
     text = render_markdown(four)
     assert "Holm-adjusted over the methods so compared at that size" in text
-    assert "no evidence that the rate matters (0.5 against 0.2)" in text
+    assert "no evidence that the rate matters (dev's choice against 0.2)" in text
+
+
+def test_whether_the_rate_matters_is_asked_of_a_rate_chosen_without_the_seed_scored(tmp_path):
+    """SMix at rate 0.5 is ahead of its default rate 0.2 on seed 1 only (+3 points) and behind
+    on the other four (−0.5 each): over all five seeds' dev (= test here) 0.5 has the higher
+    mean, and judging 0.5 on those same seeds would credit it with seed 1's luck (+0.2). Chosen
+    without the seed scored, seed 1 gets 0.2 (the others' dev: −0.5) and seeds 2–5 get 0.5
+    (the others' dev: (3 − 3 × 0.5) / 4 > 0), so choosing on dev scores 0, −0.5, −0.5, −0.5,
+    −0.5 against the default: a loss, not a gain."""
+    gains = {"smix": [0.0] * 5, "smix rate=0.5": [3.0, -0.5, -0.5, -0.5, -0.5]}
+    grid = _syn_grid(tmp_path, gains)
+    manifest = json.loads((grid / "grid.json").read_text())
+    for cell in manifest["cells"]:
+        if cell["label"] != "none":
+            cell["options"] = {"rate": 0.5 if "rate=" in cell["label"] else 0.2}
+    (grid / "grid.json").write_text(json.dumps(manifest))
+    report = build_report(grid, bootstrap=200)
+    (choice,) = report["rates"]
+    assert choice["chosen_rate"] == 0.5  # on all five seeds' dev
+    assert choice["held_out"]["rates"] == {"1": 0.2, "2": 0.5, "3": 0.5, "4": 0.5, "5": 0.5}
+    versus = choice["versus_default"]
+    assert versus["diff"][1] == 0.0  # seed 1 runs at the default: no difference
+    assert all(versus["diff"][s] < 0 for s in range(2, 6))
+    assert versus["mean"] == pytest.approx(0.8 * versus["diff"][2], rel=0.2)
+    assert choice["held_out"]["mean"] == pytest.approx(versus["mean"])  # none = the default
+    assert "| 0.5 ×4, 0.2 ×1 |" in render_markdown(report)
 
 
 def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():

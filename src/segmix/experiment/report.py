@@ -1227,6 +1227,27 @@ def _default_rate(grid_dir: Path) -> float:
         return default
 
 
+def _held_out_rates(scored: list[dict]) -> dict[int, dict]:
+    """Per seed, the rate row whose dev mean over the *other* seeds is highest
+    (leave-one-seed-out), over the seeds every rate has a dev score for; {} below 2 seeds.
+
+    Rates have no search seeds of their own, so choosing a rate on the dev scores of the very
+    seeds whose test scores then judge it lets a seed's luck pick the rate it is judged at.
+    Choosing each seed's rate without that seed removes this selection without extra runs:
+    the choice a user makes on dev, scored on a seed that did not make it. Ties go to the
+    lower rate (``scored`` is ordered by rate)."""
+    common = set.intersection(*(set(g["dev"]) for g in scored)) if scored else set()
+    seeds = sorted(common)
+    if len(seeds) < 2:
+        return {}
+    ordered = sorted(scored, key=lambda g: g["rate"])
+    out = {}
+    for held in seeds:
+        others = [s for s in seeds if s != held]
+        out[held] = max(ordered, key=lambda g: statistics.mean(g["dev"][s] for s in others))
+    return out
+
+
 def _rate_choices(
     size_rows: list[dict],
     rows: dict,
@@ -1236,18 +1257,21 @@ def _rate_choices(
     default_rate: float,
 ) -> list[dict]:
     """Per method run at several rates at ``size`` (the paper's open question 3): the rate dev
-    chose (the highest dev mean; test never chooses), that rate's gain over ``none`` with its
-    interval and verdict, and the paired difference between that rate and the default rate on
-    test, judged by the report's rule with Holm over the methods compared so at ``size`` (one
-    comparison per method: with MMix, TMix, SMix and SiS each asked whether its rate matters,
-    four unadjusted tests at the 5 % level would find a rate that "matters" up to one time in
-    five where none does): whether the rate matters at all."""
+    chose (the highest dev mean; test never chooses) with its gain over ``none``, and whether
+    choosing the rate on dev beats running the default rate. That question is asked of the
+    leave-one-seed-out choice (``_held_out_rates``: each seed scored at the rate the other
+    seeds' dev chose), whose paired difference against the default rate on test is judged by
+    the report's rule with Holm over the methods compared so at ``size`` (one comparison per
+    method: with MMix, TMix, SMix and SiS each asked whether its rate matters, four unadjusted
+    tests at the 5 % level would find a rate that "matters" up to one time in five where none
+    does)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in size_rows:
         if r["baseline"] or r["reference"] or r.get("rate") is None:
             continue
         others = {k: v for k, v in (r.get("options") or {}).items() if k != "rate"}
         groups.setdefault((r["method"], json.dumps(others, sort_keys=True)), []).append(r)
+    base = rows.get((BASELINE, size))
     out = []
     for (method, _), group in groups.items():
         scored = [g for g in group if g.get("dev_mean") is not None]
@@ -1268,14 +1292,30 @@ def _rate_choices(
             "t_p_holm": best.get("t_p_holm"),
             "verdict": best.get("verdict"),
             "default_rate": default_rate,
+            "held_out": None,
             "versus_default": None,
         }
-        if default is not None and default is not best:
-            diff = _difference(
-                rows[(best["label"], size)], rows[(default["label"], size)], **differ, cache=cache
+        held = _held_out_rates(scored)
+        if held:
+            # the scores of "choose the rate on the other seeds' dev": one row, seed by seed
+            chosen = _Row(
+                f"{best['label']} (held-out rate)",
+                size,
+                {s: rows[(g["label"], size)].cells[s] for s, g in held.items()},
             )
-            del diff["tests"]
-            entry["versus_default"] = diff
+            entry["held_out"] = {"rates": {str(s): g["rate"] for s, g in held.items()}}
+            if base is not None:
+                gain = _difference(chosen, base, **differ, cache=cache)
+                del gain["tests"]
+                entry["held_out"] |= {
+                    k: gain[k] for k in ("mean", "t_p", "interval", "seeds", "diff")
+                }
+            if default is not None and any(
+                not math.isclose(g["rate"], default_rate) for g in held.values()
+            ):
+                diff = _difference(chosen, rows[(default["label"], size)], **differ, cache=cache)
+                del diff["tests"]
+                entry["versus_default"] = diff
         out.append(entry)
     compared = [e["versus_default"] for e in out if e["versus_default"] is not None]
     for diff, adjusted in zip(compared, holm([d["t_p"] for d in compared]), strict=True):
@@ -1636,54 +1676,75 @@ def _contrast_section(report: dict) -> list[str]:
     return [*out, ""]
 
 
+def held_out_rates_text(held: dict | None) -> str:
+    """'0.5 ×4, 0.2 ×1': the rates the leave-one-seed-out choice gave the seeds, most often
+    first."""
+    if not held:
+        return "–"
+    counts: dict[float, int] = {}
+    for rate in held["rates"].values():
+        counts[rate] = counts.get(rate, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{rate:g} ×{n}" for rate, n in ordered)
+
+
 def _rate_section(report: dict) -> list[str]:
-    """Per size and method run at several rates: the rate dev chose, its gain, and whether it
-    beats the default rate (nothing when no method ran at several rates)."""
+    """Per size and method run at several rates: the rate dev chose, its gain, and whether
+    choosing the rate on dev (each seed's rate chosen without it) beats the default rate
+    (nothing when no method ran at several rates)."""
     rates = report.get("rates") or []
     if not rates:
         return []
     out = [
         "## Which rate, at which size",
         "",
-        "For each method run at several rates, the rate with the highest dev mean (test never "
-        "chooses), its gain over `none` with the verdict above, and the paired difference between "
-        "that rate and the default rate on test (same seeds; the report's rule, the t-test "
-        "Holm-adjusted over the methods so compared at that size): whether the rate matters at "
-        "all. The rate is chosen "
-        "on the dev scores of the reported seeds themselves (rates have no search seeds of "
-        "their own), so the chosen rate's figures can read slightly high; each rate's own "
-        "Holm-adjusted verdict is in the gain table above.",
+        "For each method run at several rates, the rate with the highest dev mean over the "
+        "seeds (test never chooses) and its gain over `none` (its own Holm-adjusted verdict is "
+        "in the gain table above). Rates have no search seeds of their own, so that choice is "
+        "made on the dev scores of the very seeds it is then judged on, and its gain can read "
+        "high. Whether the rate matters is therefore asked of a choice that no seed makes for "
+        "itself: each seed is scored at the rate the *other* seeds' dev chose "
+        "(leave-one-seed-out; the rates it gave the seeds are listed), and that choice is "
+        "compared with the default rate on test, paired by seed (the report's rule, the "
+        "t-test Holm-adjusted over the methods so compared at that size).",
         "",
-        "| size | method | rates (dev mean) | chosen rate: gain over none | two-way 95 % "
-        "interval | chosen − default rate | t-test p | Holm-adjusted p | two-way 95 % interval "
-        "| the rate |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| size | method | rates (dev mean) | dev's rate: gain over none | each seed's rate, "
+        "chosen on the other seeds' dev | that choice: gain over none | its two-way 95 % "
+        "interval | that choice − default rate | t-test p | Holm-adjusted p | two-way 95 % "
+        "interval | the rate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rates:
         devs = ", ".join(f"{k}: {num(v)}" for k, v in r["dev_means"].items())
+        held = r.get("held_out")
+        held_gain = signed(held.get("mean")) if held else "–"
+        held_interval = _bracket(held.get("interval")) if held else "–"
         vs = r["versus_default"]
+        default = f"{r['default_rate']:g}"
         if vs is None:
-            default = f"{r['default_rate']:g}"
-            matters = (
-                f"the default {default} is dev's choice"
-                if math.isclose(r["chosen_rate"], r["default_rate"])
-                else f"the default {default} did not run"
-            )
+            if held and all(
+                math.isclose(rate, r["default_rate"]) for rate in held["rates"].values()
+            ):
+                matters = f"the default {default} is dev's choice for every seed"
+            elif held:
+                matters = f"the default {default} did not run"
+            else:
+                matters = "too few seeds to choose without the one scored"
             diff, p, p_holm, interval = "–", "–", "–", "–"
         else:
             diff = signed(vs["mean"])
             p, interval = _p(vs["t_p"]), _bracket(vs["interval"])
             p_holm = _p(vs.get("t_p_holm"))
             matters = {
-                1: f"{r['chosen_rate']:g} beats the default {r['default_rate']:g}",
-                -1: f"{r['chosen_rate']:g} loses to the default {r['default_rate']:g}",
-                0: f"no evidence that the rate matters ({r['chosen_rate']:g} against "
-                f"{r['default_rate']:g})",
+                1: f"choosing on dev beats the default {default}",
+                -1: f"choosing on dev loses to the default {default}",
+                0: f"no evidence that the rate matters (dev's choice against {default})",
             }[vs["distinct"]]
         out.append(
             f"| {r['size']} | {r['method']} | {devs} | {r['chosen_rate']:g}: "
-            f"{signed(r['gain_mean'])} (Holm {_p(r['t_p_holm'])}) | {_bracket(r['interval'])} | "
-            f"{diff} | {p} | {p_holm} | {interval} | {matters} |"
+            f"{signed(r['gain_mean'])} (Holm {_p(r['t_p_holm'])}) | {held_out_rates_text(held)} | "
+            f"{held_gain} | {held_interval} | {diff} | {p} | {p_holm} | {interval} | "
+            f"{matters} |"
         )
     return [*out, ""]
 
