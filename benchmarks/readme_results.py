@@ -384,8 +384,8 @@ def grid_block(name: str) -> list[str]:
 
 
 def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
-    """' Which rate: at 100 sentences no evidence that choosing the rate on dev beats the
-    default 0.2 (MMix: dev chose 0.1, chosen without the seed scored 0.1 ×3, 0.2 ×2, +0.41
+    """' Which rate: at 100 sentences no evidence that choosing the rate on dev differs from
+    using the default 0.2 (MMix: dev chose 0.1, chosen without the seed scored 0.1 ×3, 0.2 ×2, +0.41
     against 0.2, Holm-adjusted p 0.7; …).' over the measured ``sizes``, from the report's rate
     table (the leave-one-seed-out choice against the default rate, by the report's rule, Holm
     over the methods asked at a size); '' for a grid of one rate per method."""
@@ -418,7 +418,10 @@ def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
         if matters:
             answer = "; ".join(matters)
         else:
-            answer = f"no evidence that choosing the rate on dev beats the default {default:g}"
+            answer = (
+                "no evidence that choosing the rate on dev differs from using the default "
+                f"{default:g}"
+            )
         parts.append(f"at {size} {unit} {answer} ({'; '.join(said)})")
     return f" Which rate: {'; '.join(parts)}." if parts else ""
 

@@ -180,11 +180,12 @@ def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
 
 
 def test_the_rate_sentence_says_per_size_whether_dev_s_rate_beats_the_default():
-    """README says what rate to use at which size: dev's choice against the default, by the
-    report's rule, and plainly where there is no evidence that the rate matters."""
+    """README says what rate to use at which size: choosing the rate on dev (each seed at the
+    rate the other seeds chose) against the default, by the report's rule, and plainly where
+    there is no evidence that the rate matters."""
     gen = _generator()
 
-    def choice(size, method, chosen, mean, p, distinct):
+    def choice(size, method, chosen, mean, p, distinct, held):
         # the unadjusted p is not what README quotes: the Holm-adjusted one is
         vs = {"mean": mean, "t_p": p and p / 2, "t_p_holm": p, "distinct": distinct}
         return {
@@ -192,24 +193,27 @@ def test_the_rate_sentence_says_per_size_whether_dev_s_rate_beats_the_default():
             "method": method,
             "chosen_rate": chosen,
             "default_rate": 0.2,
+            "held_out": {"rates": {str(s): r for s, r in enumerate(held, start=1)}},
             "versus_default": vs,
         }
 
     report = {
         "rates": [
-            choice(50, "mmix", 1.0, 2.5, 0.004, 1),
-            choice(50, "smix", 0.5, 0.4, 0.51, 0),
-            choice(100, "mmix", 0.2, None, None, 0),  # dev chose the default itself
-            choice(400, "mmix", 0.1, -0.3, 0.7, 0),  # a size not measured yet
+            choice(50, "mmix", 1.0, 2.5, 0.004, 1, [1.0] * 5),
+            choice(50, "smix", 0.5, 0.4, 0.51, 0, [0.5, 0.2, 0.5, 1.0, 0.5]),
+            choice(100, "mmix", 0.2, None, None, 0, [0.2] * 5),  # dev chose the default itself
+            choice(400, "mmix", 0.1, -0.3, 0.7, 0, [0.1] * 5),  # a size not measured yet
         ]
     }
     report["rates"][2]["versus_default"] = None
     assert gen.rate_sentence(report, [50, 100], "sentences") == (
-        " Which rate: at 50 sentences MMix at 1 beats the default 0.2 (MMix: dev chose 1, +2.50 "
-        "against 0.2, Holm-adjusted p 0.004; SMix: dev chose 0.5, +0.40 against 0.2, "
-        "Holm-adjusted p 0.510); "
-        "at 100 sentences no evidence that dev's choice of rate differs from the default 0.2 "
-        "(MMix: dev chose 0.2)."
+        " Which rate: at 50 sentences for MMix choosing the rate on dev beats the default 0.2 "
+        "(MMix: dev chose 1, chosen without the seed scored 1 ×5, +2.50 against 0.2, "
+        "Holm-adjusted p 0.004; SMix: dev chose 0.5, chosen without the seed scored 0.5 ×3, "
+        "0.2 ×1, 1 ×1, +0.40 against 0.2, Holm-adjusted p 0.510); "
+        "at 100 sentences no evidence that choosing the rate on dev differs from using the "
+        "default 0.2 "
+        "(MMix: dev chose 0.2, chosen without the seed scored 0.2 ×5)."
     )
     assert gen.rate_sentence({"rates": []}, [50], "sentences") == ""
 
