@@ -16,6 +16,7 @@ import sys
 import tempfile
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -769,7 +770,7 @@ def experiment(
     if preflight:
         _preflight(console, spec, grid_dir, reuse_from)
     if dry_run:
-        _print_plan(console, spec, grid_dir)
+        _print_plan(console, spec, grid_dir, reuse_from)
         return
     _quiet_transformers()
     styles = {"failed": "red", "retry": "yellow", "busy": "yellow", "done": "bold"}
@@ -891,20 +892,31 @@ def _int_list(option: str, text: str | None) -> list[int] | None:
         ) from None
 
 
-def _print_plan(console, spec, grid_dir: Path) -> None:
-    """``--dry-run``: every cell known before training, and the count of the rest."""
+def _print_plan(console, spec, grid_dir: Path, reuse_from: Sequence[str] = ()) -> None:
+    """``--dry-run``: every cell known before training, and the count of the rest; with
+    ``--reuse-from``, which of them would be copied in, and for a searched grid which final
+    cells the sources hold at each lr candidate (which are copied depends on dev's choice)."""
     from rich.table import Table
 
     from segmix.experiment import planned_cells
     from segmix.experiment.cells import total_cells
-    from segmix.experiment.runner import search_seeds_text
+    from segmix.experiment.runner import finished_elsewhere, reuse_sources, search_seeds_text
     from segmix.runs import is_finished
 
+    try:
+        sources = reuse_sources(reuse_from, grid_dir)
+    except (FileNotFoundError, ValueError) as err:
+        _fail(err)
     cells = planned_cells(spec, grid_dir)
     table = Table(title=f"{spec.name}: {spec.task}, {spec.budget} budget, metric {spec.metric}")
     for col in ("id", "phase", "method", "size", "seed", "lr", spec.budget, "state"):
         table.add_column(col, justify="left" if col in ("id", "method", "state") else "right")
+    copies = 0
     for c in cells:
+        state = "finished" if is_finished(c.run_dir) else ""
+        source = None if state or not sources else finished_elsewhere(c, sources)
+        if source is not None:
+            state, copies = f"copied in from {source}", copies + 1
         table.add_row(
             c.id,
             str(c.phase),
@@ -913,7 +925,7 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
             str(c.seed),
             f"{c.lr:g}" if c.lr is not None else "–",
             str(spec.budgets[c.size]),
-            "finished" if is_finished(c.run_dir) else "",
+            state,
         )
     console.print(table)
     total = total_cells(spec)
@@ -932,9 +944,52 @@ def _print_plan(console, spec, grid_dir: Path) -> None:
         )
     else:
         console.print(f"{total} cells in all", markup=False)
+    if sources:
+        _print_copies(console, spec, grid_dir, sources, len(cells), copies)
     console.print(
         f"grid folder: {grid_dir} (nothing trained: --dry-run)", markup=False, soft_wrap=True
     )
+
+
+def _print_copies(
+    console, spec, grid_dir: Path, sources: list[Path], listed: int, copies: int
+) -> None:
+    """The ``--reuse-from`` lines of ``--dry-run``: how many listed cells would be copied in,
+    and for a searched grid the final cells the sources hold at each lr candidate."""
+    from segmix.experiment.runner import final_cells_elsewhere
+
+    named = ", ".join(str(s) for s in sources)
+    console.print(
+        f"--reuse-from {named}: {copies} of the {listed} cells above would be copied in",
+        markup=False,
+        soft_wrap=True,
+    )
+    if not spec.lr_search:
+        return
+    found = final_cells_elsewhere(spec, grid_dir, sources)
+    if not found:
+        console.print("  no final cell at any lr candidate is there", markup=False)
+        return
+
+    def bounds(by_lr: dict) -> tuple[int, int]:
+        if None in by_lr:  # a reference row takes no lr: copied whatever dev chooses
+            return len(by_lr[None]), len(by_lr[None])
+        counts = [len(by_lr.get(lr, [])) for lr in spec.lrs]
+        return min(counts), max(counts)
+
+    least = sum(bounds(by_lr)[0] for by_lr in found.values())
+    most = sum(bounds(by_lr)[1] for by_lr in found.values())
+    console.print(
+        f"  of the final cells, {least} to {most} would be copied in, by the lr dev chooses:",
+        markup=False,
+        soft_wrap=True,
+    )
+    for (label, size), by_lr in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        at = "; ".join(
+            f"{'no lr' if lr is None else f'{lr:g}'}: seeds {', '.join(map(str, seeds))}"
+            for lr, seeds in sorted(by_lr.items(), key=lambda kv: kv[0] or 0.0)
+        )
+        console.print(f"  {label} at {size}: {at}", markup=False, soft_wrap=True)
 
 
 def _short_verdict(verdict: str) -> str:

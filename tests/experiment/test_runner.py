@@ -340,6 +340,36 @@ def test_a_grid_copies_in_the_cells_another_grid_finished_under_the_same_ids(tmp
         tmp_path / "b", tiny_data, "methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\n"
     )
     grid_b = tmp_path / "grid-b"
+    # --dry-run says what would be copied in: of B's 4 cells, none's seed 1; searched over
+    # A's lr and another, B's final cells in A are 0 (dev chooses 2e-4) to 1 (A's lr)
+    plan = CliRunner().invoke(
+        app,
+        ["experiment", str(second), "--dry-run", "--out", str(grid_b), "--reuse-from", str(grid_a)],
+    )
+    assert plan.exit_code == 0, plan.output
+    assert f"--reuse-from {grid_a}: 1 of the 4 cells above would be copied in" in plan.output
+    searched = tiny_spec(
+        tmp_path / "c",
+        tiny_data,
+        f"methods: [none, mmix]\nseeds: [1, 2]\nsteps: 4\nlr: [{seed_one['lr']}, 2.0e-4]\n",
+    )
+    plan = CliRunner().invoke(
+        app,
+        [
+            "experiment",
+            str(searched),
+            "--dry-run",
+            "--out",
+            str(grid_b),
+            "--reuse-from",
+            str(grid_a),
+        ],
+    )
+    assert plan.exit_code == 0, plan.output
+    assert "0 of the 8 cells above would be copied in" in plan.output  # search seeds: not in A
+    assert "of the final cells, 0 to 1 would be copied in, by the lr dev chooses:" in plan.output
+    assert f"none at 20: {seed_one['lr']:g}: seeds 1\n" in plan.output
+    assert not grid_b.exists()
     # --preflight draws what B will train, not the cell it will copy in
     from segmix.experiment.preflight import left_to_train, preflight_plan
 

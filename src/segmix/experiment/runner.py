@@ -565,6 +565,40 @@ def planned_cells(spec: ExperimentSpec, grid_dir: str | Path) -> list[Cell]:
     return plan_final(spec, Path(grid_dir), _single_lr(spec))
 
 
+def reuse_sources(reuse_from: Sequence[str | Path], grid_dir: str | Path) -> list[Path]:
+    """``--reuse-from``'s grid folders, each checked to be one (it has ``cells/``) and not
+    ``grid_dir`` itself."""
+    sources = [Path(p) for p in reuse_from]
+    for source in sources:
+        if not (source / "cells").is_dir():
+            raise FileNotFoundError(f"--reuse-from: {source} is not a grid folder (no cells/)")
+        if source.resolve() == Path(grid_dir).resolve():
+            raise ValueError(f"--reuse-from: {source} is this grid's own folder")
+    return sources
+
+
+def final_cells_elsewhere(
+    spec: ExperimentSpec, grid_dir: str | Path, sources: Sequence[Path]
+) -> dict[tuple[str, int], dict[float | None, list[int]]]:
+    """Before a searched grid has chosen its lrs, which of its final cells ``--reuse-from``
+    could copy in: per (method label, size) and lr candidate, the reported seeds whose cell at
+    that lr one of ``sources`` finished under the same id. Which of them are copied depends on
+    the lr dev chooses, so ``--dry-run`` can say only this much. Reference rows take no lr and
+    are listed under ``None`` (:func:`plan_final` plans them under every candidate: counted
+    once). Pairs with no such cell are left out."""
+    found: dict[tuple[str, int], dict[float | None, list[int]]] = {}
+    seen: set[str] = set()
+    for lr in spec.lrs:
+        for cell in plan_final(spec, Path(grid_dir), dict.fromkeys(_pairs(spec), lr)):
+            if cell.id in seen:
+                continue
+            seen.add(cell.id)
+            if finished_elsewhere(cell, sources) is not None:
+                key = (cell.variant.label, cell.size)
+                found.setdefault(key, {}).setdefault(cell.lr, []).append(cell.seed)
+    return found
+
+
 def search_seeds_text(spec: ExperimentSpec) -> str:
     """How progress lines and ``--dry-run`` name the lr search's seeds, and, where they are
     reported seeds too (``lr_search_reuses_seeds``), say so: a reader of the plan should see
@@ -616,12 +650,7 @@ def run_experiment(
     a cell of the same id (grid.json says ``copied_from`` for each), instead of training it.
     """
     spec.require_installed()  # before any cell trains: a missing library fails the grid at once
-    sources = [Path(p) for p in reuse_from]
-    for source in sources:
-        if not (source / "cells").is_dir():
-            raise FileNotFoundError(f"--reuse-from: {source} is not a grid folder (no cells/)")
-        if source.resolve() == Path(grid_dir).resolve():
-            raise ValueError(f"--reuse-from: {source} is this grid's own folder")
+    sources = reuse_sources(reuse_from, grid_dir)
     return _Grid(
         spec,
         Path(grid_dir),
