@@ -919,6 +919,18 @@ def test_the_rate_dev_chose_and_whether_it_beats_the_default_rate(tmp_path):
     assert "Which rate" not in render_markdown({**report, "rates": []})
 
 
+def _syn_rate_grid(root: Path, gains: dict[str, list[float]]) -> Path:
+    """``_syn_grid`` whose ``<method> rate=0.5`` rows ran at rate 0.5 and whose other
+    augmented rows ran at the default rate 0.2."""
+    grid = _syn_grid(root, gains)
+    manifest = json.loads((grid / "grid.json").read_text())
+    for cell in manifest["cells"]:
+        if cell["label"] != "none":
+            cell["options"] = {"rate": 0.5 if "rate=" in cell["label"] else 0.2}
+    (grid / "grid.json").write_text(json.dumps(manifest))
+    return grid
+
+
 def test_whether_the_rate_matters_is_holm_adjusted_over_the_methods_asked(tmp_path):
     """MMix at rate 0.5 gains about what the Holm test above lets through alone (unadjusted p
     ≈ 0.03, interval above 0) against its own default rate 0.2. Asked alone, its rate matters;
@@ -933,13 +945,7 @@ def test_whether_the_rate_matters_is_holm_adjusted_over_the_methods_asked(tmp_pa
             gains[f"{method} rate=0.5"] = (
                 [0.5, 3.0, 1.0, 3.5, 1.5] if ahead else [0.5, -0.5, 0.25, -0.25, 0.25]
             )
-        grid = _syn_grid(root, gains)
-        manifest = json.loads((grid / "grid.json").read_text())
-        for cell in manifest["cells"]:
-            if cell["label"] != "none":
-                cell["options"] = {"rate": 0.5 if "rate=" in cell["label"] else 0.2}
-        (grid / "grid.json").write_text(json.dumps(manifest))
-        return grid
+        return _syn_rate_grid(root, gains)
 
     alone = build_report(grid_of(tmp_path / "alone", ["mmix"]), bootstrap=300)
     (choice,) = alone["rates"]
@@ -968,13 +974,7 @@ def test_whether_the_rate_matters_is_asked_of_a_rate_chosen_without_the_seed_sco
     (the others' dev: (3 − 3 × 0.5) / 4 > 0), so choosing on dev scores 0, −0.5, −0.5, −0.5,
     −0.5 against the default: a loss, not a gain."""
     gains = {"smix": [0.0] * 5, "smix rate=0.5": [3.0, -0.5, -0.5, -0.5, -0.5]}
-    grid = _syn_grid(tmp_path, gains)
-    manifest = json.loads((grid / "grid.json").read_text())
-    for cell in manifest["cells"]:
-        if cell["label"] != "none":
-            cell["options"] = {"rate": 0.5 if "rate=" in cell["label"] else 0.2}
-    (grid / "grid.json").write_text(json.dumps(manifest))
-    report = build_report(grid, bootstrap=200)
+    report = build_report(_syn_rate_grid(tmp_path, gains), bootstrap=200)
     (choice,) = report["rates"]
     assert choice["chosen_rate"] == 0.5  # on all five seeds' dev
     assert choice["held_out"]["rates"] == {"1": 0.2, "2": 0.5, "3": 0.5, "4": 0.5, "5": 0.5}
