@@ -19,6 +19,7 @@ import functools
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from segmix.experiment.names import display_name
@@ -219,11 +220,19 @@ def rmix_readings() -> list[str]:
     text = "; ".join(size_sentence(report, s, "examples") for s in done)
     text += under_way(report, "examples") + "."
     text += contrast_sentence(report, done)
+    # once the grid is whole it is the relations answer (summary_sources), and says so
+    title = "Relations by size, with RMix's" if complete("re_rmix") else "RMix's"
     return [
-        "- **RMix's label readings** (interpolated, same relation, original dominant, "
+        f"- **{title} label readings** (interpolated, same relation, original dominant, "
         "role-aligned; MMix likewise; mixup and SR beside them; SemEval-2010, search seeds "
         f"apart; [report]({link('re_rmix')})): {readings_answer(report, done)}; {text}"
     ]
+
+
+def listed(items: Iterable[str]) -> str:
+    """'100, 200 and 400'."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def readings_answer(report: dict, sizes: list[int]) -> str:
@@ -231,7 +240,7 @@ def readings_answer(report: dict, sizes: list[int]) -> str:
     reading gains over none at the measured ``sizes``, or that none does."""
     readings = [r for s in sizes for r in rows_at(report, s) if r["method"] in ("rmix", "mmix")]
     gains = [r for r in readings if r["evidence"] == "gain"]
-    where = " and ".join(map(str, sizes)) + " examples"
+    where = listed(map(str, sizes)) + " examples"
     if not gains:
         return f"**no reading of RMix's or MMix's label gains over none at {where}**"
     return (

@@ -174,6 +174,21 @@ def test_the_rmix_readings_line_waits_for_a_whole_size(monkeypatch):
         "**RMix (same_relation=true) gains at 100 examples; no other reading gains at 100 "
         "examples**"
     )
+    assert gen.readings_answer(report, [100, 200, 400]).endswith(
+        "over none at 100, 200 and 400 examples**"
+    )
+    assert line.startswith("- **RMix's label readings** (")
+    # the grid whole: its line is README's relations answer and says so
+    whole = {
+        **report,
+        "sizes": [100],
+        "missing": [],
+        "recommendations": [{"size": 100, "label": None}],
+    }
+    monkeypatch.setattr(gen, "load", lambda name: whole)
+    (line,) = gen.rmix_readings()
+    assert line.startswith("- **Relations by size, with RMix's label readings** (")
+    monkeypatch.setattr(gen, "load", lambda name: report)
     report["missing"].append({"size": 100, "phase": "main", "state": "not started"})
     report["recommendations"][0]["under_way"] = True
     assert gen.rmix_readings() == []
