@@ -619,6 +619,30 @@ def test_a_size_whose_lr_search_has_started_is_said_to_be_under_way(tmp_path):
     ) in md
 
 
+def test_a_grid_still_in_its_first_search_says_so_instead_of_showing_empty_tables(tmp_path):
+    """Before any size's lr is chosen no reported run is planned: the report said "0 of 0
+    main-phase runs finished", "the planned rates are shown" and left the recommendation and
+    training-time tables empty under their headings."""
+    grid = tmp_path / "grid"
+    cells = [
+        _spec(f"{label}-n50-s{seed}", label, 50, seed, phase="lr-search")
+        for label in ("none", "mmix")
+        for seed in (1001, 1002)
+    ]
+    _write_cell(grid, cells[0], _pred(set()), rate=0.2)
+    _grid_json(grid, cells)
+    (grid / "experiment.yaml").write_text("sizes: [50, 100]\n")
+    md = write_report(grid, bootstrap=20, out=tmp_path / "out").read_text()
+    assert (
+        "No reported run is planned yet: they are planned once dev has chosen each method's lr "
+        "(4 search cells planned so far). No learning rate has been chosen yet"
+    ) in md
+    assert "0 of 0" not in md and "| train size | recommendation |" not in md
+    assert "None yet: no size has a finished reported run." in md
+    assert "No reported run has finished yet: no times to show." in md
+    assert "At 50 the lr search is under way (1 of 4 search runs finished)" in md
+
+
 def test_hand_made_grid_files_and_rate_plot(tmp_path):
     grid = _hand_grid(tmp_path)
     out = tmp_path / "out"

@@ -1176,6 +1176,20 @@ def _some_sizes_text(report: dict) -> str:
     )
 
 
+def _runs_text(grid: dict) -> str:
+    """How many reported (main-phase) runs have finished; a grid still in its first size's lr
+    search has none planned yet, and "0 of 0" would hide that they follow the search."""
+    if grid["cells_main"]:
+        return (
+            f"{grid['cells_main_finished']} of {grid['cells_main']} main-phase runs finished "
+            f"({grid['cells_planned']} cells planned in all). "
+        )
+    return (
+        "No reported run is planned yet: they are planned once dev has chosen each method's lr "
+        f"({grid['cells_planned']} search cells planned so far). "
+    )
+
+
 def _not_run_text(report: dict) -> str:
     """The spec's sizes this grid has not run yet (a grid run with ``--sizes``), said; a size
     whose lr search has started is said to be under way, with its search runs."""
@@ -1488,8 +1502,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         f"# Grid report: {g['name']}",
         "",
         f"Task `{g['task']}`, test metric: {_metric_name(report)}, in points (× 100). "
-        f"{g['cells_main_finished']} of {g['cells_main']} main-phase runs finished "
-        f"({g['cells_planned']} cells planned in all). "
+        + _runs_text(g)
         + (
             "Learning rates were chosen per method and size on dev (lr_choice.json)"
             + (
@@ -1498,6 +1511,9 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
                 else ". "
             )
             if g["lr_choice"]
+            else "No learning rate has been chosen yet (lr_choice.json is written when a size's "
+            "search finishes). "
+            if g.get("sizes_searching")
             else "No learning-rate choice was recorded (no lr_choice.json): the planned rates "
             "are shown. "
         )
@@ -1507,10 +1523,12 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
         "",
         "## Recommendation",
         "",
-        "| train size | recommendation |",
-        "|---|---|",
     ]
-    out += [f"| {rec['size']} | {rec['text']} |" for rec in report["recommendations"]]
+    if report["recommendations"]:
+        out += ["| train size | recommendation |", "|---|---|"]
+        out += [f"| {rec['size']} | {rec['text']} |" for rec in report["recommendations"]]
+    else:  # an empty table under the heading would read as "nothing to recommend"
+        out.append("None yet: no size has a finished reported run.")
     out += ["", f"Rule: {report['rule']}", ""]
     policy = report.get("seed_policy") or {}
     if policy.get("note"):
@@ -1836,6 +1854,8 @@ def _timing_section(report: dict) -> list[str]:
             "They count above by the machine that trained them.",
             "",
         ]
+    if not report["rows"]:
+        return [*out, "No reported run has finished yet: no times to show.", ""]
     out += [
         "| train size | label | optimizer steps | train s | total s | tokens/s "
         "| train time vs none |",
