@@ -1010,6 +1010,18 @@ def test_whether_the_rate_matters_is_asked_of_a_rate_chosen_without_the_seed_sco
     assert "| 0.5 ×4, 0.2 ×1 |" in render_markdown(report)
 
 
+def test_a_rate_not_compared_with_the_default_says_why_in_one_place(tmp_path):
+    """Where every seed's held-out choice is the default rate there is nothing to compare; the
+    reason is kept on the entry (read by the table and by README) rather than re-derived."""
+    gains = {"tmix": [0.0] * 5, "tmix rate=0.5": [-1.0, -0.5, -1.5, -0.5, -1.0]}
+    report = build_report(_syn_rate_grid(tmp_path, gains), bootstrap=50)
+    (choice,) = report["rates"]
+    assert choice["chosen_rate"] == 0.2 and set(choice["held_out"]["rates"].values()) == {0.2}
+    assert choice["versus_default"] is None
+    assert choice["not_compared"] == "the default 0.2 is dev's choice for every seed"
+    assert "| the default 0.2 is dev's choice for every seed |" in render_markdown(report)
+
+
 def test_an_lr_chosen_at_the_edge_of_three_candidates_is_said():
     from segmix.experiment.report import _lr_at_edge, _lr_edge_text
 

@@ -1308,6 +1308,8 @@ def _rate_choices(
             "default_rate": default_rate,
             "held_out": None,
             "versus_default": None,
+            # why no comparison with the default was made, said once here for every reader
+            "not_compared": "too few seeds to choose without the one scored",
         }
         held = _held_out_rates(scored)
         if held:
@@ -1324,12 +1326,17 @@ def _rate_choices(
                 entry["held_out"] |= {
                     k: gain[k] for k in ("mean", "t_p", "interval", "seeds", "diff")
                 }
-            if default is not None and any(
-                not math.isclose(g["rate"], default_rate) for g in held.values()
-            ):
+            if default is None:
+                entry["not_compared"] = f"the default {default_rate:g} did not run"
+            elif all(math.isclose(g["rate"], default_rate) for g in held.values()):
+                entry["not_compared"] = (
+                    f"the default {default_rate:g} is dev's choice for every seed"
+                )
+            else:
                 diff = _difference(chosen, rows[(default["label"], size)], **differ, cache=cache)
                 del diff["tests"]
                 entry["versus_default"] = diff
+                entry["not_compared"] = None
         out.append(entry)
     compared = [e["versus_default"] for e in out if e["versus_default"] is not None]
     for diff, adjusted in zip(compared, holm([d["t_p"] for d in compared]), strict=True):
@@ -1740,14 +1747,7 @@ def _rate_section(report: dict) -> list[str]:
         vs = r["versus_default"]
         default = f"{r['default_rate']:g}"
         if vs is None:
-            if held and all(
-                math.isclose(rate, r["default_rate"]) for rate in held["rates"].values()
-            ):
-                matters = f"the default {default} is dev's choice for every seed"
-            elif held:
-                matters = f"the default {default} did not run"
-            else:
-                matters = "too few seeds to choose without the one scored"
+            matters = r["not_compared"]
             diff, p, p_holm, interval = "–", "–", "–", "–"
         else:
             diff = signed(vs["mean"])
