@@ -105,10 +105,16 @@ fi
 # in the CPU order: every method at 50 and 100 sentences first; then `sizes: [50, 100]` in
 # configs/conll2003.yaml on each method without evidence at either and not a contrast partner
 # of one with evidence (decision 51), and SIZES=200,400 for the rest and the baseline (the
-# grid is whole once those are done)
+# grid is whole once those are done). benchmarks/going_on.py reads that rule off the report
+# (run it without --check to see which methods go on); the larger sizes do not start while
+# the spec disagrees with it.
 # Its cells that the CPU grids of this machine type already trained (same ids: none, MMix, TMix,
 # SMix, SiS, mixup and LADA intra at 50, none and spaCy at 50-100) are copied in, not retrained;
 # the H200 grid's are not, so that no comparison pairs a GPU run with a CPU one.
+if [ "$mode" = headline ] && [[ ",${SIZES:-50,100}," =~ ,(200|400), ]]; then
+    "${PYTHON:-.venv/bin/python}" benchmarks/going_on.py "$RESULTS/ner_conll2003_headline/report.json" \
+        --from 50,100 --check configs/conll2003.yaml || exit 1
+fi
 [ "$mode" = headline ] && { grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100}" \
     --reuse-from "$RUNS/conll2003_cpu_grid" --reuse-from "$RUNS/conll2003_grid"; }
 # A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
