@@ -49,8 +49,12 @@ def going_on(report: dict, sizes: Sequence[int]) -> dict[str, str]:
     evidence: dict[str, list[str]] = {}
     for row in report["rows"]:
         if row["size"] in sizes and not row["baseline"] and row.get("evidence") == "gain":
+            # a reference row is outside Holm's family: its verdict rests on the plain t-test
+            adjusted = row.get("t_p_holm") is not None
+            p = row["t_p_holm"] if adjusted else row["t_p"]
             evidence.setdefault(row["label"], []).append(
-                f"{row['size']} ({row['gain_mean']:+.2f}, Holm-adjusted p {row['t_p_holm']:.3f})"
+                f"{row['size']} ({row['gain_mean']:+.2f}, "
+                f"{'Holm-adjusted p' if adjusted else 't-test p'} {p:.3f})"
             )
     for label, at in evidence.items():
         why[label] = "evidence of a gain at " + "; ".join(at)
