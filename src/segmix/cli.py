@@ -935,7 +935,7 @@ def _print_plan(console, spec, grid_dir: Path, reuse_from: Sequence[str] = ()) -
         )
         console.print(
             f"{len(cells)} cells choose the lr on dev ({search_seeds_text(spec)}; "
-            f"candidates {', '.join(f'{lr:g}' for lr in spec.lrs)}); then "
+            f"candidates {_candidates_listed(spec)}); then "
             f"{total - len(cells)} more at the chosen lr"
             + (f" ({references} of them reference cells, which take no lr)" if references else "")
             + f": {total} cells in all",
@@ -949,6 +949,16 @@ def _print_plan(console, spec, grid_dir: Path, reuse_from: Sequence[str] = ()) -
     console.print(
         f"grid folder: {grid_dir} (nothing trained: --dry-run)", markup=False, soft_wrap=True
     )
+
+
+def _candidates_listed(spec) -> str:
+    """'5e-05, 0.0001, 0.0002, 0.0004 (0.0004 at 50, 100 only)': the lr candidates, with the
+    sizes of any searched at some sizes only."""
+    listed = ", ".join(f"{lr:g}" for lr in spec.lrs)
+    limited = "; ".join(
+        f"{lr:g} at {', '.join(map(str, at))} only" for lr, at in spec.lr_sizes.items()
+    )
+    return listed + (f" ({limited})" if limited else "")
 
 
 def _print_copies(
@@ -971,14 +981,14 @@ def _print_copies(
         console.print("  no final cell at any lr candidate is there", markup=False)
         return
 
-    def bounds(by_lr: dict) -> tuple[int, int]:
+    def bounds(by_lr: dict, size: int) -> tuple[int, int]:
         if None in by_lr:  # a reference row takes no lr: copied whatever dev chooses
             return len(by_lr[None]), len(by_lr[None])
-        counts = [len(by_lr.get(lr, [])) for lr in spec.lrs]
+        counts = [len(by_lr.get(lr, [])) for lr in spec.lrs_at(size)]
         return min(counts), max(counts)
 
-    least = sum(bounds(by_lr)[0] for by_lr in found.values())
-    most = sum(bounds(by_lr)[1] for by_lr in found.values())
+    least = sum(bounds(by_lr, size)[0] for (_, size), by_lr in found.items())
+    most = sum(bounds(by_lr, size)[1] for (_, size), by_lr in found.items())
     console.print(
         f"  of the final cells, {least} to {most} would be copied in, by the lr dev chooses:",
         markup=False,

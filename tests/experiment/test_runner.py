@@ -112,6 +112,12 @@ steps: 4
         (GOOD + "train: {lr: 0.001}\n", 9, "train.lr: set by the grid; use lr"),
         (GOOD.replace("steps: 4", "steps: {20: 4}"), 8, "steps: no steps for size 50"),
         (GOOD + "lr: [1.0e-4, -1]\n", 9, "lr[1]: -1.0 is not allowed; it must be > 0"),
+        (
+            GOOD + "lr: [1.0e-4,\n  {lr: 4.0e-4, sizes: [30]}]\n",
+            10,
+            "lr[1].sizes: 30 is not a list of the sizes [20, 50]",
+        ),
+        (GOOD + "lr: [1.0e-4, {lr: 4.0e-4}]\n", 9, "lr[1]: a candidate limited to some sizes"),
         (GOOD.replace("  - mmix", "  - [mmix"), 6, "YAML syntax error"),
         (GOOD.replace("seeds: [1, 2]", "seeds: [1, 2]\nseeds: [3]"), 8, "seeds: duplicate key"),
         (GOOD + "lr_seeds: 0\n", 9, "lr_seeds: 0 is not allowed; it must be a whole number ≥ 1"),
@@ -272,6 +278,32 @@ def test_a_method_may_run_at_some_sizes_only_and_its_cells_keep_their_ids(tmp_pa
     # a size list in the spec's order; every size listed is the same as none listed
     spelled = GOOD.replace("  - mmix", "  - {name: mmix, sizes: [50, 20]}")
     assert load_spec(write_spec(tmp_path, spelled, "all.yaml")).variants[1].sizes is None
+
+
+def test_an_lr_candidate_may_be_searched_at_some_sizes_only(tmp_path):
+    """``{lr: 4.0e-4, sizes: [20]}`` (decision 54): every method at 20 searches three
+    candidates, at 50 two, and every other cell is the very cell (id) of the grid without it,
+    so a candidate can be added where the choices sat at the edge without retraining a cell."""
+    from segmix.experiment.cells import cells_at_size
+
+    two = load_spec(write_spec(tmp_path, GOOD + "lr: [1.0e-4, 2.0e-4]\n", "two.yaml"))
+    text = GOOD + "lr: [1.0e-4, 2.0e-4, {lr: 4.0e-4, sizes: [20]}]\n"
+    more = load_spec(write_spec(tmp_path, text, "more.yaml"))
+    assert more.lrs == [1e-4, 2e-4, 4e-4] and more.lr_sizes == {4e-4: (20,)}
+    assert (more.lrs_at(20), more.lrs_at(50)) == ([1e-4, 2e-4, 4e-4], [1e-4, 2e-4])
+    assert more.lr_candidates_text() == "3 candidates (2 at 50)"
+    # at 20: 2 variants × 3 lr × 2 search seeds + 2 × 2 reported; at 50: 2 × 2 × 2 + 4
+    assert (cells_at_size(more, 20), cells_at_size(more, 50)) == (16, 12)
+    grid = tmp_path / "grid"
+    ids = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in planned_cells(more, grid)}
+    before = {(c.variant.label, c.size, c.seed, c.lr): c.id for c in planned_cells(two, grid)}
+    assert before.items() <= ids.items()  # the cells searched before keep their ids
+    assert sorted(k for k in ids if k not in before) == [
+        (label, 20, seed, 4e-4) for label in ("mmix", "none") for seed in (1001, 1002)
+    ]
+    # listed at every size, it is a candidate like the others
+    everywhere = GOOD + "lr: [1.0e-4, {lr: 4.0e-4, sizes: [50, 20]}]\n"
+    assert load_spec(write_spec(tmp_path, everywhere, "all.yaml")).lr_sizes == {}
 
 
 def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_path, tiny_data):
@@ -1137,6 +1169,21 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
     again = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
     assert again.complete and not again.trained and len(again.reused) == 6
     assert json.loads((grid / "lr_choice.json").read_text()) == choice
+
+    # a candidate added at 20 only (decision 54): its search cell trains, 20's choice is made
+    # again over three candidates (a better rate would plan new final cells), 24's stays
+    extended = path.read_text().replace(
+        "lr: [1.0e-6, 1.0e-3]", "lr: [1.0e-6, 1.0e-3, {lr: 2.0e-3, sizes: [20]}]"
+    )
+    path.write_text(extended)
+    events.clear()
+    third = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
+    trained = [(e.cell.size, e.cell.seed, e.cell.lr) for e in events if e.kind == "finished"]
+    assert third.complete and trained[0] == (20, 1, 2e-3)
+    after = json.loads((grid / "lr_choice.json").read_text())
+    assert [c["lr"] for c in after["mmix|20"]["candidates"]] == [1e-6, 1e-3, 2e-3]
+    assert after["mmix|24"] == choice["mmix|24"]
+    assert json.loads((grid / "grid.json").read_text())["lr_candidate_sizes"] == {"0.002": [20]}
 
 
 def test_a_grid_run_part_by_part_records_every_part(tmp_path, tiny_data):

@@ -245,7 +245,7 @@ def plan_lr_search(spec: ExperimentSpec, grid_dir: Path) -> list[Cell]:
         )
         for size in spec.sizes
         for seed in spec.search_seeds
-        for lr in spec.lrs
+        for lr in spec.lrs_at(size)
         for v in spec.variants_at(size)
         if not v.reference
     ]
@@ -294,4 +294,5 @@ def cells_at_size(spec: ExperimentSpec, size: int) -> int:
     searched = sum(not v.reference for v in variants)
     shared = sum(seed in spec.seeds for seed in spec.search_seeds)
     own = len(spec.search_seeds) - shared
-    return final + searched * (shared * (len(spec.lrs) - 1) + own * len(spec.lrs))
+    candidates = len(spec.lrs_at(size))
+    return final + searched * (shared * (candidates - 1) + own * candidates)

@@ -590,6 +590,8 @@ def final_cells_elsewhere(
     seen: set[str] = set()
     for lr in spec.lrs:
         for cell in plan_final(spec, Path(grid_dir), dict.fromkeys(_pairs(spec), lr)):
+            if cell.lr is not None and cell.lr not in spec.lrs_at(cell.size):
+                continue  # a candidate not searched at this size: dev never chooses it there
             if cell.id in seen:
                 continue
             seen.add(cell.id)
@@ -783,7 +785,7 @@ class _Grid:
             "plan",
             f"{self.spec.name}: {self.result.total} cells"
             + (
-                f" ({len(first)} choose the lr on dev first, from {len(self.spec.lrs)} candidates"
+                f" ({len(first)} choose the lr on dev first, from {self.spec.lr_candidates_text()}"
                 f" on {search_seeds_text(self.spec)})"
                 if self.spec.lr_search
                 else ""
@@ -1202,7 +1204,7 @@ class _Grid:
                 if variant.reference:
                     continue
                 candidates = []
-                for lr in self.spec.lrs:
+                for lr in self.spec.lrs_at(size):
                     dev = {
                         seed: self.state[by_key[(variant.label, size, lr, seed)].id].get("dev")
                         for seed in seeds
@@ -1402,6 +1404,12 @@ class _Grid:
                 for v in spec.variants
             ],
             "lr_candidates": spec.lrs,
+            # the candidates searched at some sizes only (decision 54), by rate
+            **(
+                {"lr_candidate_sizes": {f"{lr:g}": list(at) for lr, at in spec.lr_sizes.items()}}
+                if spec.lr_sizes
+                else {}
+            ),
             # how many search seeds (what readers of older grid.json files know), which, and
             # whether they are reported seeds too (only in grids run before they were not)
             "lr_seeds": len(spec.search_seeds) if spec.lr_search else None,

@@ -153,7 +153,7 @@ class ExperimentSpec:
     seeds: list[int]
     budget: str
     budgets: dict[int, int]  # optimizer steps (budget: steps) or epochs per size
-    lrs: list[float]
+    lrs: list[float]  # every candidate, at any size
     # the seeds whose dev scores choose the lr (phase 1); disjoint from ``seeds`` unless
     # ``lr_search_reuses_seeds``, where they are the first of ``seeds`` and reported as well
     search_seeds: list[int]
@@ -167,6 +167,9 @@ class ExperimentSpec:
     # method-against-method comparisons the report tests (pairs of labels); None: the report's
     # default (the paper's claim among the rows present)
     contrasts: list[tuple[str, str]] | None = None
+    # candidates searched at some sizes only (``{lr: 4.0e-4, sizes: [50, 100]}``), by rate;
+    # the others are searched at every size
+    lr_sizes: dict[float, tuple[int, ...]] = field(default_factory=dict)
     # the spec before ``--sizes``/``--methods`` narrowed it (None: this is the whole spec): the
     # grid's grid.json and lr_choice.json describe the whole grid, so a part run alone keeps
     # what the other parts recorded
@@ -175,6 +178,21 @@ class ExperimentSpec:
     def variants_at(self, size: int) -> list[Variant]:
         """The variants that train at ``size``, in spec order."""
         return [v for v in self.variants if v.runs_at(size)]
+
+    def lrs_at(self, size: int) -> list[float]:
+        """The lr candidates dev chooses from at ``size``: every candidate but those limited
+        to other sizes. Every method at a size searches the same ones (even-handed)."""
+        return [lr for lr in self.lrs if size in self.lr_sizes.get(lr, (size,))]
+
+    def lr_candidates_text(self) -> str:
+        """'3 candidates' or '3 candidates (4 at 50, 100)' for progress lines and --dry-run."""
+        counts: dict[int, list[int]] = {}
+        for size in self.sizes:
+            counts.setdefault(len(self.lrs_at(size)), []).append(size)
+        common = max(counts, key=lambda n: len(counts[n]))
+        text = f"{common} candidate{'s' * (common != 1)}"
+        others = [f"{n} at {', '.join(map(str, at))}" for n, at in counts.items() if n != common]
+        return text + (f" ({'; '.join(others)})" if others else "")
 
     @property
     def lr_search(self) -> bool:
@@ -436,7 +454,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     variants = _check_variant_sizes(values["methods"], variants, items, sizes, at)
     seeds = _int_list(values, "seeds", at, positive=False)
     budget, budgets = _check_budget(values, sizes, at)
-    lrs = _check_lrs(values, at)
+    lrs, lr_sizes = _check_lrs(values, sizes, at)
     search_seeds, reuses = _check_search_seeds(values, seeds, at)
     contrasts = _check_contrasts(values, variants, at)
 
@@ -456,6 +474,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
         budget=budget,
         budgets=budgets,
         lrs=lrs,
+        lr_sizes=lr_sizes,
         search_seeds=search_seeds,
         lr_search_reuses_seeds=reuses,
         train=train,
@@ -467,13 +486,14 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     # every planned cell must make a valid TrainConfig (combinations the checks above miss)
     every_seed = list(dict.fromkeys([*seeds, *search_seeds]))
     for variant, item in zip(variants, items, strict=True):
-        choices = [None] if variant.reference else lrs
         at_sizes = [size for size in sizes if variant.runs_at(size)]
-        for size, seed, lr in itertools.product(at_sizes, every_seed, choices):
-            try:
-                spec.config(variant, size, seed, lr)
-            except ConfigError as err:
-                raise at.config_error(("methods", item), err) from None
+        for size in at_sizes:
+            choices = [None] if variant.reference else spec.lrs_at(size)
+            for seed, lr in itertools.product(every_seed, choices):
+                try:
+                    spec.config(variant, size, seed, lr)
+                except ConfigError as err:
+                    raise at.config_error(("methods", item), err) from None
     return spec
 
 
@@ -844,21 +864,51 @@ def _check_budget(values: dict, sizes: list[int], at: _Located) -> tuple[str, di
     return budget, per_size
 
 
-def _check_lrs(values: dict, at: _Located) -> list[float]:
+def _check_lrs(
+    values: dict, sizes: list[int], at: _Located
+) -> tuple[list[float], dict[float, tuple[int, ...]]]:
+    """``lr:``: one rate, or the candidates dev chooses from. A candidate may be searched at
+    some sizes only (``{lr: 4.0e-4, sizes: [50, 100]}``, decision 54): where most rows chose
+    the largest candidate at the small sizes, the range is extended there without searching a
+    rate the larger sizes never choose. Returns the candidates and, for those limited so, their
+    sizes."""
     raw = values.get("lr", TrainConfig.__dataclass_fields__["lr"].default)
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise at.error(("lr",), "expected one learning rate or a list of candidates")
-    out = []
-    for i, value in enumerate(items):
+    out: list[float] = []
+    limited: dict[float, tuple[int, ...]] = {}
+    for i, item in enumerate(items):
         where = ("lr", i) if isinstance(raw, list) else ("lr",)
+        value = item
+        if isinstance(item, dict):
+            unknown = [k for k in item if k not in ("lr", "sizes")]
+            if unknown or "lr" not in item or "sizes" not in item:
+                raise at.error(
+                    where, "a candidate limited to some sizes is {lr: RATE, sizes: [SIZE, ...]}"
+                )
+            value = item["lr"]
         if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
             with contextlib.suppress(ValueError):
                 value = float(value)
         try:
             out.append(TrainConfig(lr=value).lr)
         except ConfigError as err:
-            raise at.config_error(where, err) from None
+            raise at.config_error(
+                (*where, "lr") if isinstance(item, dict) else where, err
+            ) from None
         if out[-1] in out[:-1]:
             raise at.error(where, f"{value} is listed twice")
-    return sorted(out)
+        if isinstance(item, dict):
+            listed = item["sizes"] if isinstance(item["sizes"], list) else [item["sizes"]]
+            bad = [x for x in listed if x not in sizes or isinstance(x, bool)]
+            if not listed or bad:
+                raise at.error(
+                    (*where, "sizes"),
+                    f"{bad[0] if bad else '[]'!s} is not a list of the sizes {sizes}: a candidate "
+                    "is searched at those only",
+                )
+            kept = tuple(x for x in sizes if x in listed)
+            if len(kept) < len(sizes):
+                limited[out[-1]] = kept
+    return sorted(out), limited
