@@ -34,6 +34,9 @@ cells' ids.
 ``methods`` may also name ``spacy``, a reference row (:mod:`segmix.reference`): another tool
 trained on the same subsets, which takes no options and no learning rate.
 
+An ``lr`` candidate may be searched at some sizes only (``{lr: 4.0e-4, sizes: [50]}``): where
+most rows chose the largest candidate at a size, the range grows there alone (decision 54).
+
 A method item may run at only some of the sizes (``{name: lwtr, sizes: [50, 100]}``), so a grid
 can take to its larger, costlier sizes only the methods that earned it at the small ones; the
 baseline runs at every size, since every gain is paired against it. At a size, the report's
