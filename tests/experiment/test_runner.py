@@ -1176,6 +1176,11 @@ def test_each_size_is_finished_before_the_next_sizes_lr_search(tmp_path, tiny_da
         "lr: [1.0e-6, 1.0e-3]", "lr: [1.0e-6, 1.0e-3, {lr: 2.0e-3, sizes: [20]}]"
     )
     path.write_text(extended)
+    # started with no time to train: 24's choice is made again at once (its search is whole),
+    # 20's, made over two candidates, is gone until its third is searched
+    cut = run_experiment(load_spec(path), grid, report=False, stop_after=0)
+    assert not cut.trained and not cut.complete
+    assert sorted(json.loads((grid / "lr_choice.json").read_text())) == ["_about", "mmix|24"]
     events.clear()
     third = run_experiment(load_spec(path), grid, report=False, on_event=events.append)
     trained = [(e.cell.size, e.cell.seed, e.cell.lr) for e in events if e.kind == "finished"]

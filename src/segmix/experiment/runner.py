@@ -738,6 +738,21 @@ class _Grid:
         if kept_choice:
             self.lr_choice = kept_choice
 
+    def _forget_this_parts_choices(self) -> None:
+        """``lr_choice.json`` as a run starts: the other parts' choices alone. This part's
+        choices are made again from its search cells once those are all finished (at once,
+        before any cell starts, where they already are), so a choice made over other
+        candidates (one added since, decision 54) is never read as current while the search
+        it predates runs: the report quoted such a choice, and its lr at the edge, as made."""
+        path = self.grid_dir / LR_CHOICE_JSON
+        if not path.exists():
+            return
+        kept = self._kept_lr_choice()
+        if any(not key.startswith("_") for key in kept):
+            write_json(path, kept)
+        else:
+            path.unlink()
+
     def _kept_lr_choice(self) -> dict[str, Any]:
         """The lr choices in ``lr_choice.json`` of the grid's other parts (see ``other_parts``),
         with the file's ``_about``; empty where there are none."""
@@ -781,6 +796,8 @@ class _Grid:
         self._copy_spec()
         first = planned_cells(self.spec, self.grid_dir)
         self._add(first)
+        if self.spec.lr_search:
+            self._forget_this_parts_choices()
         self._emit(
             "plan",
             f"{self.spec.name}: {self.result.total} cells"
