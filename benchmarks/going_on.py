@@ -24,14 +24,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-BASELINE = "none"
-
-
-def measured(report: dict, sizes: Iterable[int]) -> list[int]:
-    """The ``sizes`` whose every planned main run has finished (the report recommends at them,
-    not "under way"): a rule applied to interim verdicts would select on seeds still missing."""
-    whole = {r["size"] for r in report["recommendations"] if not r.get("under_way")}
-    return [s for s in sizes if s in whole]
+from segmix.experiment.report import BASELINE, sizes_under_way
+from segmix.experiment.spec import load_spec
 
 
 def going_on(report: dict, sizes: Sequence[int]) -> dict[str, str]:
@@ -39,7 +33,9 @@ def going_on(report: dict, sizes: Sequence[int]) -> dict[str, str]:
     evidence of a gain at one of ``sizes``, and the second label of every contrast whose first
     label has such evidence (the report's contrasts read "A against B": SegMix against mixup
     and SeqMix, a mixture against its parts)."""
-    missing = [s for s in sizes if s not in measured(report, sizes)]
+    # a rule applied to interim verdicts would select on seeds still missing
+    recommended = {r["size"] for r in report["recommendations"]}
+    missing = [s for s in sizes if s not in recommended or s in sizes_under_way(report)]
     if missing:
         raise ValueError(
             f"size{'s' * (len(missing) != 1)} {', '.join(map(str, missing))} not measured yet "
@@ -114,9 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + (", ".join(lb for lb in labels if lb not in keep) or "none"))
     if args.check is None:
         return 0
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from segmix.experiment.spec import load_spec
-
     spec = load_spec(args.check)
     wrong = disagreements(((v.label, v.sizes) for v in spec.variants), keep, small, spec.sizes)
     for line in wrong:

@@ -115,7 +115,7 @@ steps: 4
         (
             GOOD + "lr: [1.0e-4,\n  {lr: 4.0e-4, sizes: [30]}]\n",
             10,
-            "lr[1].sizes: 30 is not a list of the sizes [20, 50]",
+            "lr[1].sizes[0]: 30 is not one of the sizes [20, 50]: a candidate is searched",
         ),
         (GOOD + "lr: [1.0e-4, {lr: 4.0e-4}]\n", 9, "lr[1]: a candidate limited to some sizes"),
         (GOOD.replace("  - mmix", "  - [mmix"), 6, "YAML syntax error"),

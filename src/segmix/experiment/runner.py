@@ -747,9 +747,8 @@ class _Grid:
         path = self.grid_dir / LR_CHOICE_JSON
         if not path.exists():
             return
-        kept = self._kept_lr_choice()
-        if any(not key.startswith("_") for key in kept):
-            write_json(path, kept)
+        if self.lr_choice:  # the other parts' choices, read once as the run was set up
+            write_json(path, self.lr_choice)
         else:
             path.unlink()
 

@@ -758,20 +758,28 @@ def _check_variant_sizes(
                 ("methods", i, "sizes"),
                 "the baseline runs at every size: every gain is paired against it",
             )
-        listed = raw if isinstance(raw, list) else [raw]
-        if not listed:
-            raise at.error(("methods", i, "sizes"), "expected a non-empty list of the spec's sizes")
-        for j, size in enumerate(listed):
-            where = ("methods", i, "sizes", j) if isinstance(raw, list) else ("methods", i, "sizes")
-            if size not in sizes or isinstance(size, bool):
-                raise at.error(
-                    where, f"{size!r} is not one of the sizes {sizes}: a method runs at those only"
-                )
-            if size in listed[:j]:
-                raise at.error(where, f"{size} is listed twice")
-        kept = tuple(s for s in sizes if s in listed)  # the spec's order
-        out.append(dataclasses.replace(variant, sizes=None if len(kept) == len(sizes) else kept))
+        kept = _listed_sizes(raw, sizes, at, ("methods", i, "sizes"), "a method runs at those")
+        out.append(dataclasses.replace(variant, sizes=kept))
     return out
+
+
+def _listed_sizes(
+    raw: Any, sizes: list[int], at: _Located, where: tuple, what: str
+) -> tuple[int, ...] | None:
+    """A ``sizes:`` key (a method's, or an lr candidate's): one of the spec's sizes or a
+    non-empty list of them, no repeats. Returns them in the spec's order, None where every
+    size is listed."""
+    listed = raw if isinstance(raw, list) else [raw]
+    if not listed:
+        raise at.error(where, "expected a non-empty list of the spec's sizes")
+    for j, size in enumerate(listed):
+        here = (*where, j) if isinstance(raw, list) else where
+        if size not in sizes or isinstance(size, bool):
+            raise at.error(here, f"{size!r} is not one of the sizes {sizes}: {what} only")
+        if size in listed[:j]:
+            raise at.error(here, f"{size} is listed twice")
+    kept = tuple(s for s in sizes if s in listed)
+    return None if len(kept) == len(sizes) else kept
 
 
 def _reference_variant(
@@ -903,15 +911,9 @@ def _check_lrs(
         if out[-1] in out[:-1]:
             raise at.error(where, f"{value} is listed twice")
         if isinstance(item, dict):
-            listed = item["sizes"] if isinstance(item["sizes"], list) else [item["sizes"]]
-            bad = [x for x in listed if x not in sizes or isinstance(x, bool)]
-            if not listed or bad:
-                raise at.error(
-                    (*where, "sizes"),
-                    f"{bad[0] if bad else '[]'!s} is not a list of the sizes {sizes}: a candidate "
-                    "is searched at those only",
-                )
-            kept = tuple(x for x in sizes if x in listed)
-            if len(kept) < len(sizes):
+            kept = _listed_sizes(
+                item["sizes"], sizes, at, (*where, "sizes"), "a candidate is searched at those"
+            )
+            if kept is not None:
                 limited[out[-1]] = kept
     return sorted(out), limited
