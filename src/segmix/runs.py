@@ -93,6 +93,15 @@ def machine() -> dict[str, Any]:
     }
 
 
+def machine_kind(recorded: dict[str, Any] | None) -> str | None:
+    """A machine as one label, ``AMD EPYC (AVX512, cpu)``: processor, instruction set and
+    device, what two runs of the same cell must share to give the same numbers; None where a
+    run from before segmix recorded its machine has none."""
+    if not recorded:
+        return None
+    return f"{recorded['cpu']} ({recorded['cpu_capability']}, {recorded['device']})"
+
+
 def versions() -> dict[str, Any]:
     """Package versions and machine facts that change numbers or timings."""
     import torch

@@ -479,6 +479,22 @@ def test_part_of_a_grid_runs_the_cells_the_whole_grid_would(tmp_path):
     assert len(some) == 3 * 2 and some < whole
     with pytest.raises(SpecError, match=r"^--sizes: 30 not in spec.yaml; its sizes are 20, 50$"):
         spec.narrowed(sizes=[30])
+    # FGM alone trains no augmentation but is a comparator, not the baseline: it stays only
+    # when named (it once came along with every part, and was trained by each)
+    fgm = load_spec(
+        write_spec(
+            tmp_path,
+            text.replace("  - tmix", "  - tmix\n  - {name: none, adversarial: fgm}")
+            + "contrasts: [[tmix, 'none[adversarial=fgm]']]\n",
+        )
+    )
+    assert [v.label for v in fgm.narrowed(methods=["tmix"]).variants] == ["none", "tmix"]
+    assert fgm.narrowed(methods=["tmix"]).contrasts == []
+    assert [v.label for v in fgm.narrowed(methods=["none[adversarial=fgm]"]).variants] == [
+        "none",
+        "none[adversarial=fgm]",
+    ]
+    assert fgm.contrasts == [("tmix", "none[adversarial=fgm]")]
     with pytest.raises(SpecError, match=r"^--methods: smix not in spec.yaml; its methods are "):
         spec.narrowed(methods=["smix"])
 

@@ -51,7 +51,7 @@ from segmix.experiment.stats import (
 )
 from segmix.formatting import human_duration, num, signed
 from segmix.reference import REFERENCES, is_reference
-from segmix.runs import COMPACT_TEST, read_compact_predictions, read_json
+from segmix.runs import COMPACT_TEST, machine_kind, read_compact_predictions, read_json
 from segmix.tasks import TASKS, get_task
 
 logger = logging.getLogger(__name__)
@@ -406,35 +406,51 @@ def _machines(cells: Sequence[CellResult]) -> dict[str, int]:
 
 def _machine_kind(cell: CellResult) -> str | None:
     """Processor, instruction set and device of a finished run; None where not recorded."""
-    m = (cell.metrics or {}).get("machine")
-    return f"{m['cpu']} ({m['cpu_capability']}, {m['device']})" if m else None
+    return machine_kind((cell.metrics or {}).get("machine"))
 
 
 def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
     """A note for each method and size whose paired gains compare a run with the baseline's
-    run of the same seed on another kind of machine. The same cell trained on two machines
-    lands up to about a point of F1 apart (benchmarks/same_cell.py), so such a gain carries the
-    machine's effect as well as the method's; pairs where either machine is not recorded are
-    not counted."""
+    run of the same seed on another kind of machine; pairs where either machine is not
+    recorded are not counted. Two kinds of difference, two notes, each with what was measured:
+    another processor or device (a GPU against a CPU lands up to about a point of F1 apart,
+    benchmarks/results/same_cell.md), so such a gain carries the machine's effect as well as
+    the method's; or only another instruction set of the same CPU (AVX2 against AVX-512: the
+    same scores in 17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md,
+    decision 56), named so that a reader can check it at sizes not measured."""
     notes = []
     for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         base = rows.get((BASELINE, size))
         if label == BASELINE or base is None:
             continue
-        crossed = []
+        machines, instruction_sets = [], []
         for seed, cell in sorted(row.cells.items()):
             other = base.cells.get(seed)
-            kinds = (_machine_kind(cell), _machine_kind(other)) if other else (None, None)
-            if None not in kinds and kinds[0] != kinds[1]:
-                crossed.append(seed)
-        if crossed:
-            seeds = ", ".join(map(str, crossed))
+            mine, theirs = ((c.metrics or {}).get("machine") if c else None for c in (cell, other))
+            if not mine or not theirs or _machine_kind(cell) == _machine_kind(other):
+                continue
+            if (mine["cpu"], mine["device"]) == (theirs["cpu"], theirs["device"]):
+                instruction_sets.append(seed)
+            else:
+                machines.append(seed)
+        if machines:
             notes.append(
-                f"{label} at size {size}: the paired gain of seed{'s' * (len(crossed) > 1)} "
-                f"{seeds} compares runs from two kinds of machine; the machine alone moves a "
-                "run's score by up to about a point (benchmarks/same_cell.py)"
+                f"{label} at size {size}: the paired gain of {_seeds_text(machines)} compares "
+                "runs from two kinds of machine (processor or device); the machine alone moves "
+                "a run's score by up to about a point (benchmarks/results/same_cell.md)"
+            )
+        if instruction_sets:
+            notes.append(
+                f"{label} at size {size}: the paired gain of {_seeds_text(instruction_sets)} "
+                "compares runs from two instruction sets of one CPU; those gave the same scores "
+                "for the same cell (17 of 17 cells at 50 sentences, "
+                "benchmarks/results/same_cell_cpu.md)"
             )
     return notes
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    return f"seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
 
 
 def _row_result(

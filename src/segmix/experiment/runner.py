@@ -1461,10 +1461,9 @@ class _Grid:
             # it found every cell it planned finished (or another process's): no time spent on
             # the grid, and a line would only inflate the report's count of runs
             return
-        from segmix.runs import machine
+        from segmix.runs import machine, machine_kind
 
         opts = self.executor_options
-        m = machine()
         record = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -1477,7 +1476,7 @@ class _Grid:
             "interrupted": interrupted,
             "executor": opts.get("executor"),
             "workers": opts.get("workers") if opts.get("executor") == "local" else None,
-            "machine": f"{m['cpu']} ({m['cpu_capability']}, {m['device']})",
+            "machine": machine_kind(machine()),
         }
         line = json.dumps(record, ensure_ascii=False) + "\n"
         with (self.grid_dir / SESSIONS_JSONL).open("a", encoding="utf-8") as fh:

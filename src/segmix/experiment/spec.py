@@ -138,6 +138,13 @@ class Variant:
         return is_reference(self.method)
 
 
+def _is_baseline(variant: Variant) -> bool:
+    """The baseline row, ``none`` without options: every gain is paired against it. A row of
+    method ``none`` with options (``{name: none, adversarial: fgm}``: FGM alone) trains
+    something else and is a comparator like any augmentation."""
+    return variant.method == "none" and not variant.options
+
+
 @dataclass
 class ExperimentSpec:
     """A validated spec; :meth:`config` gives the TrainConfig of any (variant, size, seed, lr)."""
@@ -227,10 +234,12 @@ class ExperimentSpec:
                     f"--methods: {', '.join(unknown)} not in {self.path.name}; its methods are "
                     f"{', '.join(v.label for v in self.variants)}"
                 )
-            keep_variants = [  # the baseline always stays: every gain is paired against it
+            # the baseline always stays: every gain is paired against it; a row that trains
+            # no augmentation but something else (FGM alone) is a comparator like any other
+            keep_variants = [
                 v
                 for v in self.variants
-                if v.method == "none" or v.label in methods or v.method in methods
+                if _is_baseline(v) or v.label in methods or v.method in methods
             ]
         kept = {v.label for v in keep_variants}
         return dataclasses.replace(
@@ -513,7 +522,7 @@ def _check_contrasts(
         raise at.error(
             ("contrasts",), "expected a list of pairs of method labels ([[smix, mixup]])"
         )
-    labels = [v.label for v in variants if v.method != "none"]
+    labels = [v.label for v in variants if not _is_baseline(v)]
     out: list[tuple[str, str]] = []
     for i, pair in enumerate(raw):
         where = ("contrasts", i)
@@ -753,7 +762,7 @@ def _check_variant_sizes(
         if raw is None:
             out.append(variant)
             continue
-        if variant.method == "none" and not variant.options:
+        if _is_baseline(variant):
             raise at.error(
                 ("methods", i, "sizes"),
                 "the baseline runs at every size: every gain is paired against it",
