@@ -12,7 +12,7 @@ allow for when comparing figures from two machines.
 Pairs are summarised per pair of machine kinds (processor, instruction set, device): the same
 kind on both sides is the reproducibility check (same seed, same numbers), two kinds measure
 the machine's effect. A cell whose two folders hold the same run (one grid copied it from the
-other: byte-identical metrics.json) is one run, not two, and is left out.
+other: the same metrics.json) is one run, not two, and is left out.
 
     python benchmarks/same_cell.py benchmarks/runs/ner_quality_grid \\
         benchmarks/runs/conll2003_gpu_grid
@@ -41,14 +41,14 @@ NOT_RECORDED = "not recorded"
 
 def finished_cells(grid: Path) -> dict[str, dict]:
     """Finished cells of a grid by id: label, size, seed, lr, scores, selected step, machine,
-    and a digest of metrics.json (the same digest in two grids: the same run, copied)."""
+    and digests of metrics.json (the same in two grids: the same run, copied) and of the test
+    predictions."""
     out = {}
     for entry in json.loads((grid / "grid.json").read_text())["cells"]:
         metrics = grid / entry["dir"] / "metrics.json"
         if not (metrics.exists() and (metrics.parent / "finished.json").exists()):
             continue
-        raw = metrics.read_bytes()
-        m = json.loads(raw)
+        m = json.loads(metrics.read_text(encoding="utf-8"))
         predictions = metrics.parent / "test_pred.json.gz"
         out[entry["id"]] = {
             "label": entry["label"],
@@ -60,7 +60,8 @@ def finished_cells(grid: Path) -> dict[str, dict]:
             "dev": m["dev"]["f1"],
             "best_step": m.get("best_step"),
             "machine": machine_kind(m.get("machine")) or NOT_RECORDED,
-            "digest": hashlib.sha256(raw).hexdigest(),
+            # of the content, not the bytes: a copy written in another layout is the same run
+            "digest": hashlib.sha256(json.dumps(m, sort_keys=True).encode()).hexdigest(),
             # the compact test predictions' content (gzip headers aside), where kept
             "predictions": hashlib.sha256(gzip.decompress(predictions.read_bytes())).hexdigest()
             if predictions.exists()

@@ -84,12 +84,11 @@ def test_pairs_are_grouped_by_machine_kinds_and_a_copied_run_is_left_out(tmp_pat
             "c6": (6, 0.70, 0.60, 40, AVX2, False),  # unfinished: not a run yet
         },
     )
-    # c4 was copied from A into B: the same bytes, one run
+    # c4 was copied from A into B (and written again in another layout): one run
     (b / "cells" / "c4" / "run").mkdir(parents=True)
-    for name in ("metrics.json", "finished.json"):
-        (b / "cells" / "c4" / "run" / name).write_bytes(
-            (a / "cells" / "c4" / "run" / name).read_bytes()
-        )
+    copied = json.loads((a / "cells" / "c4" / "run" / "metrics.json").read_text())
+    (b / "cells" / "c4" / "run" / "metrics.json").write_text(json.dumps(copied))
+    (b / "cells" / "c4" / "run" / "finished.json").write_text("{}")
     grid_b = json.loads((b / "grid.json").read_text())
     grid_b["cells"].append(json.loads((a / "grid.json").read_text())["cells"][3])
     (b / "grid.json").write_text(json.dumps(grid_b))
