@@ -685,14 +685,14 @@ def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
         metrics = json.loads(path.read_text())
         path.write_text(json.dumps({**metrics, "machine": machine}))
     # tmix's three runs: AMD EPYC (AVX2, cpu), against the baseline's AVX-512 runs
-    notes = [n for n in build_report(grid, bootstrap=50)["notes"] if "paired gain of" in n]
+    notes = [n for n in build_report(grid, bootstrap=50)["notes"] if "paired gain" in n]
     assert notes == [
         "mmix at size 200: the paired gain of seeds 2, 3 compares runs from two kinds of machine "
         "(processor or device); the machine alone moves a run's score by up to about a point "
         "(benchmarks/results/same_cell.md)",
-        "tmix at size 200: the paired gain of seeds 1, 2, 3 compares runs from two instruction "
-        "sets of one CPU; those gave the same scores for the same cell (17 of 17 cells at 50 "
-        "sentences, benchmarks/results/same_cell_cpu.md)",
+        "At size 200 the paired gains of tmix (seeds 1, 2, 3) compare runs from two instruction "
+        "sets of one CPU (AVX2, AVX-512); those gave the same scores for the same cell (17 of 17 "
+        "cells at 50 sentences, benchmarks/results/same_cell_cpu.md)",
     ]
 
 

@@ -410,42 +410,42 @@ def _machine_kind(cell: CellResult) -> str | None:
 
 
 def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
-    """A note for each method and size whose paired gains compare a run with the baseline's
-    run of the same seed on another kind of machine; pairs where either machine is not
-    recorded are not counted. Two kinds of difference, two notes, each with what was measured:
-    another processor or device (a GPU against a CPU lands up to about a point of F1 apart,
-    benchmarks/results/same_cell.md), so such a gain carries the machine's effect as well as
-    the method's; or only another instruction set of the same CPU (AVX2 against AVX-512: the
-    same scores in 17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md,
-    decision 56), named so that a reader can check it at sizes not measured."""
+    """Notes on the paired gains that compare a run with the baseline's run of the same seed
+    on another kind of machine; pairs where either machine is not recorded are not counted.
+    Two kinds of difference, each with what was measured: another processor or device (a GPU
+    against a CPU lands up to about a point of F1 apart, benchmarks/results/same_cell.md), one
+    note a method and size, since such a gain carries the machine's effect as well as the
+    method's; or only another instruction set of the same CPU (AVX2 against AVX-512: the same
+    scores in 17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md, decision
+    56), one note a size naming them, so that a reader can check them at sizes not measured."""
     notes = []
+    instruction_sets: dict[int, list[str]] = {}
     for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         base = rows.get((BASELINE, size))
         if label == BASELINE or base is None:
             continue
-        machines, instruction_sets = [], []
+        machines, isa = [], []
         for seed, cell in sorted(row.cells.items()):
             other = base.cells.get(seed)
             mine, theirs = ((c.metrics or {}).get("machine") if c else None for c in (cell, other))
             if not mine or not theirs or _machine_kind(cell) == _machine_kind(other):
                 continue
-            if (mine["cpu"], mine["device"]) == (theirs["cpu"], theirs["device"]):
-                instruction_sets.append(seed)
-            else:
-                machines.append(seed)
+            same_cpu = (mine["cpu"], mine["device"]) == (theirs["cpu"], theirs["device"])
+            (isa if same_cpu else machines).append(seed)
         if machines:
             notes.append(
                 f"{label} at size {size}: the paired gain of {_seeds_text(machines)} compares "
                 "runs from two kinds of machine (processor or device); the machine alone moves "
                 "a run's score by up to about a point (benchmarks/results/same_cell.md)"
             )
-        if instruction_sets:
-            notes.append(
-                f"{label} at size {size}: the paired gain of {_seeds_text(instruction_sets)} "
-                "compares runs from two instruction sets of one CPU; those gave the same scores "
-                "for the same cell (17 of 17 cells at 50 sentences, "
-                "benchmarks/results/same_cell_cpu.md)"
-            )
+        if isa:
+            instruction_sets.setdefault(size, []).append(f"{label} ({_seeds_text(isa)})")
+    for size, labels in instruction_sets.items():
+        notes.append(
+            f"At size {size} the paired gains of {', '.join(labels)} compare runs from two "
+            "instruction sets of one CPU (AVX2, AVX-512); those gave the same scores for the "
+            "same cell (17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md)"
+        )
     return notes
 
 
