@@ -122,8 +122,8 @@ def machine() -> dict[str, Any]:
 
 def machine_kind(recorded: dict[str, Any] | None) -> str | None:
     """A machine as one label, ``AMD EPYC (AVX512, cpu)``: processor, instruction set and
-    device, what two runs of the same cell must share to give the same numbers; None where a
-    run from before segmix recorded its machine has none."""
+    device, what a run's timing belongs to (the report counts runs and sums grid time by it);
+    None where a run from before segmix recorded its machine has none."""
     if not recorded:
         return None
     return f"{recorded['cpu']} ({recorded['cpu_capability']}, {recorded['device']})"
