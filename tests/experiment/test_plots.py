@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from matplotlib.container import ErrorbarContainer
 
 from segmix.experiment import plots
 from segmix.experiment.names import display_name, method_colour
+from segmix.experiment.spec import load_spec
 
 KNOWN = [
     "none",
@@ -155,13 +157,24 @@ def test_colours_of_rate_variants_differ_and_other_labels_hash_stably():
     rates = [method_colour(f"mmix[rate={r}]") for r in (0.05, 0.1, 0.2, 0.5, 1, 2)]
     assert len({*rates, method_colour("mmix")}) == 7
     # an unknown label's colour is the same in another process (Python's hash() is not)
-    code = "from segmix.experiment.names import method_colour as m; print(m('smix+sis'))"
+    code = "from segmix.experiment.names import method_colour as m; print(m('brandnew+sr'))"
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     other = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert other.stdout.strip() == method_colour("smix+sis")
-    assert method_colour("smix+sis") not in {method_colour(lb) for lb in KNOWN}
+    assert other.stdout.strip() == method_colour("brandnew+sr")
+    assert method_colour("brandnew+sr") not in {method_colour(lb) for lb in KNOWN}
+
+
+@pytest.mark.parametrize(
+    "spec", ["conll2003.yaml", "conll2003_rates.yaml", "semeval2010_rmix.yaml"]
+)
+def test_every_row_of_a_shipped_grid_has_a_colour_of_its_own(spec):
+    """The headline grid's 18 rows outran the hashed palette: MMix+MR and SMix+SiS were drawn
+    in one dark green, and the per-type plot's legend could not tell them apart."""
+    variants = load_spec(Path(__file__).parents[2] / "configs" / spec).variants
+    colours = {v.label: method_colour(v.label) for v in variants}
+    assert len(set(colours.values())) == len(colours), colours
 
 
 # --------------------------------------------------------------------------------------------

@@ -643,6 +643,31 @@ def test_a_grid_still_in_its_first_search_says_so_instead_of_showing_empty_table
     assert "At 50 the lr search is under way (1 of 4 search runs finished)" in md
 
 
+def test_a_grid_with_one_lr_for_every_row_says_it_was_not_searched(tmp_path):
+    """A grid whose file sets one lr for all rows (the rates grid) said "No learning-rate
+    choice was recorded (no lr_choice.json): the planned rates are shown" — "rates" read as
+    augmentation rates, and nothing said the lr was never searched on dev."""
+    grid = _hand_grid(tmp_path)
+    (grid / "lr_choice.json").unlink()
+    md = write_report(grid, bootstrap=20, out=tmp_path / "out").read_text()
+    assert (
+        "Every run trains at one learning rate, 0.0001, set by the grid file and not searched "
+        "on dev: it favours no row, and it need not be any row's best."
+    ) in md
+    assert "planned rates" not in md
+    # rows at different lrs, none searched: each row's own lr is in its table
+    data = json.loads((grid / "grid.json").read_text())
+    for cell in data["cells"]:
+        if cell["label"] == "tmix":
+            cell["lr"] = 3e-4
+    (grid / "grid.json").write_text(json.dumps(data))
+    md = write_report(grid, bootstrap=20, out=tmp_path / "out2").read_text()
+    assert (
+        "No learning rate was searched on dev (no lr_choice.json): each row's own is shown." in md
+    )
+    assert "| TMix | 0.0003 |" in md
+
+
 def test_hand_made_grid_files_and_rate_plot(tmp_path):
     grid = _hand_grid(tmp_path)
     out = tmp_path / "out"

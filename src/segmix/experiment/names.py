@@ -69,6 +69,14 @@ COLOURS: dict[str, str] = {
     "mr": "#a6761d",  # ochre
     "rules": "#e7298a",  # magenta
     "fgm": "#393b79",  # navy
+    "none[adversarial=fgm]": "#393b79",  # FGM alone: FGM's navy
+    # the mixtures and the adversarial combination the headline grid runs: a mixture takes a
+    # lighter shade of its first part's hue, SMix + FGM a darker one of SMix's, so that 18 rows
+    # in one plot still have 18 colours (by hash, two of them shared one)
+    "mmix+mr": "#6baed6",  # light blue
+    "tmix+sr": "#fdae6b",  # light orange
+    "smix+sis": "#74c476",  # light green
+    "smix[adversarial=fgm]": "#00441b",  # dark green
 }
 
 #: colours for every other label, chosen by a stable hash; none of them is in ``COLOURS``, so

@@ -428,7 +428,7 @@ def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
         for seed, cell in sorted(row.cells.items()):
             other = base.cells.get(seed)
             mine, theirs = ((c.metrics or {}).get("machine") if c else None for c in (cell, other))
-            if not mine or not theirs or _machine_kind(cell) == _machine_kind(other):
+            if not mine or not theirs or machine_kind(mine) == machine_kind(theirs):
                 continue
             same_cpu = (mine["cpu"], mine["device"]) == (theirs["cpu"], theirs["device"])
             (isa if same_cpu else machines).append(seed)
@@ -1512,6 +1512,19 @@ def _lr_text(lr: Any) -> str:
     return f"{lr:g}" if isinstance(lr, (int, float)) else str(lr)
 
 
+def _unsearched_lr_text(report: dict) -> str:
+    """What the header says of the learning rate where no search chose it: one lr the spec
+    sets for every row (the rates grid's design) is named as such, so that a reader knows it
+    favours no row and is not each row's best; otherwise the rows' own lrs are shown."""
+    lrs = {_lr_text(r["lr"]) for r in report["rows"] if not r["reference"] and r["lr"] is not None}
+    if len(lrs) == 1:
+        return (
+            f"Every run trains at one learning rate, {lrs.pop()}, set by the grid file and "
+            "not searched on dev: it favours no row, and it need not be any row's best. "
+        )
+    return "No learning rate was searched on dev (no lr_choice.json): each row's own is shown. "
+
+
 def _metric_name(report: dict) -> str:
     return get_task(report["grid"]["task"]).metric_title(report["grid"]["metric"])
 
@@ -1537,8 +1550,7 @@ def render_markdown(report: dict, plots: Sequence[str] = ()) -> str:
             else "No learning rate has been chosen yet (lr_choice.json is written when a size's "
             "search finishes). "
             if g.get("sizes_searching")
-            else "No learning-rate choice was recorded (no lr_choice.json): the planned rates "
-            "are shown. "
+            else _unsearched_lr_text(report)
         )
         + _not_run_text(report)
         + _some_sizes_text(report)
