@@ -25,14 +25,13 @@ Results go to benchmarks/results/NAME.{json,md} (NAME: same_cell unless --name s
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 from pathlib import Path
 
 from cell_cost import paired_summary
 
-from segmix.runs import machine_kind
+from segmix.runs import compact_predictions_path, machine_kind, read_compact_predictions
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -49,7 +48,7 @@ def finished_cells(grid: Path) -> dict[str, dict]:
         if not (metrics.exists() and (metrics.parent / "finished.json").exists()):
             continue
         m = json.loads(metrics.read_text(encoding="utf-8"))
-        predictions = metrics.parent / "test_pred.json.gz"
+        predictions = compact_predictions_path(metrics.parent)
         out[entry["id"]] = {
             "label": entry["label"],
             "size": entry["size"],
@@ -62,9 +61,11 @@ def finished_cells(grid: Path) -> dict[str, dict]:
             "machine": machine_kind(m.get("machine")) or NOT_RECORDED,
             # of the content, not the bytes: a copy written in another layout is the same run
             "digest": hashlib.sha256(json.dumps(m, sort_keys=True).encode()).hexdigest(),
-            # the compact test predictions' content (gzip headers aside), where kept
-            "predictions": hashlib.sha256(gzip.decompress(predictions.read_bytes())).hexdigest()
-            if predictions.exists()
+            # the compact test predictions' content (xz or gzip alike), where kept
+            "predictions": hashlib.sha256(
+                json.dumps(read_compact_predictions(predictions)).encode()
+            ).hexdigest()
+            if predictions is not None
             else None,
         }
     return out

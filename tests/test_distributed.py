@@ -66,12 +66,12 @@ def test_torchrun_two_processes_train_one_run(tiny_data, tmp_path):
         "model",
         "predictions",
         "subset.json",
-        "test_pred.json.gz",
+        "test_pred.json.xz",
         "versions.json",
     ]
     rows = (out / "predictions" / "test.jsonl").read_text().splitlines()
     assert len(rows) == 80  # every test sentence once, none doubled by the sharding
     from segmix.runs import read_compact_predictions
 
-    ids, pred = read_compact_predictions(out / "test_pred.json.gz")  # the main process's alone
+    ids, pred = read_compact_predictions(out / "test_pred.json.xz")  # the main process's alone
     assert ids == [json.loads(r)["id"] for r in rows] and len(pred) == 80

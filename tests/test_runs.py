@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import lzma
 import math
 
-from segmix.runs import json_layout, read_json, write_json
+import pytest
+
+from segmix.runs import (
+    COMPACT_TEST,
+    COMPACT_TEST_GZ,
+    compact_predictions_path,
+    json_layout,
+    read_compact_predictions,
+    read_json,
+    recompress_compact_predictions,
+    write_compact_predictions,
+    write_json,
+)
 
 
 def test_plain_lists_stay_on_one_line_and_the_values_are_what_json_dumps_writes(tmp_path):
@@ -55,3 +69,40 @@ def test_plain_lists_stay_on_one_line_and_the_values_are_what_json_dumps_writes(
     import numpy as np
 
     assert json.loads(json_layout({"n": np.int64(3), "x": np.float32(0.5)})) == {"n": 3, "x": 0.5}
+
+
+def test_compact_predictions_are_xz_the_same_bytes_each_time_and_gzip_ones_still_read(tmp_path):
+    """Decision 58: xz halves the committed predictions (CoNLL-2003's test set: 11 kB, gzip
+    21 kB); runs written before it keep their gzip file, which is still read and can be
+    converted without changing what it holds."""
+    labels = ["B-ORG", "O", "S-LOC", "O", "B-PER", "E-PER", "O"]
+    ids = list(range(400))
+    pred = [labels[i % 5 : i % 5 + 3] for i in ids]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    assert compact_predictions_path(a) is None
+    write_compact_predictions(a / COMPACT_TEST, ids, pred)
+    write_compact_predictions(b / COMPACT_TEST, ids, pred)
+    assert COMPACT_TEST == "test_pred.json.xz"
+    assert (a / COMPACT_TEST).read_bytes() == (b / COMPACT_TEST).read_bytes()
+    assert (a / COMPACT_TEST).read_bytes()[:6] == b"\xfd7zXZ\x00"  # the xz magic
+    assert compact_predictions_path(a) == a / COMPACT_TEST
+    assert read_compact_predictions(a / COMPACT_TEST) == (ids, pred)
+
+    # a run of the earlier kind: gzip, found and read alike, converted to the same content
+    old = tmp_path / "old"
+    old.mkdir()
+    body = json.dumps({"ids": ids, "pred": pred}, separators=(",", ":")).encode()
+    (old / COMPACT_TEST_GZ).write_bytes(gzip.compress(body, mtime=0))
+    assert compact_predictions_path(old) == old / COMPACT_TEST_GZ
+    assert read_compact_predictions(old / COMPACT_TEST_GZ) == (ids, pred)
+    assert recompress_compact_predictions(old) is True
+    assert not (old / COMPACT_TEST_GZ).exists()
+    assert (old / COMPACT_TEST).read_bytes() == (a / COMPACT_TEST).read_bytes()
+    assert recompress_compact_predictions(old) is False  # nothing left to convert
+
+    with pytest.raises(ValueError, match=r"end in \.xz \(or \.gz\), not '\.json'"):
+        write_compact_predictions(tmp_path / "test_pred.json", ids, pred)
+    (a / "bad.json.xz").write_bytes(lzma.compress(b'{"ids": [1, 2], "pred": [["O"]]}'))
+    with pytest.raises(ValueError, match="2 ids but 1 predictions"):
+        read_compact_predictions(a / "bad.json.xz")

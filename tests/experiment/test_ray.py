@@ -7,7 +7,6 @@ the tasks shipped, and the numbers are those of the same cells trained locally.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import re
@@ -107,7 +106,7 @@ def test_a_grid_on_a_cluster_needs_no_shared_folder(
             "versions.json",
             "subset.json",
             "metrics.json",
-            "test_pred.json.gz",
+            "test_pred.json.xz",
             "finished.json",
         }
         assert json.loads((run / "config.json").read_text())["output_dir"] == str(run)
@@ -126,7 +125,7 @@ def test_a_grid_on_a_cluster_needs_no_shared_folder(
             mine[split].pop("seconds"), theirs[split].pop("seconds")
             assert mine[split] == theirs[split]
         assert (mine["steps"], mine["best_step"]) == (theirs["steps"], theirs["best_step"])
-        pred = (gzip.decompress((d / "test_pred.json.gz").read_bytes()) for d in (here, there))
+        pred = ((d / "test_pred.json.xz").read_bytes() for d in (here, there))
         assert next(pred) == next(pred)
         configs = [json.loads((d / "config.json").read_text()) for d in (here, there)]
         assert [c.pop("output_dir") for c in configs] == [str(here), str(there)]

@@ -836,18 +836,24 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     # what git keeps of a cell (no predictions/ folder) still gives the same bootstrap: the
     # compact test predictions, with the gold read from the test file
     from segmix.experiment.report import build_report
-    from segmix.runs import read_compact_predictions
+    from segmix.runs import read_compact_predictions, write_compact_predictions
 
     full = build_report(grid, bootstrap=200)
     for c in cells:
         run = grid / c["dir"]
         kept = [json.loads(line) for line in (run / "predictions" / "test.jsonl").open()]
-        ids, pred = read_compact_predictions(run / "test_pred.json.gz")
+        ids, pred = read_compact_predictions(run / "test_pred.json.xz")
         assert ids == [r["id"] for r in kept] and pred == [r["pred"] for r in kept]
     moved = tmp_path / "predictions"
     moved.mkdir()
     for c in cells:
         (grid / c["dir"] / "predictions").rename(moved / c["id"])
+    # a cell committed before decision 58 keeps them gzipped: read alike
+    legacy = grid / cells[1]["dir"]
+    write_compact_predictions(
+        legacy / "test_pred.json.gz", *read_compact_predictions(legacy / "test_pred.json.xz")
+    )
+    (legacy / "test_pred.json.xz").unlink()
     committed = build_report(grid, bootstrap=200)
     (row,) = [r for r in full["rows"] if r["label"] == "mmix"]
     assert row["interval"] is not None and row["interval"]["seeds_used"] == [1, 2]
@@ -858,7 +864,7 @@ def test_a_grid_runs_and_running_it_again_trains_nothing(tmp_path, tiny_data):
     # a cell from before segmix wrote them gets them from its predictions/ with the report
     from segmix.experiment.report import write_report
 
-    compact = grid / cells[0]["dir"] / "test_pred.json.gz"
+    compact = grid / cells[0]["dir"] / "test_pred.json.xz"
     before = compact.read_bytes()
     compact.unlink()
     write_report(grid, bootstrap=10, out=tmp_path / "report")
@@ -1109,7 +1115,7 @@ def test_the_lr_is_chosen_on_dev_on_search_seeds_never_reported(tmp_path, tiny_d
         metrics = json.loads((run / "metrics.json").read_text())
         searched_only = c["phase"] == 1
         assert (metrics["test"] is None) == searched_only, c
-        assert (run / "test_pred.json.gz").exists() != searched_only, c
+        assert (run / "test_pred.json.xz").exists() != searched_only, c
         assert any((run / "predictions").glob("test*")) != searched_only, c
         assert isinstance(metrics["dev"], dict)
         assert (metrics["timing"]["test_seconds"] is None) == searched_only, c

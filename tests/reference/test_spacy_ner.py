@@ -32,7 +32,7 @@ RUN_FILES = (
     "versions.json",
     "subset.json",
     "metrics.json",
-    "test_pred.json.gz",
+    "test_pred.json.xz",
     "finished.json",
 )
 

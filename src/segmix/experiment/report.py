@@ -51,7 +51,13 @@ from segmix.experiment.stats import (
 )
 from segmix.formatting import human_duration, num, signed
 from segmix.reference import REFERENCES, is_reference
-from segmix.runs import COMPACT_TEST, machine_kind, read_compact_predictions, read_json
+from segmix.runs import (
+    COMPACT_TEST,
+    compact_predictions_path,
+    machine_kind,
+    read_compact_predictions,
+    read_json,
+)
 from segmix.tasks import TASKS, get_task
 
 logger = logging.getLogger(__name__)
@@ -260,15 +266,15 @@ def _read_predictions(cell: CellResult, task: str) -> tuple[list, list]:
     """
     path = cell.dir / "predictions" / "test.jsonl"
     if not path.exists():
-        compact = cell.dir / COMPACT_TEST
-        if not compact.exists():
+        compact = compact_predictions_path(cell.dir)
+        if compact is None:
             raise FileNotFoundError(f"no predictions/test.jsonl (nor {COMPACT_TEST})")
         # what a committed grid keeps: ids and predictions, the gold read from the test file
         ids, pred = read_compact_predictions(compact)
         gold_of = dict(_gold_of_test_file(cell, task))
         missing = [i for i in ids if i not in gold_of]
         if missing:
-            raise ValueError(f"{COMPACT_TEST}: ids {missing[:3]} are not in the test file")
+            raise ValueError(f"{compact.name}: ids {missing[:3]} are not in the test file")
         return [gold_of[i] for i in ids], pred
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     pred = [r["pred"] for r in records]
@@ -2005,7 +2011,7 @@ def keep_compact_predictions(grid_dir: str | Path) -> int:
     written = 0
     for path in sorted(Path(grid_dir).glob("cells/*/run/predictions/test.jsonl")):
         run = path.parent.parent
-        if (run / COMPACT_TEST).exists() or not (run / "finished.json").exists():
+        if compact_predictions_path(run) is not None or not (run / "finished.json").exists():
             continue
         records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         write_compact_predictions(
