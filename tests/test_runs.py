@@ -72,7 +72,7 @@ def test_plain_lists_stay_on_one_line_and_the_values_are_what_json_dumps_writes(
 
 
 def test_compact_predictions_are_xz_the_same_bytes_each_time_and_gzip_ones_still_read(tmp_path):
-    """Decision 58: xz halves the committed predictions (CoNLL-2003's test set: 11 kB, gzip
+    """Decision 58: xz halves the committed predictions (CoNLL-2003's test set: 10 kB, gzip
     21 kB); runs written before it keep their gzip file, which is still read and can be
     converted without changing what it holds."""
     labels = ["B-ORG", "O", "S-LOC", "O", "B-PER", "E-PER", "O"]
