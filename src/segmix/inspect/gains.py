@@ -76,7 +76,12 @@ from segmix.experiment.stats import (
 )
 from segmix.formatting import num, signed
 from segmix.inspect.base import Inspection, PairedPredictions
-from segmix.runs import read_json
+from segmix.runs import (
+    COMPACT_TEST,
+    compact_predictions_path,
+    read_compact_predictions,
+    read_json,
+)
 from segmix.tasks import get_task, inspection_for
 
 logger = logging.getLogger(__name__)
@@ -368,10 +373,20 @@ def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
     """Gold and predicted labels of ``run``'s test predictions, checked against the test file."""
     path = run.dir / "predictions" / "test.jsonl"
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{run.dir} has no predictions/test.jsonl: the breakdown scores the test "
-            "predictions a run writes when it finishes (they are not kept in git)"
-        )
+        # what git keeps of a grid's run: ids and predicted labels, the gold from the test file
+        compact = compact_predictions_path(run.dir)
+        if compact is None:
+            raise FileNotFoundError(
+                f"{run.dir} has no predictions/test.jsonl (nor {COMPACT_TEST}): the breakdown "
+                "scores the test predictions a run writes when it finishes"
+            )
+        ids, pred = read_compact_predictions(compact)
+        if ids != json.loads(json.dumps([example.id for example in pool.test])):
+            raise ValueError(
+                f"{compact}: its {len(ids)} ids are not those of {pool.test_file}'s "
+                f"{len(pool.test)} examples in order: the run was tested on another test set"
+            )
+        return get_task(pool.task).gold(pool.test), pred
     text = path.read_text(encoding="utf-8")
     records = [json.loads(line) for line in text.splitlines() if line.strip()]
     if len(records) != len(pool.test):
