@@ -592,31 +592,10 @@ def test_the_grid_gain_report_of_a_pos_grid_reads_accuracy_and_speaks_of_tags(tm
     # it read every grid's overall score as test "f1" (a POS run's is "accuracy": KeyError)
     # and spoke of entity types and mentions whatever the task
 
-    source = ROOT / "benchmarks" / "runs" / "ud_ewt_pos_grid"
-    found = json.loads((source / "grid.json").read_text(encoding="utf-8"))
-    keep = [
-        c
-        for c in found["cells"]
-        if c["phase"] == 2 and c["size"] == 50 and c["seed"] == 1 and c["label"] in ("none", "sr")
-    ]
-    assert [c["label"] for c in keep] == ["none", "sr"]
-    grid = tmp_path / "grid"
-    for cell in keep:
-        run = grid / cell["dir"]
-        run.mkdir(parents=True)
-        for f in (source / cell["dir"]).iterdir():
-            if f.is_file():
-                (run / f.name).write_bytes(f.read_bytes())
-        (run.parent / "cell.json").write_bytes(
-            (source / cell["dir"]).parent.joinpath("cell.json").read_bytes()
-        )
-        config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-        ewt = DATA / "ud_english_ewt"  # the run's data, wherever ../shared is on this machine
-        config["data_dir"] = str(ewt)
-        config["files"] = {k: str(ewt / Path(v).name) for k, v in config["files"].items()}
-        (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    (grid / "grid.json").write_text(json.dumps({**found, "cells": keep}), encoding="utf-8")
-
+    grid = _committed_cells(
+        tmp_path, "ud_ewt_pos_grid", DATA / "ud_english_ewt", 50, ("none", "sr")
+    )
+    keep = json.loads((grid / "grid.json").read_text(encoding="utf-8"))["cells"]
     report = grid_gain_report(grid)
     (pair,) = report["pairs"]
     metrics = {c["label"]: c["test"] for c in keep}  # grid.json's test: the run's accuracy
