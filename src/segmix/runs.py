@@ -179,32 +179,24 @@ def write_compact_predictions(path: str | Path, ids: Sequence[Any], pred: Sequen
     (xz writes no timestamp; gzip's is zeroed)."""
     path = Path(path)
     body = json.dumps({"ids": list(ids), "pred": list(pred)}, separators=(",", ":"))
-    write_bytes_atomic(path, _compress(path, body.encode("utf-8")))
+    codec, options = _codec(path)
+    write_bytes_atomic(path, codec.compress(body.encode("utf-8"), **options))
 
 
-def _compress(path: Path, data: bytes) -> bytes:
+def _codec(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The module that (de)compresses a compact-predictions file, by its suffix, and the
+    options it writes with: neither stores a timestamp, so the same predictions give the same
+    bytes."""
     if path.suffix == ".xz":
         import lzma
 
         # preset 6 extreme: as small as 9 extreme for a file this size (the dictionary of 6,
         # 8 MiB, already holds it all), at a seventh of the memory (94 MiB, not 674 MiB)
-        return lzma.compress(data, format=lzma.FORMAT_XZ, preset=6 | lzma.PRESET_EXTREME)
+        return lzma, {"format": lzma.FORMAT_XZ, "preset": 6 | lzma.PRESET_EXTREME}
     if path.suffix == ".gz":
         import gzip
 
-        return gzip.compress(data, compresslevel=9, mtime=0)
-    raise ValueError(f"{path}: compact predictions end in .xz (or .gz), not {path.suffix!r}")
-
-
-def _decompress(path: Path) -> bytes:
-    if path.suffix == ".xz":
-        import lzma
-
-        return lzma.decompress(path.read_bytes())
-    if path.suffix == ".gz":
-        import gzip
-
-        return gzip.decompress(path.read_bytes())
+        return gzip, {"compresslevel": 9, "mtime": 0}
     raise ValueError(f"{path}: compact predictions end in .xz (or .gz), not {path.suffix!r}")
 
 
@@ -221,7 +213,8 @@ def compact_predictions_path(run_dir: str | Path) -> Path | None:
 def read_compact_predictions(path: str | Path) -> tuple[list[Any], list[Any]]:
     """``(ids, pred)`` as :func:`write_compact_predictions` wrote them (xz, or gzip)."""
     path = Path(path)
-    record = json.loads(_decompress(path).decode("utf-8"))
+    codec, _ = _codec(path)
+    record = json.loads(codec.decompress(path.read_bytes()).decode("utf-8"))
     if len(record["ids"]) != len(record["pred"]):
         raise ValueError(f"{path}: {len(record['ids'])} ids but {len(record['pred'])} predictions")
     return record["ids"], record["pred"]
