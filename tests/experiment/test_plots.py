@@ -317,4 +317,6 @@ def test_a_label_keeps_its_colour_across_plots_and_reports(tmp_path, figures):
 
 def test_adversarial_variants_are_named_by_what_they_add():
     assert display_name("smix[adversarial=fgm]") == "SMix + FGM"
-    assert display_name("none[adversarial=fgm,adv_epsilon=0.5]") == "none + FGM (adv_epsilon=0.5)"
+    # not "none + FGM", which reads as FGM added to a method called none
+    assert display_name("none[adversarial=fgm]") == "FGM alone"
+    assert display_name("none[adversarial=fgm,adv_epsilon=0.5]") == "FGM alone (adv_epsilon=0.5)"

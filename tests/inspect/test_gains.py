@@ -588,6 +588,22 @@ def test_committed_mmix_over_none_agrees_with_metrics_json(tmp_path):
         assert sum(r["gold"] for r in rows) == run_m["support"]
 
 
+def test_a_committed_run_whose_metrics_disagree_is_refused_naming_the_file_read(tmp_path):
+    # the error said "from predictions/test.jsonl" also when the compact file had been read
+    grid = _committed_cells(
+        tmp_path, "conll2003_headline_grid", DATA / "conll2003", 50, ("none", "mmix")
+    )
+    cells = {
+        c["label"]: grid / c["dir"] for c in json.loads((grid / "grid.json").read_text())["cells"]
+    }
+    metrics_path = cells["mmix"] / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["test"]["f1"] += 0.01
+    metrics_path.write_text(json.dumps(metrics), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"F1 from test_pred\.json\.(xz|gz) is .* but metrics"):
+        gain_report(cells["mmix"], resamples=0)
+
+
 def test_the_grid_gain_report_of_a_pos_grid_reads_accuracy_and_speaks_of_tags(tmp_path):
     # it read every grid's overall score as test "f1" (a POS run's is "accuracy": KeyError)
     # and spoke of entity types and mentions whatever the task

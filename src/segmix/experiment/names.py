@@ -42,7 +42,7 @@ DEFAULT_RATE = 0.2
 #: options whose value alone says what they are ("LADA (inter)", not "LADA (lada_mode=inter)")
 _VALUE_ONLY = frozenset({"lada_mode"})
 
-#: option values shown by a name of their own ("SMix + FGM", "none + FGM")
+#: option values shown by a name of their own ("SMix + FGM"; on ``none``, "FGM alone")
 _JOINED = {("adversarial", "fgm"): "FGM"}
 
 #: options that read better as "name value" than "name=value"
@@ -157,7 +157,11 @@ def display_name(label: str, method: str | None = None, options: dict | None = N
             parts.append(f"{key} {text}")
         else:
             parts.append(f"{key}={text}")
-    name = " + ".join([_method_name(method), *joined])
+    if method == "none" and joined:
+        # "none + FGM" read as FGM combined with a method called none; it is FGM on its own
+        name = " + ".join(joined) + " alone"
+    else:
+        name = " + ".join([_method_name(method), *joined])
     return f"{name} ({', '.join(parts)})" if parts else name
 
 

@@ -369,8 +369,9 @@ def _load_pool(run: _Run, cache: dict[str, _Pool] | None = None) -> _Pool:
     return pool
 
 
-def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
-    """Gold and predicted labels of ``run``'s test predictions, checked against the test file."""
+def _aligned(run: _Run, pool: _Pool) -> tuple[list, list, Path]:
+    """Gold and predicted labels of ``run``'s test predictions, checked against the test file,
+    and the file the predictions were read from (for the errors that name it)."""
     path = run.dir / "predictions" / "test.jsonl"
     if not path.is_file():
         # what git keeps of a grid's run: ids and predicted labels, the gold from the test file
@@ -386,7 +387,7 @@ def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
                 f"{compact}: its {len(ids)} ids are not those of {pool.test_file}'s "
                 f"{len(pool.test)} examples in order: the run was tested on another test set"
             )
-        return get_task(pool.task).gold(pool.test), pred
+        return get_task(pool.task).gold(pool.test), pred, compact
     text = path.read_text(encoding="utf-8")
     records = [json.loads(line) for line in text.splitlines() if line.strip()]
     if len(records) != len(pool.test):
@@ -404,10 +405,10 @@ def _aligned(run: _Run, pool: _Pool) -> tuple[list, list]:
                 f"{path}: example {i} does not match {pool.test_file}: the run was tested on "
                 "another test set"
             )
-    return gold, [r["pred"] for r in records]
+    return gold, [r["pred"] for r in records], path
 
 
-def _checked_stats(run: _Run, gold: list, pred: list) -> SufficientStats:
+def _checked_stats(run: _Run, gold: list, pred: list, source: Path) -> SufficientStats:
     """Per-example statistics (the task's, as the grid report's bootstrap reads them) whose
     headline must equal ``metrics.json``'s test score."""
     task = get_task(run.task)
@@ -417,7 +418,7 @@ def _checked_stats(run: _Run, gold: list, pred: list) -> SufficientStats:
     if not math.isclose(score, stored, rel_tol=0, abs_tol=1e-9):
         name = inspection_for(task).score_name
         raise ValueError(
-            f"{run.dir}: test {name} from predictions/test.jsonl is {score:.6f} but metrics.json "
+            f"{run.dir}: test {name} from {source.name} is {score:.6f} but metrics.json "
             f"says {stored:.6f}; the predictions are not those the metrics were computed from"
         )
     return stats
@@ -800,11 +801,11 @@ def gain_report(
         logger.warning("%s and its baseline %s differ in %s", run.dir, base.dir, ", ".join(differs))
     inspection = inspection_for(run.task)  # a task inspect does not support: refused here
     pool = _load_pool(run)
-    gold, run_pred = _aligned(run, pool)
-    _gold_b, base_pred = _aligned(base, pool)
+    gold, run_pred, run_source = _aligned(run, pool)
+    _gold_b, base_pred, base_source = _aligned(base, pool)
     run_stats, base_stats = (
-        _checked_stats(run, gold, run_pred),
-        _checked_stats(base, gold, base_pred),
+        _checked_stats(run, gold, run_pred, run_source),
+        _checked_stats(base, gold, base_pred, base_source),
     )
     breakdowns, test_items = inspection.breakdowns(
         PairedPredictions(pool, gold, run_pred, base_pred, run_stats, base_stats, resamples, seed)
