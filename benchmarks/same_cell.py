@@ -177,7 +177,8 @@ def markdown(result: dict, command: str) -> str:
     for group in result["by_machines"]:
         same = group["machine_a"] == group["machine_b"]
         lines.append(
-            f"**A {group['machine_a']}, B {group['machine_b']}** ({group['n']} cells; "
+            f"**A {group['machine_a']}, B {group['machine_b']}** "
+            f"({group['n']} {'cell' if group['n'] == 1 else 'cells'}; "
             f"{'the same kind of machine' if same else 'two kinds of machine'}):"
         )
         lines.append("")

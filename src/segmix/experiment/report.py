@@ -415,42 +415,63 @@ def _machine_kind(cell: CellResult) -> str | None:
     return machine_kind((cell.metrics or {}).get("machine"))
 
 
+#: the CPU instruction sets whose runs were compared cell for cell (decision 56): a pair of
+#: runs on two CPUs of these gave the same (or all but the same) scores for the same cell
+_MEASURED_CPU_SETS = frozenset({"AVX2", "AVX512"})
+
+#: what those comparisons found, as the report's note cites it
+_CPU_SAME_CELL = (
+    "AVX2 against AVX-512 on an AMD EPYC: 17 of 17 cells at 50 sentences the same, "
+    "benchmarks/results/same_cell_cpu.md; an Intel Xeon against an AMD EPYC, both AVX-512: "
+    "6 of 7 cells at 100 sentences the same, the seventh, spaCy's, 0.03 points apart, "
+    "benchmarks/results/same_cell_intel.md"
+)
+
+
 def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
     """Notes on the paired gains that compare a run with the baseline's run of the same seed
     on another kind of machine; pairs where either machine is not recorded are not counted.
-    Two kinds of difference, each with what was measured: another processor or device (a GPU
-    against a CPU lands up to about a point of F1 apart, benchmarks/results/same_cell.md), one
-    note a method and size, since such a gain carries the machine's effect as well as the
-    method's; or only another instruction set of the same CPU (AVX2 against AVX-512: the same
-    scores in 17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md, decision
-    56), one note a size naming them, so that a reader can check them at sizes not measured."""
+    Two kinds of difference, each with what was measured: a GPU on either side, or a CPU of an
+    instruction set not compared (a GPU against a CPU lands up to about a point of F1 apart,
+    benchmarks/results/same_cell.md), one note a method and size, since such a gain carries
+    the machine's effect as well as the method's; or two CPUs of the instruction sets compared
+    (another processor or instruction set, both of which gave the same scores for the same
+    cell: decision 56), one note a size naming them, so that a reader can check them at sizes
+    not measured."""
     notes = []
-    instruction_sets: dict[int, list[str]] = {}
+    between_cpus: dict[int, list[str]] = {}
     for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         base = rows.get((BASELINE, size))
         if label == BASELINE or base is None:
             continue
-        machines, isa = [], []
+        machines, cpus = [], []
         for seed, cell in sorted(row.cells.items()):
             other = base.cells.get(seed)
             mine, theirs = ((c.metrics or {}).get("machine") if c else None for c in (cell, other))
             if not mine or not theirs or machine_kind(mine) == machine_kind(theirs):
                 continue
-            same_cpu = (mine["cpu"], mine["device"]) == (theirs["cpu"], theirs["device"])
-            (isa if same_cpu else machines).append(seed)
+            measured = (
+                mine["device"] == theirs["device"] == "cpu"
+                and {
+                    mine["cpu_capability"],
+                    theirs["cpu_capability"],
+                }
+                <= _MEASURED_CPU_SETS
+            )
+            (cpus if measured else machines).append(seed)
         if machines:
             notes.append(
                 f"{label} at size {size}: the paired gain of {_seeds_text(machines)} compares "
                 "runs from two kinds of machine (processor or device); the machine alone moves "
                 "a run's score by up to about a point (benchmarks/results/same_cell.md)"
             )
-        if isa:
-            instruction_sets.setdefault(size, []).append(f"{label} ({_seeds_text(isa)})")
-    for size, labels in instruction_sets.items():
+        if cpus:
+            between_cpus.setdefault(size, []).append(f"{label} ({_seeds_text(cpus)})")
+    for size, labels in between_cpus.items():
         notes.append(
             f"At size {size} the paired gains of {', '.join(labels)} compare runs from two "
-            "instruction sets of one CPU (AVX2, AVX-512); those gave the same scores for the "
-            "same cell (17 of 17 cells at 50 sentences, benchmarks/results/same_cell_cpu.md)"
+            "kinds of CPU (another processor or instruction set); the CPUs compared gave the "
+            f"same or all but the same scores for the same cell ({_CPU_SAME_CELL})"
         )
     return notes
 
