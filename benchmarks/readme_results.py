@@ -379,7 +379,7 @@ def grid_block(name: str) -> list[str]:
         out += [text[:1].upper() + text[1:] + "."]
         out[-1] += contrast_sentence(report, measured)
         out[-1] += rate_sentence(report, measured, unit)
-    for size in report["sizes"]:
+    for size in measured:  # a reference row's interim seeds are no more quoted than a method's
         for r in rows_at(report, size):
             if r["reference"]:
                 base = base_row(report, size)

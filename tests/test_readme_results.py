@@ -110,6 +110,43 @@ def test_a_size_still_under_way_is_named_not_summarised():
     assert gen.under_way(report, "sentences") == "; 100, 200, 400 sentences not measured yet"
 
 
+def test_a_reference_row_is_quoted_only_at_a_whole_size(monkeypatch):
+    """spaCy's line at 100 sentences was written from the 3 of 5 seeds done while 100 was
+    under way, with a verdict, where the methods' table rightly left 100 out."""
+    gen = _generator()
+
+    def row(size, label, mean, **extra):
+        return {
+            "size": size,
+            "label": label,
+            "display": "spaCy" if label == "spacy" else label,
+            "baseline": label == "none",
+            "reference": label == "spacy",
+            "test_mean": mean,
+            "test_std": 1.0,
+            **extra,
+        }
+
+    spacy = {"gain_mean": 4.0, "t_p": 0.01, "verdict": "evidence of a gain (t-test p 0.010)"}
+    report = {
+        "grid": {"task": "ner", "sizes_not_run": []},
+        "sizes": [50, 100],
+        "missing": [{"size": 100, "phase": "main", "state": "not started"}],
+        "recommendations": [{"size": 50, "label": None}, {"size": 100, "under_way": True}],
+        "rows": [
+            row(50, "none", 54.0),
+            row(50, "spacy", 65.5, **{**spacy, "gain_mean": 11.5}),
+            row(100, "none", 63.6),
+            row(100, "spacy", 67.8, **spacy),
+        ],
+    }
+    monkeypatch.setitem(gen.SOURCES, "headline", ("ner_conll2003_headline", "NER re-measured"))
+    monkeypatch.setattr(gen, "load", lambda name: report)
+    text = "\n".join(gen.grid_block("headline"))
+    assert "At 50 sentences: spaCy 65.50 ± 1.00 against none's 54.00 ± 1.00 (+11.50" in text
+    assert "At 100 sentences" not in text and "67.80" not in text
+
+
 def _contrast(size, a, b, evidence="none", mean=0.5, holm=0.6, verdict="neither side ahead"):
     return {
         "size": size,
