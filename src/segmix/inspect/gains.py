@@ -418,7 +418,8 @@ def _checked_stats(run: _Run, gold: list, pred: list, source: Path) -> Sufficien
     if not math.isclose(score, stored, rel_tol=0, abs_tol=1e-9):
         name = inspection_for(task).score_name
         raise ValueError(
-            f"{run.dir}: test {name} from {source.name} is {score:.6f} but metrics.json "
+            f"{run.dir}: test {name} from {source.relative_to(run.dir).as_posix()} is "
+            f"{score:.6f} but metrics.json "
             f"says {stored:.6f}; the predictions are not those the metrics were computed from"
         )
     return stats
