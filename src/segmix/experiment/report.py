@@ -435,9 +435,9 @@ def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
     instruction set not compared (a GPU against a CPU lands up to about a point of F1 apart,
     benchmarks/results/same_cell.md), one note a method and size, since such a gain carries
     the machine's effect as well as the method's; or two CPUs of the instruction sets compared
-    (another processor or instruction set, both of which gave the same scores for the same
-    cell: decision 56), one note a size naming them, so that a reader can check them at sizes
-    not measured."""
+    (another processor or instruction set, each of which gave the same or all but the same
+    scores for the same cell: decision 56), one note a size naming them, so that a reader can
+    check them at sizes not measured."""
     notes = []
     between_cpus: dict[int, list[str]] = {}
     for (label, size), row in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -450,14 +450,9 @@ def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
             mine, theirs = ((c.metrics or {}).get("machine") if c else None for c in (cell, other))
             if not mine or not theirs or machine_kind(mine) == machine_kind(theirs):
                 continue
-            measured = (
-                mine["device"] == theirs["device"] == "cpu"
-                and {
-                    mine["cpu_capability"],
-                    theirs["cpu_capability"],
-                }
-                <= _MEASURED_CPU_SETS
-            )
+            capabilities = {mine["cpu_capability"], theirs["cpu_capability"]}
+            measured = mine["device"] == theirs["device"] == "cpu"
+            measured = measured and capabilities <= _MEASURED_CPU_SETS
             (cpus if measured else machines).append(seed)
         if machines:
             notes.append(
