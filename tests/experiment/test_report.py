@@ -703,7 +703,8 @@ def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
     """The same cell lands up to about a point apart on a GPU and a CPU (benchmarks/same_cell.py),
     so a gain whose two runs come from different machines is named; unrecorded ones are not.
     Two CPUs of the instruction sets compared (another instruction set, another processor) gave
-    the same scores: named apart, with what was measured; a CPU not compared keeps the warning."""
+    the same scores: named apart, with what was measured; a CPU not compared keeps the warning.
+    Rows are named as the tables name them (MMix), not by their grid labels (mmix)."""
     grid = _hand_grid(tmp_path)
     cpu = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "device": "cpu"}
     gpu = {"cpu": "Intel Xeon", "cpu_capability": "AVX512", "device": "NVIDIA H200"}
@@ -722,22 +723,43 @@ def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
     # tmix's seeds 1 and 2: AMD EPYC (AVX2, cpu), against the baseline's AVX-512 runs
     notes = [n for n in build_report(grid, bootstrap=50)["notes"] if "paired gain" in n]
     assert notes[:2] == [
-        "mmix at size 200: the paired gain of seed 3 compares runs from two kinds of machine "
+        "MMix at size 200: the paired gain of seed 3 compares runs from two kinds of machine "
         "(processor or device); the machine alone moves a run's score by up to about a point "
         "(benchmarks/results/same_cell.md)",
-        "tmix at size 200: the paired gain of seed 3 compares runs from two kinds of machine "
+        "TMix at size 200: the paired gain of seed 3 compares runs from two kinds of machine "
         "(processor or device); the machine alone moves a run's score by up to about a point "
         "(benchmarks/results/same_cell.md)",
     ]
     assert len(notes) == 3
     assert notes[2].startswith(
-        "At size 200 the paired gains of mmix (seed 2), tmix (seeds 1, 2) compare runs from two "
+        "At size 200 the paired gains of MMix (seed 2), TMix (seeds 1, 2) compare runs from two "
         "kinds of CPU (another processor or instruction set); the CPUs compared gave the same or "
         "all but the same scores for the same cell (AVX2 against AVX-512 on an AMD EPYC: 17 of "
         "17 cells at 50 sentences the same, benchmarks/results/same_cell_cpu.md; an Intel Xeon "
         "against an AMD EPYC"
     )
     assert notes[2].endswith("benchmarks/results/same_cell_intel.md)")
+
+
+def test_the_cpu_note_cites_the_committed_same_cell_measurements():
+    """The CPU-pair note quotes figures measured by benchmarks/same_cell.py; they are copied
+    into report.py (the report runs on any grid, where benchmarks/results may not exist), so
+    this keeps the copy in step with the committed measurements: a rerun that changes them
+    fails here until the note is edited to say what was measured."""
+    from segmix.experiment.report import _CPU_SAME_CELL
+
+    for name in ("same_cell_cpu", "same_cell_intel"):
+        measured = json.loads((ROOT / "benchmarks" / "results" / f"{name}.json").read_text())
+        pairs = [p for p in measured["pairs"] if p["machine"] != p["b_machine"]]
+        same = [p for p in pairs if p["test"] == p["b_test"] and p["dev"] == p["b_dev"]]
+        (size,) = {p["size"] for p in pairs}
+        assert f"{len(same)} of {len(pairs)} cells at {size} sentences the same" in _CPU_SAME_CELL
+        assert f"benchmarks/results/{name}.md" in _CPU_SAME_CELL
+        apart = [p for p in pairs if p not in same]
+        for p in apart:  # each cell that differs is named with its distance in test F1 points
+            assert f"{p['label']}'s, {100 * abs(p['test'] - p['b_test']):.2f} points apart" in (
+                _CPU_SAME_CELL.replace("spaCy's", "spacy's")
+            )
 
 
 def test_an_epochs_grid_names_its_epochs_per_size_and_says_steps_differ(tmp_path):

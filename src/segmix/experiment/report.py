@@ -454,14 +454,18 @@ def _pairs_across_machines(rows: dict[tuple[str, int], _Row]) -> list[str]:
             measured = mine["device"] == theirs["device"] == "cpu"
             measured = measured and capabilities <= _MEASURED_CPU_SETS
             (cpus if measured else machines).append(seed)
+        # named as the tables name the row, not by its grid label ("FGM alone", not
+        # "none[adversarial=fgm]")
+        first = next(iter(row.cells.values()), None)
+        shown = display_name(label, first.method, first.options) if first else label
         if machines:
             notes.append(
-                f"{label} at size {size}: the paired gain of {_seeds_text(machines)} compares "
+                f"{shown} at size {size}: the paired gain of {_seeds_text(machines)} compares "
                 "runs from two kinds of machine (processor or device); the machine alone moves "
                 "a run's score by up to about a point (benchmarks/results/same_cell.md)"
             )
         if cpus:
-            between_cpus.setdefault(size, []).append(f"{label} ({_seeds_text(cpus)})")
+            between_cpus.setdefault(size, []).append(f"{shown} ({_seeds_text(cpus)})")
     for size, labels in between_cpus.items():
         notes.append(
             f"At size {size} the paired gains of {', '.join(labels)} compare runs from two "
