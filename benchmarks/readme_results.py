@@ -40,7 +40,7 @@ SOURCES = {
     ),
     "spacy": ("ner_conll2003_spacy", "spaCy's reference row against the MiniLM baseline (CPU)"),
     "quality": ("ner_conll2003", "Every NER method at 200 CoNLL-2003 sentences (one shared lr)"),
-    "rates": ("ner_conll2003_rates", "Which rate at which size (CoNLL-2003, one shared lr)"),
+    "rates": ("ner_conll2003_rates", "Which rate at which size (CoNLL-2003, one lr per size, not searched)"),
     "re_sizes": (
         "re_semeval2010_sizes",
         "Relations by size (SemEval-2010 Task 8), each method's lr chosen on dev",

@@ -741,6 +741,26 @@ def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
     assert notes[2].endswith("benchmarks/results/same_cell_intel.md)")
 
 
+def test_an_lr_set_per_size_is_named_per_size_not_as_each_rows_own():
+    """A grid with ``lr: {50: 2.0e-4, 100: 1.0e-4}`` (decision 59) trains every row at a size
+    at one rate: the header says so per size, not "each row's own" (which reads as chosen)."""
+    from segmix.experiment.report import _unsearched_lr_text
+
+    def row(size, lr, reference=False):
+        return {"size": size, "lr": lr, "reference": reference}
+
+    per_size = {"rows": [row(50, 2e-4), row(50, 2e-4), row(100, 1e-4), row(100, None, True)]}
+    assert _unsearched_lr_text(per_size) == (
+        "Every run at a size trains at that size's one learning rate (50: 0.0002; 100: 0.0001), "
+        "set by the grid file and not searched on dev in this grid: at a size it favours no "
+        "row, and it need not be any row's best. "
+    )
+    shared = {"rows": [row(50, 1e-4), row(100, 1e-4)]}
+    assert _unsearched_lr_text(shared).startswith("Every run trains at one learning rate, 0.0001")
+    own = {"rows": [row(50, 1e-4), row(50, 2e-4)]}
+    assert _unsearched_lr_text(own).startswith("No learning rate was searched on dev")
+
+
 def test_the_cpu_note_cites_the_committed_same_cell_measurements():
     """The CPU-pair note quotes figures measured by benchmarks/same_cell.py; they are copied
     into report.py (the report runs on any grid, where benchmarks/results may not exist), so

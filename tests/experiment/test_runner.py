@@ -306,6 +306,46 @@ def test_an_lr_candidate_may_be_searched_at_some_sizes_only(tmp_path):
     assert load_spec(write_spec(tmp_path, everywhere, "all.yaml")).lr_sizes == {}
 
 
+def test_one_lr_per_size_searches_nothing_and_keeps_the_ids_of_one_shared_lr(tmp_path):
+    """``lr: {20: 2.0e-4, 50: 1.0e-4}`` (decision 59): no search, every row at a size trains at
+    that size's rate, and the cells at a size whose rate is the old shared one keep their ids
+    (the rates grid's size-100 cells, trained at 1e-4, stay when size 50 moves to 2e-4)."""
+    from segmix.experiment.cells import total_cells
+
+    shared = load_spec(write_spec(tmp_path, GOOD + "lr: 1.0e-4\n", "shared.yaml"))
+    per_size = load_spec(write_spec(tmp_path, GOOD + "lr: {20: 2.0e-4, 50: 1.0e-4}\n", "p.yaml"))
+    assert not per_size.lr_search and per_size.lr_by_size() == {20: 2e-4, 50: 1e-4}
+    assert shared.lr_by_size() is None
+    assert total_cells(per_size) == total_cells(shared) == 8  # 2 sizes × 2 methods × 2 seeds
+    grid = tmp_path / "grid"
+    cells = planned_cells(per_size, grid)
+    assert {(c.size, c.lr) for c in cells} == {(20, 2e-4), (50, 1e-4)}
+    assert all(c.config.lr == c.lr for c in cells)
+    old = {(c.variant.label, c.size, c.seed): c.id for c in planned_cells(shared, grid)}
+    new = {(c.variant.label, c.size, c.seed): c.id for c in cells}
+    assert {k: v for k, v in new.items() if k[1] == 50} == {
+        k: v for k, v in old.items() if k[1] == 50
+    }
+    assert all(new[k] != old[k] for k in new if k[1] == 20)  # another lr: another cell
+
+
+@pytest.mark.parametrize(
+    ("lr", "fragment"),
+    [
+        ("{20: 2.0e-4}", "lr: no lr for size 50"),
+        ("{20: 2.0e-4, 50: 1.0e-4, 80: 1.0e-4}", "lr.80: 80 is not one of the sizes [20, 50]"),
+        ("{20: 2.0e-4, 50: -1}", "lr.50:"),
+    ],
+)
+def test_a_bad_lr_per_size_is_one_line_naming_the_key(tmp_path, lr, fragment):
+    path = write_spec(tmp_path, GOOD + f"lr: {lr}\n")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:9: ") and fragment in message, message
+    assert "\n" not in message
+
+
 def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_path, tiny_data):
     """none at 20 and 30, mmix at 20 alone, 4 steps: 3 (size, method) rows × 2 seeds train,
     the run says 6/6, and the report is whole at both sizes (nothing under way or missing),

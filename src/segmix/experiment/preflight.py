@@ -136,14 +136,14 @@ def preflight(
     plan = preflight_plan(spec)
     if grid_dir is not None:
         plan = left_to_train(spec, grid_dir, plan, reuse_from)
-    lr = spec.lrs[0] if spec.lrs else None
     # the subset built last, or the error building it hit: a grid's plan comes size by seed,
     # so each subset is built once for all its methods and only one is held at a time
     built_key: tuple | None = None
     built: Any = None
     problems: list[DrawProblem] = []
     for done, (variant, size, seed) in enumerate(plan, 1):
-        config = spec.config(variant, size, seed, lr)
+        at_size = spec.lrs_at(size)  # the lr draws no mix: any of the size's will do
+        config = spec.config(variant, size, seed, at_size[0] if at_size else None)
         key = _data_key(config)
         if key != built_key:
             built_key = key

@@ -1542,11 +1542,22 @@ def _unsearched_lr_text(report: dict) -> str:
     """What the header says of the learning rate where no search chose it: one lr the spec
     sets for every row (the rates grid's design) is named as such, so that a reader knows it
     favours no row and is not each row's best; otherwise the rows' own lrs are shown."""
-    lrs = {_lr_text(r["lr"]) for r in report["rows"] if not r["reference"] and r["lr"] is not None}
+    trained = [r for r in report["rows"] if not r["reference"] and r["lr"] is not None]
+    lrs = {_lr_text(r["lr"]) for r in trained}
     if len(lrs) == 1:
         return (
             f"Every run trains at one learning rate, {lrs.pop()}, set by the grid file and "
             "not searched on dev: it favours no row, and it need not be any row's best. "
+        )
+    by_size: dict[int, set[str]] = {}
+    for r in trained:
+        by_size.setdefault(r["size"], set()).add(_lr_text(r["lr"]))
+    if by_size and all(len(at) == 1 for at in by_size.values()):  # lr: {SIZE: RATE} (decision 59)
+        listed = "; ".join(f"{size}: {next(iter(at))}" for size, at in sorted(by_size.items()))
+        return (
+            f"Every run at a size trains at that size's one learning rate ({listed}), set by "
+            "the grid file and not searched on dev in this grid: at a size it favours no row, "
+            "and it need not be any row's best. "
         )
     return "No learning rate was searched on dev (no lr_choice.json): each row's own is shown. "
 

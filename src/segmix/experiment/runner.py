@@ -618,7 +618,8 @@ def search_seeds_text(spec: ExperimentSpec) -> str:
 
 
 def _single_lr(spec: ExperimentSpec) -> dict[tuple[str, int], float | None]:
-    return dict.fromkeys(_pairs(spec), spec.lrs[0])
+    """Each (method, size)'s lr where none is searched: the spec's one rate, or its size's."""
+    return {(label, size): spec.lrs_at(size)[0] for label, size in _pairs(spec)}
 
 
 def run_experiment(
@@ -1420,10 +1421,15 @@ class _Grid:
                 for v in spec.variants
             ],
             "lr_candidates": spec.lrs,
+            **(
+                {"lr_by_size": {str(k): v for k, v in spec.lr_by_size().items()}}
+                if spec.lr_per_size
+                else {}
+            ),
             # the candidates searched at some sizes only (decision 54), by rate
             **(
                 {"lr_candidate_sizes": {f"{lr:g}": list(at) for lr, at in spec.lr_sizes.items()}}
-                if spec.lr_sizes
+                if spec.lr_sizes and not spec.lr_per_size
                 else {}
             ),
             # how many search seeds (what readers of older grid.json files know), which, and

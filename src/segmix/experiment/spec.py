@@ -37,6 +37,12 @@ trained on the same subsets, which takes no options and no learning rate.
 An ``lr`` candidate may be searched at some sizes only (``{lr: 4.0e-4, sizes: [50]}``): where
 most rows chose the largest candidate at a size, the range grows there alone (decision 54).
 
+``lr: {50: 2.0e-4, 100: 1.0e-4}`` sets one learning rate per size, searched at none: every row
+at a size trains at that size's rate, as ``steps:`` sets a budget per size. A grid that asks
+another question than which lr (the rates grid: which augmentation rate) then trains each size
+at the rate a searched grid's dev runs chose there, instead of one rate that suits some sizes
+and not others (decision 59).
+
 A method item may run at only some of the sizes (``{name: lwtr, sizes: [50, 100]}``), so a grid
 can take to its larger, costlier sizes only the methods that earned it at the small ones; the
 baseline runs at every size, since every gain is paired against it. At a size, the report's
@@ -180,6 +186,9 @@ class ExperimentSpec:
     # candidates searched at some sizes only (``{lr: 4.0e-4, sizes: [50, 100]}``), by rate;
     # the others are searched at every size
     lr_sizes: dict[float, tuple[int, ...]] = field(default_factory=dict)
+    # ``lr: {SIZE: RATE, ...}``: one lr per size, none searched (``lr_sizes`` then holds each
+    # rate's sizes, so :meth:`lrs_at` gives every size its one rate)
+    lr_per_size: bool = False
     # the spec before ``--sizes``/``--methods`` narrowed it (None: this is the whole spec): the
     # grid's grid.json and lr_choice.json describe the whole grid, so a part run alone keeps
     # what the other parts recorded
@@ -207,7 +216,14 @@ class ExperimentSpec:
     @property
     def lr_search(self) -> bool:
         """Whether the lr is chosen on dev (phase 1) before the full grid runs."""
-        return len(self.lrs) > 1
+        return len(self.lrs) > 1 and not self.lr_per_size
+
+    def lr_by_size(self) -> dict[int, float] | None:
+        """Each size's one lr where the spec sets them per size (``lr: {50: 2.0e-4, ...}``);
+        None otherwise."""
+        if not self.lr_per_size:
+            return None
+        return {size: self.lrs_at(size)[0] for size in self.sizes}
 
     def narrowed(
         self, *, sizes: Sequence[int] | None = None, methods: Sequence[str] | None = None
@@ -466,7 +482,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
     variants = _check_variant_sizes(values["methods"], variants, items, sizes, at)
     seeds = _int_list(values, "seeds", at, positive=False)
     budget, budgets = _check_budget(values, sizes, at)
-    lrs, lr_sizes = _check_lrs(values, sizes, at)
+    lrs, lr_sizes, lr_per_size = _check_lrs(values, sizes, at)
     search_seeds, reuses = _check_search_seeds(values, seeds, at)
     contrasts = _check_contrasts(values, variants, at)
 
@@ -487,6 +503,7 @@ def _check(path: Path, text: str, values: dict, at: _Located) -> ExperimentSpec:
         budgets=budgets,
         lrs=lrs,
         lr_sizes=lr_sizes,
+        lr_per_size=lr_per_size,
         search_seeds=search_seeds,
         lr_search_reuses_seeds=reuses,
         train=train,
@@ -886,13 +903,16 @@ def _check_budget(values: dict, sizes: list[int], at: _Located) -> tuple[str, di
 
 def _check_lrs(
     values: dict, sizes: list[int], at: _Located
-) -> tuple[list[float], dict[float, tuple[int, ...]]]:
-    """``lr:``: one rate, or the candidates dev chooses from. A candidate may be searched at
-    some sizes only (``{lr: 4.0e-4, sizes: [50, 100]}``, decision 54): where most rows chose
-    the largest candidate at the small sizes, the range is extended there without searching a
-    rate the larger sizes never choose. Returns the candidates and, for those limited so, their
-    sizes."""
+) -> tuple[list[float], dict[float, tuple[int, ...]], bool]:
+    """``lr:``: one rate, one rate per size (``{50: 2.0e-4, 100: 1.0e-4}``), or the candidates
+    dev chooses from. A candidate may be searched at some sizes only (``{lr: 4.0e-4, sizes:
+    [50, 100]}``, decision 54): where most rows chose the largest candidate at the small sizes,
+    the range is extended there without searching a rate the larger sizes never choose.
+    Returns the rates, for those limited to some sizes their sizes, and whether the rates are
+    one per size (nothing searched)."""
     raw = values.get("lr", TrainConfig.__dataclass_fields__["lr"].default)
+    if isinstance(raw, dict) and "lr" not in raw:
+        return (*_check_lr_per_size(raw, sizes, at), True)
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise at.error(("lr",), "expected one learning rate or a list of candidates")
@@ -925,4 +945,29 @@ def _check_lrs(
             )
             if kept is not None:
                 limited[out[-1]] = kept
-    return sorted(out), limited
+    return sorted(out), limited, False
+
+
+def _check_lr_per_size(
+    raw: dict, sizes: list[int], at: _Located
+) -> tuple[list[float], dict[float, tuple[int, ...]]]:
+    """``lr: {SIZE: RATE, ...}``, checked as ``steps:`` per size is: every size has one rate
+    and no other key is a size of the spec. Returns the rates and each rate's sizes."""
+    for size in raw:
+        if size not in sizes:
+            raise at.error(("lr", size), f"{size} is not one of the sizes {sizes}")
+    missing = [s for s in sizes if s not in raw]
+    if missing:
+        raise at.error(("lr",), f"no lr for size {', '.join(map(str, missing))}")
+    by_rate: dict[float, list[int]] = {}
+    for size in sizes:
+        value = raw[size]
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        try:
+            rate = TrainConfig(lr=value).lr
+        except ConfigError as err:
+            raise at.config_error(("lr", size), err) from None
+        by_rate.setdefault(rate, []).append(size)
+    return sorted(by_rate), {rate: tuple(at_sizes) for rate, at_sizes in by_rate.items()}
