@@ -40,7 +40,10 @@ SOURCES = {
     ),
     "spacy": ("ner_conll2003_spacy", "spaCy's reference row against the MiniLM baseline (CPU)"),
     "quality": ("ner_conll2003", "Every NER method at 200 CoNLL-2003 sentences (one shared lr)"),
-    "rates": ("ner_conll2003_rates", "Which rate at which size (CoNLL-2003, one lr per size, not searched)"),
+    "rates": (
+        "ner_conll2003_rates",
+        "Which rate at which size (CoNLL-2003, one lr per size, not searched)",
+    ),
     "re_sizes": (
         "re_semeval2010_sizes",
         "Relations by size (SemEval-2010 Task 8), each method's lr chosen on dev",
@@ -279,6 +282,23 @@ def summary() -> str:
         re_sizes = load(re_name)
         rel = "; ".join(size_sentence(re_sizes, s, "examples") for s in re_sizes["sizes"])
         relations = [f"- **Relations** ([report]({link(re_name)})): {rel}."]
+    central = []
+    if versus := segmix_versus_sequence(gpu):
+        central = [
+            "- **SegMix against sentence-level mixing** (MMix, TMix and SMix each against "
+            "mixup and SeqMix, paired by seed, Holm-adjusted with the grid's other contrasts; "
+            f"[report]({link(ner_name)})): {versus}."
+        ]
+    rates = []
+    if "rates" in SOURCES and (which := rate_answer(load("rates"), "sentences")):
+        asked = load("rates")["rates"]
+        methods = listed(dict.fromkeys(display_name(r["method"], r["method"], {}) for r in asked))
+        at_rates = listed(dict.fromkeys(f"{rate:g}" for r in asked for rate in r["rates"]))
+        rates = [
+            f"- **Which augmentation rate** ({methods} at {at_rates}, the rate chosen on dev "
+            f"without the seed scored, against the default {asked[0]['default_rate']:g}; "
+            f"[report]({link('rates')})): {which}."
+        ]
     tagged = "; ".join(size_sentence(pos, s, "sentences") for s in measured_sizes(pos))
     tagged += under_way(pos, "sentences")
     ref = []
@@ -300,6 +320,8 @@ def summary() -> str:
             "the committed reports by `benchmarks/readme_results.py`):",
             "",
             f"- **NER** ([report]({link(ner_name)})): {ner}.",
+            *central,
+            *rates,
             *relations,
             *rmix_readings(),
             f"- **POS tagging** (UD English EWT, accuracy points; [report]({link('pos')})): "
@@ -433,6 +455,81 @@ def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
             )
         parts.append(f"at {size} {unit} {answer} ({'; '.join(said)})")
     return f" Which rate: {'; '.join(parts)}." if parts else ""
+
+
+#: the SegMix variants of a NER grid and the sentence-level mixing they are set against (the
+#: paper's central claim), by grid label
+SEGMIX_VARIANTS = ("mmix", "tmix", "smix")
+SEQUENCE_LEVEL = ("mixup", "seqmix")
+
+
+def segmix_versus_sequence(report: dict) -> str:
+    """'SMix beats SeqMix at 100 (+3.87, Holm-adjusted p 0.044); the other 11 … at 50, 100 show
+    neither side ahead; not tested at 200, 400 (…)': the paper's central contrasts over the
+    report's measured sizes, each side's wins named, the rest counted, and the sizes where
+    no such contrast ran named; '' where the grid tests none."""
+    sizes = measured_sizes(report)
+    central = [
+        c
+        for c in report.get("contrasts") or []
+        if c["size"] in sizes and c["a"] in SEGMIX_VARIANTS and c["b"] in SEQUENCE_LEVEL
+    ]
+    if not central:
+        return ""
+    tested = sorted({c["size"] for c in central})
+    won = [c for c in central if c["evidence"] != "none"]
+    parts = [
+        f"{c['verdict']} at {c['size']} ({c['a_display']} − {c['b_display']} = "
+        f"{signed(c['mean'])}, Holm-adjusted p {p_text(c['t_p_holm'])})"
+        for c in won
+    ]
+    rest = len(central) - len(won)
+    at = ", ".join(map(str, tested))
+    if not won:
+        parts.append(f"none of the {rest} contrasts at {at} shows either side ahead")
+    elif rest:
+        parts.append(f"the other {rest} at {at} show neither side ahead")
+    untested = [s for s in sizes if s not in tested]
+    if untested:
+        parts.append(
+            f"not tested at {', '.join(map(str, untested))} (mixup and SeqMix did not run there)"
+        )
+    return "; ".join(parts)
+
+
+def rate_answer(report: dict, unit: str) -> str:
+    """The opening answer's 'which rate': per measured size, whether choosing the rate on dev
+    beats or loses to the default (by the report's rule), with the rates dev chose and the
+    smallest Holm-adjusted p; the sizes not measured yet named."""
+    parts = []
+    for size in measured_sizes(report):
+        choices = [r for r in report.get("rates") or [] if r["size"] == size]
+        if not choices:
+            continue
+        default = choices[0]["default_rate"]
+        chose = ", ".join(
+            f"{display_name(r['method'], r['method'], {})} {r['chosen_rate']:g}" for r in choices
+        )
+        verdicts = [(r, r.get("versus_default") or {}) for r in choices]
+        matters = [
+            f"for {display_name(r['method'], r['method'], {})} choosing the rate on dev "
+            f"{'beats' if vs['distinct'] == 1 else 'loses to'} the default {default:g} "
+            f"({signed(vs['mean'])}, Holm-adjusted p {p_text(vs.get('t_p_holm'))})"
+            for r, vs in verdicts
+            if vs.get("distinct")
+        ]
+        if matters:
+            parts.append(f"at {size} {unit} " + "; ".join(matters) + f" (dev chose {chose})")
+            continue
+        ps = [vs["t_p_holm"] for _, vs in verdicts if vs.get("t_p_holm") is not None]
+        least = f", Holm-adjusted p ≥ {p_text(min(ps))}" if ps else ""
+        parts.append(
+            f"at {size} {unit} no evidence that the rate matters (dev chose {chose}; none "
+            f"differs from the default {default:g}{least})"
+        )
+    if not parts:
+        return ""
+    return "; ".join(parts) + under_way(report, unit)
 
 
 def contrast_sentence(report: dict, sizes: list[int]) -> str:

@@ -270,6 +270,88 @@ def test_the_rate_sentence_says_per_size_whether_dev_s_rate_beats_the_default():
     assert gen.rate_sentence({"rates": []}, [50], "sentences") == ""
 
 
+def test_the_answer_says_where_segmix_beats_sentence_level_mixing_and_where_untested():
+    """The paper's central claim, answered plainly: each SegMix-against-mixup/SeqMix contrast
+    with evidence is named with its side, the rest counted, and a measured size where mixup and
+    SeqMix did not run (decision 51) is named as untested, not folded into "neither ahead"."""
+    gen = _generator()
+
+    def central(size, a, b, **kw):
+        return {**_contrast(size, a.upper(), b, **kw), "a": a, "b": b}
+
+    report = {
+        "grid": {"sizes_not_run": []},
+        "sizes": [50, 100, 200],
+        "missing": [],
+        "recommendations": [{"size": s, "label": None} for s in (50, 100, 200)],
+        "contrasts": [
+            central(50, "smix", "seqmix"),
+            central(50, "tmix", "mixup"),
+            central(
+                100,
+                "smix",
+                "seqmix",
+                evidence="a",
+                mean=3.87,
+                holm=0.044,
+                verdict="SMIX beats seqmix",
+            ),
+            central(
+                100, "mmix", "mixup", evidence="b", mean=-2.0, holm=0.03, verdict="mixup beats MMIX"
+            ),
+            {**_contrast(100, "SMix+SiS", "SiS"), "a": "smix+sis", "b": "sis"},  # not central
+        ],
+    }
+    assert gen.segmix_versus_sequence(report) == (
+        "SMIX beats seqmix at 100 (SMIX − seqmix = +3.87, Holm-adjusted p 0.044); mixup beats "
+        "MMIX at 100 (MMIX − mixup = −2.00, Holm-adjusted p 0.030); the other 2 at 50, 100 show "
+        "neither side ahead; not tested at 200 (mixup and SeqMix did not run there)"
+    )
+    report["contrasts"] = report["contrasts"][:2]
+    assert gen.segmix_versus_sequence(report) == (
+        "none of the 2 contrasts at 50 shows either side ahead; not tested at 100, 200 (mixup "
+        "and SeqMix did not run there)"
+    )
+    report["contrasts"] = report["contrasts"][4:]
+    assert gen.segmix_versus_sequence(report) == ""
+
+
+def test_the_answer_says_which_rate_per_measured_size():
+    gen = _generator()
+
+    def choice(size, method, chosen, mean, holm, distinct):
+        vs = {"mean": mean, "t_p_holm": holm, "distinct": distinct}
+        return {
+            "size": size,
+            "method": method,
+            "chosen_rate": chosen,
+            "default_rate": 0.2,
+            "rates": [0.1, 0.2],
+            "versus_default": vs,
+        }
+
+    report = {
+        "grid": {"sizes_not_run": [400]},
+        "sizes": [50, 100],
+        "missing": [],
+        "recommendations": [{"size": 50, "label": None}, {"size": 100, "label": None}],
+        "rates": [
+            choice(50, "mmix", 1.0, 2.5, 0.004, 1),
+            choice(50, "smix", 0.5, 0.4, 0.51, 0),
+            choice(100, "mmix", 0.1, 0.6, 0.653, 0),
+            choice(100, "smix", 0.2, None, None, 0),
+        ],
+    }
+    report["rates"][3]["versus_default"] = None  # dev chose the default itself
+    assert gen.rate_answer(report, "sentences") == (
+        "at 50 sentences for MMix choosing the rate on dev beats the default 0.2 (+2.50, "
+        "Holm-adjusted p 0.004) (dev chose MMix 1, SMix 0.5); at 100 sentences no evidence that "
+        "the rate matters (dev chose MMix 0.1, SMix 0.2; none differs from the default 0.2, "
+        "Holm-adjusted p ≥ 0.653); 400 sentences not measured yet"
+    )
+    assert gen.rate_answer({**report, "rates": []}, "sentences") == ""
+
+
 def test_the_opening_answer_moves_to_a_re_measured_grid_only_once_it_is_whole(monkeypatch):
     """README's answer comes from one grid: the re-measured NER and RMix grids replace the
     earlier ones when every size they plan is measured, not a size at a time."""
