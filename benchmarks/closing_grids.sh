@@ -9,7 +9,7 @@
 #   bash benchmarks/closing_grids.sh gpu        # the NER grid by size, on a GPU machine
 #   bash benchmarks/closing_grids.sh replicate  # that grid again on this machine (CPU)
 #   bash benchmarks/closing_grids.sh pos        # the POS grid on UD English EWT (50, 100), then reports
-#   bash benchmarks/closing_grids.sh headline   # the re-measured NER grid at 50 and 100, then reports
+#   bash benchmarks/closing_grids.sh headline   # the re-measured NER grid (50, 100 done; SIZES=200 for a part)
 #   bash benchmarks/closing_grids.sh rates      # which rate at which size (SIZES=50,100 for a part)
 #   bash benchmarks/closing_grids.sh rmix       # RMix's readings, mixup, SR: SemEval by size (SIZES likewise)
 #   bash benchmarks/closing_grids.sh samecell   # headline cells again on this machine: AVX2 against AVX-512
@@ -108,7 +108,8 @@ fi
 # of one with evidence (decision 51), and SIZES=200,400 for the rest and the baseline (the
 # grid is whole once those are done). benchmarks/going_on.py reads that rule off the report
 # (run it without --check to see which methods go on); the larger sizes do not start while
-# the spec disagrees with it.
+# the spec disagrees with it. 50 and 100 are whole; going on: none, SMix, SiS, rules, SMix +
+# FGM, FGM alone and spaCy.
 # At 50 its cells that the CPU grids of that machine type (AMD EPYC) had already trained (same
 # ids: none, MMix, TMix, SMix, SiS, mixup and LADA intra; none and spaCy) were copied in, not
 # retrained (--reuse-from benchmarks/runs/conll2003_cpu_grid --reuse-from
@@ -116,11 +117,11 @@ fi
 # run with a CPU one. From 100 on nothing is copied: 100's reported runs began on another
 # processor (Intel Xeon) than those grids', and a copied baseline would have paired every gain
 # at 100 across two machines; a size's baseline is trained beside its methods.
-if [ "$mode" = headline ] && [[ ",${SIZES:-50,100}," =~ ,(200|400), ]]; then
+if [ "$mode" = headline ] && [[ ",${SIZES:-50,100,200,400}," =~ ,(200|400), ]]; then
     "${PYTHON:-.venv/bin/python}" benchmarks/going_on.py "$RESULTS/ner_conll2003_headline/report.json" \
         --from 50,100 --check configs/conll2003.yaml || exit 1
 fi
-[ "$mode" = headline ] && grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100}"
+[ "$mode" = headline ] && grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100,200,400}"
 # A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
 # lr_choice.json keep them), so a grid may run size by size across sessions.
 [ "$mode" = rates ] && grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid" --sizes "${SIZES:-50,100,200,400}"
