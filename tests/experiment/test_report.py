@@ -741,6 +741,23 @@ def test_gains_paired_across_two_kinds_of_machine_are_named(tmp_path):
     assert notes[2].endswith("benchmarks/results/same_cell_intel.md)")
 
 
+def test_rows_follow_the_specs_order_whichever_part_of_the_grid_ran_last(tmp_path):
+    """grid.json lists a part's cells first (a run of 200 and 400 put SMix before MMix, which
+    had stopped at 100): the tables, README's columns and the plots keep the spec's order."""
+    grid = _hand_grid(tmp_path)
+    manifest = json.loads((grid / "grid.json").read_text())
+    manifest["cells"].sort(key=lambda c: c["label"] != "tmix")  # tmix's cells listed first
+    manifest["methods"] = [
+        {"label": label, "method": label.split()[0]}
+        for label in ("none", "mmix", "mmix rate=0.5", "tmix")
+    ]
+    (grid / "grid.json").write_text(json.dumps(manifest))
+    assert build_report(grid, bootstrap=0)["labels"] == ["none", "mmix", "mmix rate=0.5", "tmix"]
+    del manifest["methods"]  # a grid.json from before it listed them: the cells' order
+    (grid / "grid.json").write_text(json.dumps(manifest))
+    assert build_report(grid, bootstrap=0)["labels"] == ["none", "tmix", "mmix", "mmix rate=0.5"]
+
+
 def test_an_lr_set_per_size_is_named_per_size_not_as_each_rows_own():
     """A grid with ``lr: {50: 2.0e-4, 100: 1.0e-4}`` (decision 59) trains every row at a size
     at one rate: the header says so per size, not "each row's own" (which reads as chosen)."""
