@@ -13,6 +13,7 @@
 #   bash benchmarks/closing_grids.sh rates      # which rate at which size (SIZES=50,100 for a part)
 #   bash benchmarks/closing_grids.sh rmix       # RMix's readings, mixup, SR: SemEval by size (SIZES likewise)
 #   bash benchmarks/closing_grids.sh samecell   # headline cells again on this machine: AVX2 against AVX-512
+#   bash benchmarks/closing_grids.sh samecell100  # none and spaCy at 100 again on this machine
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #   STOP_AFTER=2h bash benchmarks/closing_grids.sh rmix   # each grid starts no cell after 2 hours
 #
@@ -153,6 +154,16 @@ if [ "$mode" = samecell ]; then
     grid configs/conll2003.yaml "$RUNS/conll2003_headline_same_cell" --sizes 50 --methods mixup,tmix,sis
     "${PYTHON:-.venv/bin/python}" benchmarks/same_cell.py "$RUNS/conll2003_headline_grid" \
         "$RUNS/conll2003_headline_same_cell" --name same_cell_cpu || status=1
+    exit $status
+fi
+# Two Intel Xeons ran the headline grid's size 100 (a Sapphire Rapids, bf16 native, named
+# "Intel(R) Xeon(R) Processor", then an Ice Lake, "… @ 2.80GHz"): none's and spaCy's reported
+# cells at 100 trained again on this machine, as above, and paired by id (same_cell_xeon).
+if [ "$mode" = samecell100 ]; then
+    search_cells "$RUNS/conll2003_headline_grid" "$RUNS/conll2003_headline_same_cell_100" 100 none
+    grid configs/conll2003.yaml "$RUNS/conll2003_headline_same_cell_100" --sizes 100 --methods spacy   # the baseline always runs; "none" would also keep FGM alone (method none)
+    "${PYTHON:-.venv/bin/python}" benchmarks/same_cell.py "$RUNS/conll2003_headline_grid" \
+        "$RUNS/conll2003_headline_same_cell_100" --name "${SAME_CELL_NAME:-same_cell_xeon}" || status=1
     exit $status
 fi
 

@@ -424,7 +424,8 @@ _CPU_SAME_CELL = (
     "AVX2 against AVX-512 on an AMD EPYC: 17 of 17 cells at 50 sentences the same, "
     "benchmarks/results/same_cell_cpu.md; an Intel Xeon against an AMD EPYC, both AVX-512: "
     "6 of 7 cells at 100 sentences the same, the seventh, spaCy's, 0.03 points apart, "
-    "benchmarks/results/same_cell_intel.md"
+    "benchmarks/results/same_cell_intel.md; two Intel Xeons (Sapphire Rapids, Ice Lake), both "
+    "AVX-512: 9 of 9 cells at 100 sentences the same, benchmarks/results/same_cell_xeon.md"
 )
 
 
