@@ -870,6 +870,18 @@ def _int_list(values: dict, key: str, at: _Located, *, positive: bool) -> list[i
     return list(items)
 
 
+def _per_size(raw: dict, sizes: list[int], at: _Located, key: str) -> dict[int, Any]:
+    """A ``{SIZE: VALUE}`` mapping (``steps:``, ``lr:``) in the spec's size order: every size
+    has a value and no other key is a size of the spec."""
+    for size in raw:
+        if size not in sizes:
+            raise at.error((key, size), f"{size} is not one of the sizes {sizes}")
+    missing = [s for s in sizes if s not in raw]
+    if missing:
+        raise at.error((key,), f"no {key} for size {', '.join(map(str, missing))}")
+    return {s: raw[s] for s in sizes}
+
+
 def _check_budget(values: dict, sizes: list[int], at: _Located) -> tuple[str, dict[int, int]]:
     """``budget: steps`` (default; equal optimizer steps per size) or ``budget: epochs``."""
     budget = values.get("budget", "steps")
@@ -883,13 +895,7 @@ def _check_budget(values: dict, sizes: list[int], at: _Located) -> tuple[str, di
         raise at.error((budget,), f"required with budget: {budget} (one number, or one per size)")
     field_name = "max_steps" if budget == "steps" else "epochs"
     if isinstance(raw, dict):
-        for size in raw:
-            if size not in sizes:
-                raise at.error((budget, size), f"{size} is not one of the sizes {sizes}")
-        missing = [s for s in sizes if s not in raw]
-        if missing:
-            raise at.error((budget,), f"no {budget} for size {', '.join(map(str, missing))}")
-        per_size = {s: raw[s] for s in sizes}
+        per_size = _per_size(raw, sizes, at, budget)
     else:
         per_size = dict.fromkeys(sizes, raw)
     for size, value in per_size.items():
@@ -953,15 +959,8 @@ def _check_lr_per_size(
 ) -> tuple[list[float], dict[float, tuple[int, ...]]]:
     """``lr: {SIZE: RATE, ...}``, checked as ``steps:`` per size is: every size has one rate
     and no other key is a size of the spec. Returns the rates and each rate's sizes."""
-    for size in raw:
-        if size not in sizes:
-            raise at.error(("lr", size), f"{size} is not one of the sizes {sizes}")
-    missing = [s for s in sizes if s not in raw]
-    if missing:
-        raise at.error(("lr",), f"no lr for size {', '.join(map(str, missing))}")
     by_rate: dict[float, list[int]] = {}
-    for size in sizes:
-        value = raw[size]
+    for size, value in _per_size(raw, sizes, at, "lr").items():
         if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
             with contextlib.suppress(ValueError):
                 value = float(value)
