@@ -422,30 +422,24 @@ def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
     over the methods asked at a size); '' for a grid of one rate per method."""
     parts = []
     for size in sizes:
-        choices = [r for r in report.get("rates") or [] if r["size"] == size]
+        choices = rate_choices(report, size)
         if not choices:
             continue
-        default = choices[0]["default_rate"]
-        said, matters = [], []
-        for r in choices:
-            shown = display_name(r["method"], r["method"], {})
-            held = r.get("held_out")
+        default = choices[0][0]["default_rate"]
+        said = []
+        for r, shown, vs in choices:
             chose = f"{shown}: dev chose {r['chosen_rate']:g}"
-            if held:
+            if held := r.get("held_out"):
                 chose += f", chosen without the seed scored {held_out_rates_text(held)}"
-            vs = r.get("versus_default")
-            if vs is None or vs.get("mean") is None:
-                said.append(chose)
-                continue
-            said.append(
-                f"{chose}, {signed(vs['mean'])} against {r['default_rate']:g}, Holm-adjusted p "
-                f"{p_text(vs.get('t_p_holm'))}"
-            )
-            if vs["distinct"]:
-                word = "beats" if vs["distinct"] == 1 else "loses to"
-                matters.append(
-                    f"for {shown} choosing the rate on dev {word} the default {r['default_rate']:g}"
+            if vs.get("mean") is not None:
+                chose += (
+                    f", {signed(vs['mean'])} against {default:g}, Holm-adjusted p "
+                    f"{p_text(vs.get('t_p_holm'))}"
                 )
+            said.append(chose)
+        matters = [
+            rate_matters(shown, vs, default) for _, shown, vs in choices if vs.get("distinct")
+        ]
         if matters:
             answer = "; ".join(matters)
         else:
@@ -455,6 +449,22 @@ def rate_sentence(report: dict, sizes: list[int], unit: str) -> str:
             )
         parts.append(f"at {size} {unit} {answer} ({'; '.join(said)})")
     return f" Which rate: {'; '.join(parts)}." if parts else ""
+
+
+def rate_choices(report: dict, size: int) -> list[tuple[dict, str, dict]]:
+    """The report's rate table at ``size``, one (row, display name, choice-against-default
+    verdict or {}) per method asked: the walk rate_sentence and rate_answer share."""
+    return [
+        (r, display_name(r["method"], r["method"], {}), r.get("versus_default") or {})
+        for r in report.get("rates") or []
+        if r["size"] == size
+    ]
+
+
+def rate_matters(shown: str, verdict: dict, default: float) -> str:
+    """'for SMix choosing the rate on dev beats the default 0.2': a choice with evidence."""
+    word = "beats" if verdict["distinct"] == 1 else "loses to"
+    return f"for {shown} choosing the rate on dev {word} the default {default:g}"
 
 
 #: the SegMix variants of a NER grid and the sentence-level mixing they are set against (the
@@ -503,25 +513,21 @@ def rate_answer(report: dict, unit: str) -> str:
     smallest Holm-adjusted p; the sizes not measured yet named."""
     parts = []
     for size in measured_sizes(report):
-        choices = [r for r in report.get("rates") or [] if r["size"] == size]
+        choices = rate_choices(report, size)
         if not choices:
             continue
-        default = choices[0]["default_rate"]
-        chose = ", ".join(
-            f"{display_name(r['method'], r['method'], {})} {r['chosen_rate']:g}" for r in choices
-        )
-        verdicts = [(r, r.get("versus_default") or {}) for r in choices]
+        default = choices[0][0]["default_rate"]
+        chose = ", ".join(f"{shown} {r['chosen_rate']:g}" for r, shown, _ in choices)
         matters = [
-            f"for {display_name(r['method'], r['method'], {})} choosing the rate on dev "
-            f"{'beats' if vs['distinct'] == 1 else 'loses to'} the default {default:g} "
-            f"({signed(vs['mean'])}, Holm-adjusted p {p_text(vs.get('t_p_holm'))})"
-            for r, vs in verdicts
+            f"{rate_matters(shown, vs, default)} ({signed(vs['mean'])}, Holm-adjusted p "
+            f"{p_text(vs.get('t_p_holm'))})"
+            for _, shown, vs in choices
             if vs.get("distinct")
         ]
         if matters:
             parts.append(f"at {size} {unit} " + "; ".join(matters) + f" (dev chose {chose})")
             continue
-        ps = [vs["t_p_holm"] for _, vs in verdicts if vs.get("t_p_holm") is not None]
+        ps = [vs["t_p_holm"] for _, _, vs in choices if vs.get("t_p_holm") is not None]
         least = f", Holm-adjusted p ≥ {p_text(min(ps))}" if ps else ""
         parts.append(
             f"at {size} {unit} no evidence that the rate matters (dev chose {chose}; none "
