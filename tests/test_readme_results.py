@@ -376,3 +376,50 @@ def test_the_opening_answer_moves_to_a_re_measured_grid_only_once_it_is_whole(mo
     reports["headline"] = report(False)
     reports["re_rmix"]["recommendations"][0]["under_way"] = True
     assert gen.summary_sources() == ("headline", "re_sizes")
+
+
+def test_the_re_measured_ner_grid_has_a_line_of_its_own_while_under_way(monkeypatch):
+    """While the opening's NER answer still comes from the grid with segmix's earlier SeqMix
+    and LADA, the re-measured grid's whole sizes are quoted on a line of their own, the sizes
+    still running named with the methods that do not go on to them; once it is whole the line
+    goes (its grid is then the NER answer)."""
+    gen = _generator()
+    row = {"size": 50, "baseline": False, "reference": False}
+    report = {
+        "grid": {
+            "sizes_not_run": [],
+            "methods_at_some_sizes": [
+                {"label": "mmix", "display": "MMix", "sizes": [50]},
+                {"label": "tmix", "display": "TMix", "sizes": [50]},
+            ],
+        },
+        "sizes": [50, 200],
+        "missing": [{"size": 200, "phase": "main", "state": "not started"}],
+        "rows": [
+            {**row, "label": "none", "display": "none", "baseline": True, "evidence": "none"},
+            {**row, "label": "smix", "display": "SMix", "gain_mean": 2.5, "t_p_holm": 0.3},
+        ],
+        "recommendations": [{"size": 50, "label": None}, {"size": 200, "under_way": True}],
+        "detectable": {"50": {"n": 5, "gain": 3.5, "family": 3}},
+        "contrasts": [{**_contrast(50, "SMix", "mixup"), "a": "smix", "b": "mixup"}],
+    }
+    report["rows"][1]["evidence"] = "none"
+    monkeypatch.setitem(gen.SOURCES, "headline", ("ner_conll2003_headline", "NER re-measured"))
+    monkeypatch.setattr(gen, "load", lambda name: report)
+    (line,) = gen.headline_interim()
+    assert line.startswith("- **NER re-measured, under way** (")
+    assert line.endswith(
+        "): at 50 sentences no method shows evidence of a gain (largest: SMix +2.50, "
+        "Holm-adjusted p 0.300); its 5 seeds could detect only gains of 3.5 points or more "
+        "among 3 methods; 200 sentences not measured yet, where 2 methods do not run (MMix and "
+        "TMix stop at 50: only the baseline, the methods with evidence there and their contrast "
+        "partners go on, decision 51). SegMix against sentence-level mixing: the one contrast "
+        "at 50 shows neither side ahead."
+    )
+    # whole: the grid is the NER answer, and its interim line goes
+    report["missing"] = []
+    report["recommendations"][1] = {"size": 200, "label": None}
+    assert gen.headline_interim() == []
+    # nothing measured yet: nothing quoted
+    report["recommendations"] = [{"size": 50, "under_way": True}, {"size": 200, "under_way": True}]
+    assert gen.headline_interim() == []
