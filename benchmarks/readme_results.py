@@ -244,17 +244,17 @@ def headline_interim() -> list[str]:
     if not done:
         return []
     text = "; ".join(size_sentence(report, s, "sentences") for s in done)
-    text += under_way(report, "sentences")
+    running = under_way(report, "sentences")
+    text += running
     stopped = [
-        m["display"]
-        for m in report["grid"].get("methods_at_some_sizes") or []
-        if set(m["sizes"]) <= set(done)
+        m for m in report["grid"].get("methods_at_some_sizes") or [] if set(m["sizes"]) <= set(done)
     ]
-    if stopped and len(done) < len(report["sizes"]):
+    if stopped and running:
+        at = sorted({size for m in stopped for size in m["sizes"]})
         text += (
-            f", where {len(stopped)} methods do not run ({listed(stopped)} stop at "
-            f"{listed(map(str, done))}: only the baseline, the methods with evidence there and "
-            "their contrast partners go on, decision 51)"
+            f", where {len(stopped)} methods do not run ({listed(m['display'] for m in stopped)} "
+            f"stop at {listed(map(str, at))}: only the baseline, the methods with evidence there "
+            "and their contrast partners go on, decision 51)"
         )
     text += "."
     if versus := segmix_versus_sequence(report):

@@ -416,6 +416,18 @@ def test_the_re_measured_ner_grid_has_a_line_of_its_own_while_under_way(monkeypa
         "partners go on, decision 51). SegMix against sentence-level mixing: the one contrast "
         "at 50 shows neither side ahead."
     )
+    # a size whose lr search has not started is in no row and no missing cell, only in the
+    # grid's sizes not run: still named, with the methods that stop before it
+    later = {
+        **report,
+        "grid": {**report["grid"], "sizes_not_run": [200]},
+        "sizes": [50],
+        "missing": [],
+        "recommendations": report["recommendations"][:1],
+    }
+    monkeypatch.setattr(gen, "load", lambda name: later)
+    assert gen.headline_interim() == [line]
+    monkeypatch.setattr(gen, "load", lambda name: report)
     # whole: the grid is the NER answer, and its interim line goes
     report["missing"] = []
     report["recommendations"][1] = {"size": 200, "label": None}
