@@ -914,15 +914,15 @@ def build_report(grid_dir: str | Path, *, bootstrap: int = 1000, seed: int = 0) 
         if c.label not in labels:
             labels.append(c.label)
     references = {c.label for c in main if c.reference}
-    # the baseline first, then the spec's order (grid.json's methods; the cells' order where it
-    # has none: it changes with which part of the grid ran last), the reference rows last
+    # the baseline first, then the spec's order (grid.json's methods; the cells' order, kept by
+    # the stable sort, where it has none: it changes with which part of the grid ran last), the
+    # reference rows last
     spec_order = [m["label"] for m in grid.get("methods") or [] if "label" in m]
-    found = list(labels)
     labels.sort(
         key=lambda lb: (
             lb != BASELINE,
             lb in references,
-            spec_order.index(lb) if lb in spec_order else len(spec_order) + found.index(lb),
+            spec_order.index(lb) if lb in spec_order else len(spec_order),
         )
     )
     sizes = sorted({c.size for c in main})
