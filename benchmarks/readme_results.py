@@ -79,6 +79,12 @@ EPOCHS = RESULTS / "ner_conll2003_epochs" / "comparison.json"
 #: followed their sources (decisions 19, 21, 24): their rows are segmix's earlier versions, and
 #: README says so
 EARLIER_COMPARATORS = {"sizes_gpu", "sizes_cpu", "quality"}
+#: what the opening's NER line says of its grid, where the heading alone would not: the
+#: re-measured grid, once whole, is the answer, and its line says what it re-measured
+NER_TITLES = {
+    "headline": " (SeqMix, LADA and the rules as their sources do them, the paper's mixtures, "
+    "SMix with FGM; search seeds apart)",
+}
 EARLIER_NOTE = (
     "*In this grid, `SeqMix` is segmix's earlier window mixup (windows on each mention's first "
     "word, continuous embeddings: `--seqmix-windows mention --seqmix-output continuous`), and "
@@ -246,9 +252,7 @@ def headline_interim() -> list[str]:
     text = "; ".join(size_sentence(report, s, "sentences") for s in done)
     running = under_way(report, "sentences")
     text += running
-    stopped = [
-        m for m in report["grid"].get("methods_at_some_sizes") or [] if set(m["sizes"]) <= set(done)
-    ]
+    stopped = _stopped(report, done)
     if stopped and running:
         at = sorted({size for m in stopped for size in m["sizes"]})
         text += (
@@ -264,6 +268,31 @@ def headline_interim() -> list[str]:
         f"the paper's mixtures, SMix with FGM; search seeds apart; [report]({link('headline')})):"
         f" {text}"
     ]
+
+
+def _stopped(report: dict, sizes: list[int]) -> list[dict]:
+    """The methods a grid runs only at some of ``sizes`` (decision 51's pruning)."""
+    partial = report["grid"].get("methods_at_some_sizes") or []
+    return [m for m in partial if set(m["sizes"]) <= set(sizes)]
+
+
+def stopped_sentence(report: dict, unit: str) -> str:
+    """' At 200 and 400 sentences only the baseline, …': for a whole grid whose larger sizes
+    run only some methods, which sizes, which methods stop and why, so that "5 methods
+    compared" at a larger size never reads as the whole field; '' where every method runs at
+    every size."""
+    stopped = _stopped(report, report["sizes"])
+    if not stopped:
+        return ""
+    at = sorted({size for m in stopped for size in m["sizes"]})
+    later = [s for s in report["sizes"] if s > max(at)]
+    if not later:
+        return ""
+    return (
+        f" At {listed(map(str, later))} {unit} only the baseline, the methods with evidence at "
+        f"{listed(map(str, at))} and their contrast partners run ({len(stopped)} methods stop "
+        f"at {listed(map(str, at))}: {listed(m['display'] for m in stopped)}; decision 51)."
+    )
 
 
 def listed(items: Iterable[str]) -> str:
@@ -354,7 +383,8 @@ def summary() -> str:
             "lies above 0; numbers and commands under [Benchmarks](#benchmarks), written from "
             "the committed reports by `benchmarks/readme_results.py`):",
             "",
-            f"- **NER** ([report]({link(ner_name)})): {ner}.",
+            f"- **NER**{NER_TITLES.get(ner_name, '')} ([report]({link(ner_name)})): {ner}."
+            + stopped_sentence(gpu, "sentences"),
             *central,
             *interim,
             *rates,

@@ -435,3 +435,26 @@ def test_the_re_measured_ner_grid_has_a_line_of_its_own_while_under_way(monkeypa
     # nothing measured yet: nothing quoted
     report["recommendations"] = [{"size": 50, "under_way": True}, {"size": 200, "under_way": True}]
     assert gen.headline_interim() == []
+
+
+def test_a_whole_grid_s_answer_names_the_methods_that_stop_before_its_larger_sizes():
+    """Once the re-measured grid is the NER answer, '5 methods compared' at 200 must not read
+    as the whole field: the sizes where only some methods run, and which stop, are named."""
+    gen = _generator()
+    report = {
+        "grid": {
+            "methods_at_some_sizes": [
+                {"label": "mmix", "display": "MMix", "sizes": [50, 100]},
+                {"label": "tmix", "display": "TMix", "sizes": [50, 100]},
+            ]
+        },
+        "sizes": [50, 100, 200, 400],
+    }
+    assert gen.stopped_sentence(report, "sentences") == (
+        " At 200 and 400 sentences only the baseline, the methods with evidence at 50 and 100 "
+        "and their contrast partners run (2 methods stop at 50 and 100: MMix and TMix; "
+        "decision 51)."
+    )
+    # every method at every size: nothing to say
+    report["grid"]["methods_at_some_sizes"] = []
+    assert gen.stopped_sentence(report, "sentences") == ""
