@@ -125,6 +125,14 @@ fi
 [ "$mode" = headline ] && grid configs/conll2003.yaml "$RUNS/conll2003_headline_grid" --sizes "${SIZES:-50,100,200,400}"
 # A part of a grid (--sizes) records itself beside the parts run before it (grid.json and
 # lr_choice.json keep them), so a grid may run size by size across sessions.
+# The rates grid goes on to 200 and 400 with the methods whose rate question is alive at 50 and
+# 100 (decision 60), read off its report and the headline grid's; the larger sizes do not start
+# while the spec disagrees with that rule.
+if [ "$mode" = rates ] && [[ ",${SIZES:-50,100,200,400}," =~ ,(200|400), ]]; then
+    "${PYTHON:-.venv/bin/python}" benchmarks/going_on.py "$RESULTS/ner_conll2003_rates/report.json" \
+        --from 50,100 --rates --headline "$RESULTS/ner_conll2003_headline/report.json" \
+        --check configs/conll2003_rates.yaml || exit 1
+fi
 [ "$mode" = rates ] && grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_grid" --sizes "${SIZES:-50,100,200,400}"
 [ "$mode" = rmix ] && grid configs/semeval2010_rmix.yaml "$RUNS/semeval2010_rmix_grid" --sizes "${SIZES:-100,200,400}"
 # The headline grid's cells come from two instruction sets (AVX2, AVX-512 CPUs). Its reported

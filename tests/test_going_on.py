@@ -100,3 +100,87 @@ def test_the_command_names_the_spec_that_disagrees(tmp_path, capsys):
     assert "  mmix: evidence of a gain at 100" in captured.out
     assert f"{spec}: mmix goes on (evidence of a gain at 100" in captured.err
     assert _script().main([str(report), "--from", "50,100"]) == 0
+
+
+def _rates_report() -> dict:
+    """The rates grid at 50 and 100: one MMix rate gains at 50; TMix gains at no rate but
+    dev's rate beats the default at 100; SMix and SiS neither."""
+    rows = []
+    for size in (50, 100):
+        rows.append({**_row("none", size, None), "method": "none", "display": "none"})
+        for method in ("mmix", "tmix", "smix", "sis"):
+            for rate in (0.1, 0.2):
+                gain = (method, rate, size) == ("mmix", 0.1, 50)
+                label = f"{method}[rate={rate:g}]"
+                row = _row(label, size, "gain" if gain else "none", 4.0, 0.02 if gain else 0.4)
+                rows.append({**row, "method": method, "display": f"{method} (rate {rate:g})"})
+    rates = [
+        {
+            "size": size,
+            "method": method,
+            "chosen_rate": 0.1,
+            "default_rate": 0.2,
+            "versus_default": {
+                "distinct": int((method, size) == ("tmix", 100)),
+                "mean": 1.5,
+                "t_p_holm": 0.03,
+            },
+        }
+        for size in (50, 100)
+        for method in ("mmix", "tmix", "smix", "sis")
+    ]
+    recs = [{"size": s} for s in (50, 100)]
+    return {"rows": rows, "rates": rates, "recommendations": recs, "contrasts": []}
+
+
+def _headline() -> dict:
+    """SiS gains at 50 at its default rate; SMix gains only with FGM, which is not SMix."""
+    rows = [
+        {**_row("none", 50, None), "method": "none", "display": "none"},
+        {**_row("sis", 50, "gain", 5.5, 0.01), "method": "sis", "display": "SiS"},
+        {**_row("smix", 50, "none"), "method": "smix", "display": "SMix"},
+        {
+            **_row("smix[adversarial=fgm]", 50, "gain", 6.0, 0.02),
+            "method": "smix",
+            "display": "SMix + FGM",
+        },
+    ]
+    return {"rows": rows, "recommendations": [{"size": 50}, {"size": 100}]}
+
+
+def test_the_rates_grid_goes_on_by_method_where_its_rate_question_is_alive():
+    going = _script().rates_going_on(_rates_report(), [50, 100], _headline())
+    assert going == {
+        "none": "the baseline (every gain is paired against it)",
+        "mmix": "mmix (rate 0.1) gains at 50 (+4.00, Holm-adjusted p 0.020)",
+        "tmix": "at 100 dev's rate 0.1 beats the default 0.2 (+1.50, Holm-adjusted p 0.030)",
+        "sis": "SiS gains at 50 in the headline grid (+5.50, Holm-adjusted p 0.010)",
+    }  # SMix stops: its gain in the headline grid is SMix + FGM's, not SMix's
+    # without the headline grid SiS has no reason to go on
+    assert "sis" not in _script().rates_going_on(_rates_report(), [50, 100])
+    # a size under way in either report is refused
+    interim = _headline()
+    interim["recommendations"][1]["under_way"] = True
+    with pytest.raises(ValueError, match="size 100 not measured yet in the headline report"):
+        _script().rates_going_on(_rates_report(), [50, 100], interim)
+
+
+def test_the_rates_rule_checks_every_rate_of_a_method_together(tmp_path, capsys):
+    rates, headline = tmp_path / "rates.json", tmp_path / "headline.json"
+    rates.write_text(json.dumps(_rates_report()))
+    headline.write_text(json.dumps(_headline()))
+    spec = ROOT / "configs" / "conll2003_rates.yaml"
+    argv = [str(rates), "--from", "50,100", "--rates", "--headline", str(headline)]
+    assert _script().main([*argv, "--check", str(spec)]) == 1
+    captured = capsys.readouterr()
+    assert "  sis: SiS gains at 50 in the headline grid" in captured.out
+    assert (
+        "Stopping (no rate of it gains, its rate does not matter, and it does not gain in "
+        "the headline grid):\n  smix\n" in captured.out
+    )
+    # SMix's every rate is planned at 200 and 400 in the spec, which the rule stops
+    wrong = [line for line in captured.err.splitlines() if line]
+    assert [line.split(": ")[1].split(" ")[0] for line in wrong] == [
+        f"smix[rate={rate}]" for rate in ("0.1", "0.2", "0.5", "1")
+    ]
+    assert wrong[0].endswith("but runs at 200, 400: give its item sizes: [50, 100]")
