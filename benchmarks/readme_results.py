@@ -359,8 +359,11 @@ def summary() -> str:
         methods = listed(dict.fromkeys(display_name(r["method"], r["method"], {}) for r in asked))
         at_rates = listed(dict.fromkeys(f"{rate:g}" for r in asked for rate in r["rates"]))
         rates = [
-            f"- **Which augmentation rate** ({methods} at {at_rates}, the rate chosen on dev "
-            f"without the seed scored, against the default {asked[0]['default_rate']:g}; "
+            f"- **Which augmentation rate** ({methods} at {at_rates}, every row of a size at "
+            "one lr, the one the re-measured NER grid's dev search chose there (decision 59), "
+            "the rate "
+            "chosen on dev without the seed scored, against the default "
+            f"{asked[0]['default_rate']:g}; "
             f"[report]({link('rates')})): {which}."
         ]
     tagged = "; ".join(size_sentence(pos, s, "sentences") for s in measured_sizes(pos))
