@@ -458,3 +458,17 @@ def test_a_whole_grid_s_answer_names_the_methods_that_stop_before_its_larger_siz
     # every method at every size: nothing to say
     report["grid"]["methods_at_some_sizes"] = []
     assert gen.stopped_sentence(report, "sentences") == ""
+
+
+def test_the_spacy_line_quotes_the_ner_answer_s_grid_where_it_has_the_row(monkeypatch):
+    """spaCy's gains are paired with the baseline the NER answer quotes when that grid ran
+    spaCy (the re-measured one did, at every size); an answer grid without it falls back to
+    spaCy's own grid."""
+    gen = _generator()
+    reports = {
+        "headline": {"rows": [{"reference": False}, {"reference": True}]},
+        "sizes_gpu": {"rows": [{"reference": False}]},
+    }
+    monkeypatch.setattr(gen, "load", lambda name: reports[name])
+    assert gen.spacy_source("headline") == "headline"
+    assert gen.spacy_source("sizes_gpu") == "spacy"
