@@ -109,8 +109,8 @@ fi
 # of one with evidence (decision 51), and SIZES=200,400 for the rest and the baseline (the
 # grid is whole once those are done). benchmarks/going_on.py reads that rule off the report
 # (run it without --check to see which methods go on); the larger sizes do not start while
-# the spec disagrees with it. The grid is whole (every size); going on from 100: none, SMix, SiS, rules, SMix +
-# FGM, FGM alone and spaCy.
+# the spec disagrees with it. The grid is whole (every size); the methods that went on from
+# 100: none, SMix, SiS, rules, SMix + FGM, FGM alone and spaCy.
 # At 50 its cells that the CPU grids of that machine type (AMD EPYC) had already trained (same
 # ids: none, MMix, TMix, SMix, SiS, mixup and LADA intra; none and spaCy) were copied in, not
 # retrained (--reuse-from benchmarks/runs/conll2003_cpu_grid --reuse-from
