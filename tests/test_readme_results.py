@@ -472,3 +472,52 @@ def test_the_spacy_line_quotes_the_ner_answer_s_grid_where_it_has_the_row(monkey
     monkeypatch.setattr(gen, "load", lambda name: reports[name])
     assert gen.spacy_source("headline") == "headline"
     assert gen.spacy_source("sizes_gpu") == "spacy"
+
+
+def test_the_answer_says_plainly_whether_segmix_on_its_own_gains():
+    """A line listing only the rows with evidence leaves the reader to notice that no SegMix
+    variant is among them: the answer says so, with the largest gain, and names a variant with
+    options (SMix with FGM) beside them, never as SegMix alone."""
+    gen = _generator()
+
+    def row(label, method, display, size, gain, p, evidence="none"):
+        return {
+            "label": label,
+            "method": method,
+            "display": display,
+            "size": size,
+            "gain_mean": gain,
+            "t_p_holm": p,
+            "evidence": evidence,
+            "baseline": False,
+            "reference": False,
+        }
+
+    report = {
+        "grid": {"sizes_not_run": []},
+        "sizes": [50, 100, 200],
+        "missing": [],
+        "recommendations": [{"size": s, "label": None} for s in (50, 100, 200)],
+        "rows": [
+            row("mmix", "mmix", "MMix", 50, 0.4, 1.0),
+            row("mmix", "mmix", "MMix", 100, 1.0, 1.0),
+            row("smix", "smix", "SMix", 50, 2.1, 0.155),
+            row("smix", "smix", "SMix", 100, 2.35, 0.14),
+            row("smix", "smix", "SMix", 200, 0.8, 0.233),
+            row("smix[adversarial=fgm]", "smix", "SMix + FGM", 50, 6.1, 0.025, "gain"),
+            row("smix[adversarial=fgm]", "smix", "SMix + FGM", 200, 1.9, 0.028, "gain"),
+            row("sis", "sis", "SiS", 50, 5.5, 0.009, "gain"),
+        ],
+    }
+    assert gen.segmix_alone(report) == (
+        "no variant (MMix at 50 and 100, SMix at every size) shows evidence of a gain at any "
+        "size measured (largest: SMix +2.35 at 100, Holm-adjusted p 0.140); beside them, "
+        "SMix + FGM gains at 50 and 200"
+    )
+    report["rows"][3]["evidence"] = "gain"
+    assert gen.segmix_alone(report).startswith(
+        "evidence of a gain on its own: SMix +2.35 at 100 (Holm-adjusted p 0.140)"
+    )
+    # a size under way is not read
+    report["recommendations"][1]["under_way"] = True
+    assert "SMix +2.35" not in gen.segmix_alone(report)
