@@ -656,7 +656,10 @@ def rate_answer(report: dict, unit: str) -> str:
             if vs.get("distinct")
         ]
         if matters:
-            parts.append(f"at {size} {unit} " + "; ".join(matters) + f" (dev chose {chose})")
+            rest = [shown for _, shown, vs in choices if not vs.get("distinct")]
+            if rest:  # the methods whose rate did not matter are named, not left to inference
+                matters.append(f"for {listed(rest)} no evidence that the rate matters")
+            parts.append(f"at {size} {unit} " + ", ".join(matters) + f" (dev chose {chose})")
             continue
         ps = [vs["t_p_holm"] for _, _, vs in choices if vs.get("t_p_holm") is not None]
         least = f", Holm-adjusted p ≥ {p_text(min(ps))}" if ps else ""

@@ -345,7 +345,8 @@ def test_the_answer_says_which_rate_per_measured_size():
     report["rates"][3]["versus_default"] = None  # dev chose the default itself
     assert gen.rate_answer(report, "sentences") == (
         "at 50 sentences for MMix choosing the rate on dev beats the default 0.2 (+2.50, "
-        "Holm-adjusted p 0.004) (dev chose MMix 1, SMix 0.5); at 100 sentences no evidence that "
+        "Holm-adjusted p 0.004), for SMix no evidence that the rate matters (dev chose MMix 1, "
+        "SMix 0.5); at 100 sentences no evidence that "
         "the rate matters (dev chose MMix 0.1, SMix 0.2; none differs from the default 0.2, "
         "Holm-adjusted p ≥ 0.653); 400 sentences not measured yet"
     )

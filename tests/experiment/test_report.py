@@ -911,6 +911,41 @@ def test_gain_by_rate_plot_spaces_rates_evenly_and_keeps_error_bars_apart(tmp_pa
     assert plots.sideways_shift(1, 3) == 1.0  # the middle series stays put
 
 
+def test_gain_by_rate_plot_marks_a_size_under_way_and_draws_it_without_bars(tmp_path, monkeypatch):
+    """The rates grid at 50 with one seed of 5 in drew 50's curves like 100's whole ones, and
+    its missing intervals turned every bar into a std: now a size still running is labelled
+    "(under way: interim)" and drawn bare, and the whole size keeps its intervals."""
+    if not HAS_MPL:
+        pytest.skip("matplotlib is not installed")
+    from segmix.experiment import plots
+
+    interval = {"low": 0.0, "high": 3.0}
+    rows = [
+        {
+            "method": "smix",
+            "rate": r,
+            "size": size,
+            "gain_mean": 1.5,
+            "gain_std": None if size == 50 else 1.0,
+            "baseline": False,
+            **({} if size == 50 else {"interval": interval}),
+        }
+        for size in (50, 100)
+        for r in (0.1, 0.2)
+    ]
+    report = {"rows": rows, "recommendations": [{"size": 50, "under_way": True}, {"size": 100}]}
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    plots.plot_gain_by_rate(report, tmp_path / "g.png")
+    fig = figures[0]
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["SMix, n=50 (under way: interim)", "SMix, n=100"]
+    interim, whole = ax.containers
+    assert not interim.has_yerr and whole.has_yerr
+    assert "paired 95 % interval" in ax.get_ylabel()
+
+
 # --------------------------------------------------------------------------------------------
 # synthetic grids for the rule: seeds that disagree, a family of many methods, contrasts
 

@@ -394,6 +394,7 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
         return None
     fig, ax = _figure(8.8, 4.6)
     series = []
+    running = sizes_under_way(report)
     all_sizes = sorted({r["size"] for rows in groups.values() for r in rows})
     for (method, others), rows in sorted(groups.items()):
         options = json.loads(others)
@@ -402,13 +403,19 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
         for size in sorted({r["size"] for r in rows}):
             points = sorted((r for r in rows if r["size"] == size), key=lambda r: r["rate"])
             if len(points) >= 2:
-                series.append((f"{name}, n={size}", base, all_sizes.index(size), points))
-    rates = sorted({r["rate"] for *_, points in series for r in points})
-    # the two-way 95 % intervals where every point has one, as in the other gain plots; a
-    # report without them (older report.json) falls back to the std over seeds, and says so
-    with_interval = all(r.get("interval") for *_, points in series for r in points)
+                # a size still running is marked as such, and drawn without bars: its few
+                # seeds' spread is not the interval the whole size will have
+                label = f"{name}, n={size}" + (" (under way: interim)" if size in running else "")
+                series.append((label, base, all_sizes.index(size), points, size in running))
+    rates = sorted({r["rate"] for *_, points, _ in series for r in points})
+    # the two-way 95 % intervals where every whole size's point has one, as in the other gain
+    # plots; a report without them (older report.json) falls back to the std over seeds, and
+    # says so
+    with_interval = all(
+        r.get("interval") for *_, points, interim in series if not interim for r in points
+    )
     handles, labels = [], []
-    for i, (label, base, k, points) in enumerate(series):
+    for i, (label, base, k, points, interim) in enumerate(series):
         shift = sideways_shift(i, len(series), step=1.03)
         colour = method_colour(base)
         marker = _MARKERS[k % len(_MARKERS)]
@@ -417,7 +424,9 @@ def plot_gain_by_rate(report: dict, path: Path) -> Path | None:
             [r["rate"] * shift for r in points],
             [r["gain_mean"] for r in points],
             yerr=(
-                [
+                None
+                if interim
+                else [
                     [r["gain_mean"] - r["interval"]["low"] for r in points],
                     [r["interval"]["high"] - r["gain_mean"] for r in points],
                 ]
