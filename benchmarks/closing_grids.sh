@@ -14,6 +14,7 @@
 #   bash benchmarks/closing_grids.sh rmix       # RMix's readings, mixup, SR: SemEval by size (SIZES likewise)
 #   bash benchmarks/closing_grids.sh samecell   # headline cells again on this machine: AVX2 against AVX-512
 #   bash benchmarks/closing_grids.sh samecell100  # none and spaCy at 100 again on this machine
+#   bash benchmarks/closing_grids.sh samecellrates  # the rates grid's none at 100 again here
 #   bash benchmarks/closing_grids.sh reports    # only the reports (and README's results, from them)
 #   STOP_AFTER=2h bash benchmarks/closing_grids.sh rmix   # each grid starts no cell after 2 hours
 #
@@ -172,6 +173,16 @@ if [ "$mode" = samecell100 ]; then
     grid configs/conll2003.yaml "$RUNS/conll2003_headline_same_cell_100" --sizes 100 --methods spacy   # the baseline always runs; "none" would also keep FGM alone (method none)
     "${PYTHON:-.venv/bin/python}" benchmarks/same_cell.py "$RUNS/conll2003_headline_grid" \
         "$RUNS/conll2003_headline_same_cell_100" --name "${SAME_CELL_NAME:-same_cell_xeon}" || status=1
+    exit $status
+fi
+
+# The rates grid's size 100 ran its baseline and MMix, TMix and SMix on an AMD EPYC (AVX2) and
+# SiS on an Intel Xeon (Ice Lake, AVX-512), a pair of CPU kinds no same-cell check had compared
+# directly: none's five cells at 100 trained again on the second, paired by id.
+if [ "$mode" = samecellrates ]; then
+    grid configs/conll2003_rates.yaml "$RUNS/conll2003_rates_same_cell" --sizes 100 --methods none
+    "${PYTHON:-.venv/bin/python}" benchmarks/same_cell.py "$RUNS/conll2003_rates_grid" \
+        "$RUNS/conll2003_rates_same_cell" --name same_cell_rates || status=1
     exit $status
 fi
 
