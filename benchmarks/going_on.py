@@ -181,10 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check is None:
         return 0
     spec = load_spec(args.check)
+    variants = ((v.label, v.sizes) for v in spec.variants)
     if args.rates:  # every rate of a method goes on or stops with it
         keep = {v.label: keep[v.method] for v in spec.variants if v.method in keep}
-    variants = ((v.label, v.sizes) for v in spec.variants)
-    if args.rates:
         wrong = disagreements(variants, keep, small, spec.sizes, stops_because)
     else:
         wrong = disagreements(variants, keep, small, spec.sizes)

@@ -375,8 +375,7 @@ def summary() -> str:
         rates = [
             f"- **Which augmentation rate** ({methods} at {at_rates}, every row of a size at "
             "one lr, the one the re-measured NER grid's dev search chose there (decision 59), "
-            "the rate "
-            "chosen on dev without the seed scored, against the default "
+            "the rate chosen on dev without the seed scored, against the default "
             f"{asked[0]['default_rate']:g}; "
             f"[report]({link('rates')})): {which}."
         ]
