@@ -295,6 +295,32 @@ def stopped_sentence(report: dict, unit: str) -> str:
     )
 
 
+def rates_stopped_sentence(report: dict, unit: str) -> str:
+    """' MMix and TMix, every rate of each, stop at 50 and 100 sentences: …; 200 and 400
+    sentences ask the rate of SMix and SiS only.' for a rates grid whose larger sizes run only
+    the methods whose rate question is alive at the small ones (decision 60), so that a rate
+    table without MMix at 200 never reads as a missing run; '' where every method runs at
+    every size."""
+    stopped = report["grid"].get("methods_at_some_sizes") or []
+    if not stopped:
+        return ""
+    at = sorted({size for m in stopped for size in m["sizes"]})
+    planned = set(report["sizes"]) | set(report["grid"].get("sizes_not_run") or [])
+    later = sorted(s for s in planned if s > max(at))
+    if not later:
+        return ""
+    gone = {m.get("method", m["label"]) for m in stopped}
+    asked = dict.fromkeys(r["method"] for r in report.get("rates") or [] if r["size"] in at)
+    going = [display_name(m, m, {}) for m in asked if m not in gone]
+    return (
+        f" {listed(display_name(m, m, {}) for m in asked if m in gone)}, every rate of each, "
+        f"stop at {listed(map(str, at))} {unit}: no rate of theirs gains over none there, "
+        "choosing their rate on dev neither beats nor loses to the default, and none gains "
+        f"at its default rate in the headline grid (decision 60); {listed(map(str, later))} "
+        f"{unit} ask the rate of {listed(going) if going else 'no method'} only."
+    )
+
+
 def listed(items: Iterable[str]) -> str:
     """'100, 200 and 400'."""
     items = list(items)
@@ -378,6 +404,7 @@ def summary() -> str:
             "the rate chosen on dev without the seed scored, against the default "
             f"{asked[0]['default_rate']:g}; "
             f"[report]({link('rates')})): {which}."
+            + rates_stopped_sentence(load("rates"), "sentences")
         ]
     tagged = "; ".join(size_sentence(pos, s, "sentences") for s in measured_sizes(pos))
     tagged += under_way(pos, "sentences")

@@ -461,6 +461,38 @@ def test_a_whole_grid_s_answer_names_the_methods_that_stop_before_its_larger_siz
     assert gen.stopped_sentence(report, "sentences") == ""
 
 
+def test_the_rate_line_names_the_methods_whose_rate_question_stops_before_the_larger_sizes():
+    """Decision 60 takes a method to 200 and 400 with every rate of it, or stops it with every
+    rate: the rate line names those that stop, by method, and those still asked, so a rate
+    table without MMix at 200 does not read as a run missing."""
+    gen = _generator()
+    stopped = [
+        {"label": f"{m}[rate={r:g}]", "method": m, "display": "-", "sizes": [50, 100]}
+        for m in ("mmix", "tmix")
+        for r in (0.1, 0.2)
+    ]
+    rates = [
+        {"size": size, "method": m}
+        for size in (50, 100, 200)
+        for m in ("mmix", "tmix", "sis")
+        if size < 200 or m == "sis"
+    ]
+    report = {
+        "grid": {"methods_at_some_sizes": stopped, "sizes_not_run": [400]},
+        "sizes": [50, 100, 200],
+        "rates": rates,
+    }
+    assert gen.rates_stopped_sentence(report, "sentences") == (
+        " MMix and TMix, every rate of each, stop at 50 and 100 sentences: no rate of theirs "
+        "gains over none there, choosing their rate on dev neither beats nor loses to the "
+        "default, and none gains at its default rate in the headline grid (decision 60); 200 "
+        "and 400 sentences ask the rate of SiS only."
+    )
+    # before the rule has narrowed the spec, nothing to say
+    report["grid"]["methods_at_some_sizes"] = []
+    assert gen.rates_stopped_sentence(report, "sentences") == ""
+
+
 def test_the_spacy_line_quotes_the_ner_answer_s_grid_where_it_has_the_row(monkeypatch):
     """spaCy's gains are paired with the baseline the NER answer quotes when that grid ran
     spaCy (the re-measured one did, at every size); an answer grid without it falls back to

@@ -380,6 +380,9 @@ def test_a_grid_with_a_method_at_one_size_only_is_whole_when_its_cells_are(tmp_p
     recs = {r["size"]: r for r in report["recommendations"]}
     assert not recs[20].get("under_way") and not recs[30].get("under_way")
     assert recs[20]["family"] == 1
+    assert report["grid"]["methods_at_some_sizes"] == [
+        {"label": "mmix", "method": "mmix", "display": "MMix", "sizes": [20]}
+    ]
     assert "Some methods run at only some sizes, by the spec's choice (MMix at 20)" in (
         render_markdown(report)
     )

@@ -1173,13 +1173,16 @@ def _copied_from(grid: dict) -> dict[str, int]:
 
 def _methods_at_some_sizes(grid: dict) -> list[dict]:
     """The methods the spec runs at only some of its sizes (``sizes:`` on a method item), as
-    ``{"label", "display", "sizes"}``: their absence elsewhere is the spec's choice, not a
-    missing run, and each size's comparison (Holm's family) holds the methods that ran there."""
+    ``{"label", "method", "display", "sizes"}``: their absence elsewhere is the spec's choice,
+    not a missing run, and each size's comparison (Holm's family) holds the methods that ran
+    there. ``method`` groups a method's rows (every rate of it in a rates grid)."""
     out = []
     for m in grid.get("methods") or []:
         if isinstance(m, dict) and m.get("sizes"):
-            display = display_name(m["label"], m.get("method", m["label"]), m.get("options") or {})
-            out.append({"label": m["label"], "display": display, "sizes": list(m["sizes"])})
+            method = m.get("method", m["label"])
+            display = display_name(m["label"], method, m.get("options") or {})
+            sizes = list(m["sizes"])
+            out.append({"label": m["label"], "method": method, "display": display, "sizes": sizes})
     return out
 
 
