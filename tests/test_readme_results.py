@@ -343,12 +343,50 @@ def test_the_answer_says_which_rate_per_measured_size():
         ],
     }
     report["rates"][3]["versus_default"] = None  # dev chose the default itself
+
+    def row(size, method, rate, gain, holm, evidence="none"):
+        return {
+            "size": size,
+            "method": method,
+            "rate": rate,
+            "baseline": False,
+            "gain_mean": gain,
+            "t_p_holm": holm,
+            "evidence": evidence,
+        }
+
+    base = {"method": "none", "rate": None, "baseline": True}
+    report["rows"] = [
+        {**base, "size": 50},
+        row(50, "mmix", 0.1, 1.0, 0.5),
+        row(50, "mmix", 1.0, 4.5, 0.02, "gain"),
+        row(50, "smix", 0.5, 2.0, 0.3),
+        {**base, "size": 100},
+        row(100, "mmix", 0.1, -0.5, 1.0),
+        row(100, "smix", 0.2, 3.4, 0.078),
+    ]
     assert gen.rate_answer(report, "sentences") == (
-        "at 50 sentences for MMix choosing the rate on dev beats the default 0.2 (+2.50, "
+        "at 50 sentences MMix gains over none at rate 1 (+4.50, Holm-adjusted p 0.020), no rate "
+        "of SMix does, for MMix choosing the rate on dev beats the default 0.2 (+2.50, "
         "Holm-adjusted p 0.004), for SMix no evidence that the rate matters (dev chose MMix 1, "
-        "SMix 0.5); at 100 sentences no evidence that "
+        "SMix 0.5); at 100 sentences no rate of any method gains over none (largest: SMix at "
+        "0.2, +3.40, Holm-adjusted p 0.078), and no evidence that "
         "the rate matters (dev chose MMix 0.1, SMix 0.2; none differs from the default 0.2, "
         "Holm-adjusted p ≥ 0.653); 400 sentences not measured yet"
+    )
+    # two rates of one method, two methods without: both listed
+    report["rows"][3] = row(50, "smix", 0.5, 2.0, 0.3, "gain")
+    report["rows"].append(row(50, "tmix", 0.5, 0.1, 1.0))
+    assert gen.rates_over_none(report, 50) == (
+        "MMix gains over none at rate 1 (+4.50, Holm-adjusted p 0.020), SMix gains over none "
+        "at rate 0.5 (+2.00, Holm-adjusted p 0.300), no rate of TMix does"
+    )
+    report["rows"][3] = row(50, "smix", 0.5, 2.0, 0.3)
+    report["rows"][2] = row(50, "mmix", 0.2, 4.5, 0.02, "gain")
+    report["rows"][1] = row(50, "mmix", 0.1, 4.0, 0.03, "gain")
+    assert gen.rates_over_none(report, 50).startswith(
+        "MMix gains over none at rates 0.1 and 0.2 (+4.00 and +4.50, Holm-adjusted p 0.030 and "
+        "0.020), no rate of SMix or TMix does"
     )
     assert gen.rate_answer({**report, "rates": []}, "sentences") == ""
 
