@@ -321,10 +321,10 @@ def rates_stopped_sentence(report: dict, unit: str) -> str:
     )
 
 
-def listed(items: Iterable[str]) -> str:
-    """'100, 200 and 400'."""
+def listed(items: Iterable[str], word: str = "and") -> str:
+    """'100, 200 and 400' ('MMix, TMix or SMix' with ``word="or"``)."""
     items = list(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def readings_answer(report: dict, sizes: list[int]) -> str:
@@ -673,34 +673,28 @@ def rates_over_none(report: dict, size: int) -> str:
     rated = [r for r in rows_at(report, size) if not r["baseline"] and r.get("rate") is not None]
     if not rated:
         return ""
+    shown = {r["method"]: display_name(r["method"], r["method"], {}) for r in rated}
     gaining: dict[str, list[dict]] = {}
     for r in rated:
         if r.get("evidence") == "gain":
-            gaining.setdefault(display_name(r["method"], r["method"], {}), []).append(r)
+            gaining.setdefault(shown[r["method"]], []).append(r)
     if not gaining:
         top = max(rated, key=lambda r: r["gain_mean"])
         return (
-            f"no rate of any method gains over none (largest: "
-            f"{display_name(top['method'], top['method'], {})} at {top['rate']:g}, "
-            f"{signed(top['gain_mean'])}, Holm-adjusted p {p_text(top['t_p_holm'])})"
+            f"no rate of any method gains over none (largest: {shown[top['method']]} at "
+            f"{top['rate']:g}, {signed(top['gain_mean'])}, Holm-adjusted p "
+            f"{p_text(top['t_p_holm'])})"
         )
     said = []
-    for shown, rows in gaining.items():
+    for name, rows in gaining.items():
         rates = listed(format(r["rate"], "g") for r in rows)
         said.append(
-            f"{shown} gains over none at rate{'s' * (len(rows) > 1)} {rates} "
+            f"{name} gains over none at rate{'s' * (len(rows) > 1)} {rates} "
             f"({listed(signed(r['gain_mean']) for r in rows)}, Holm-adjusted p "
             f"{listed(p_text(r['t_p_holm']) for r in rows)})"
         )
-    rest = dict.fromkeys(
-        display_name(r["method"], r["method"], {})
-        for r in rated
-        if display_name(r["method"], r["method"], {}) not in gaining
-    )
-    if rest:
-        names = list(rest)
-        either = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-        said.append(f"no rate of {either} does")
+    if rest := [name for name in shown.values() if name not in gaining]:
+        said.append(f"no rate of {listed(rest, 'or')} does")
     return ", ".join(said)
 
 
