@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from segmix.experiment.names import display_name
 from segmix.experiment.report import held_out_rates_text, sizes_under_way
 from segmix.tasks import get_task
@@ -407,6 +409,8 @@ def summary() -> str:
             f"[report]({link('rates')})): {which}."
             + rates_stopped_sentence(load("rates"), "sentences")
         ]
+        if ner_name == "headline" and (twice := measured_twice(ner_name, "rates")):
+            rates.append(twice)
     tagged = "; ".join(size_sentence(pos, s, "sentences") for s in measured_sizes(pos))
     tagged += under_way(pos, "sentences")
     ref = []
@@ -733,6 +737,96 @@ def rate_answer(report: dict, unit: str) -> str:
     if not parts:
         return ""
     return "; ".join(parts) + under_way(report, unit)
+
+
+def dev_cadence(report: dict) -> int | None:
+    """Optimizer steps between dev evaluations in the report's grid, read from the grid's
+    committed spec (``experiment.yaml`` in its run folder): the report does not carry it, and
+    it decides which checkpoint a run keeps. None where the spec is absent or leaves it to the
+    trainer's default."""
+    spec = ROOT / report["grid"]["dir"] / "experiment.yaml"
+    if not spec.is_file():
+        return None
+    train = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("train") or {}
+    return train.get("eval_every")
+
+
+def repeated_rows(first: dict, second: dict) -> list[tuple[dict, dict]]:
+    """(row of ``first``, row of ``second``) for each method row the two grids both ran with
+    the same method, options apart from the rate, rate, lr, seeds and optimizer steps, at a
+    size both measured whole: the same runs but for what the grids' specs set besides (the
+    dev cadence, the Holm family), so a verdict that holds in one and not the other is read
+    as resting on those."""
+    sizes = set(measured_sizes(first)) & set(measured_sizes(second))
+    pairs = []
+    for a in first["rows"]:
+        if a["baseline"] or a["reference"] or a["size"] not in sizes:
+            continue
+        if first["grid"]["steps"].get(str(a["size"])) != second["grid"]["steps"].get(
+            str(a["size"])
+        ):
+            continue
+        for b in second["rows"]:
+            if (
+                not (b["baseline"] or b["reference"])
+                and (b["size"], b["method"], b["rate"], b["lr"], b["seeds"])
+                == (a["size"], a["method"], a["rate"], a["lr"], a["seeds"])
+                and {k: v for k, v in b["options"].items() if k != "rate"}
+                == {k: v for k, v in a["options"].items() if k != "rate"}
+            ):
+                pairs.append((a, b))
+    return pairs
+
+
+def measured_twice(first_name: str, second_name: str) -> str:
+    """README's line on the rows two grids both ran: how many, whether each verdict agrees,
+    and for each that does not, both gains and Holm-adjusted p with both baselines. A gain
+    one grid clears and the other does not is not a finding of either alone ('' where the
+    grids share no row)."""
+    first, second = load(first_name), load(second_name)
+    pairs = repeated_rows(first, second)
+    if not pairs:
+        return ""
+    cadence = (dev_cadence(first), dev_cadence(second))
+    differs = [(a, b) for a, b in pairs if (a["evidence"] == "gain") != (b["evidence"] == "gain")]
+    same = (
+        "same method, rate, lr, seeds and optimizer steps"
+        + (
+            f"; dev read every {cadence[1]} steps in the rate grid, every {cadence[0]} in the "
+            "NER grid, so each run keeps another checkpoint"
+            if cadence[0] != cadence[1] and None not in cadence
+            else ""
+        )
+        + "; each gain Holm-adjusted within its own grid"
+    )
+    lead = (
+        f"- **Measured twice** ([NER report]({link(first_name)}), "
+        f"[rate report]({link(second_name)})): {len(pairs)} "
+        + ("row of the rate grid repeats" if len(pairs) == 1 else "rows of the rate grid repeat")
+        + f" a row of the NER grid ({same})"
+    )
+    if not differs:
+        return lead + "; every verdict agrees."
+    told = []
+    for a, b in differs:
+        base_a, base_b = base_row(first, a["size"]), base_row(second, b["size"])
+        told.append(
+            f"{a['display']} at {a['size']} sentences: {signed(a['gain_mean'])} (Holm-adjusted "
+            f"p {p_text(a['t_p_holm'])}) in the NER grid, {signed(b['gain_mean'])} "
+            f"(Holm-adjusted p {p_text(b['t_p_holm'])}) in the rate grid, over none at "
+            f"{base_a['test_mean']:.2f} and {base_b['test_mean']:.2f}"
+        )
+    return (
+        lead
+        + (
+            f"; the verdict agrees for {len(pairs) - len(differs)} of them and not for "
+            if len(differs) < len(pairs)
+            else "; the verdict differs for "
+        )
+        + "; ".join(told)
+        + ". Where the two disagree, the evidence rests on one grid's runs: a finding of that "
+        "grid, not replicated by the other."
+    )
 
 
 def contrast_sentence(report: dict, sizes: list[int]) -> str:

@@ -592,3 +592,80 @@ def test_the_answer_says_plainly_whether_segmix_on_its_own_gains():
     # a size under way is not read
     report["recommendations"][1]["under_way"] = True
     assert "SMix +2.35" not in gen.segmix_alone(report)
+
+
+def test_a_row_two_grids_both_ran_is_compared_and_a_disagreement_said(monkeypatch, tmp_path):
+    """The rate grid at the default rate repeats some of the NER grid's runs (same method,
+    rate, lr, seeds, steps). README says whether their verdicts agree and quotes both where
+    not; a row at another lr, another rate or other options is not a repeat."""
+    gen = _generator()
+
+    def row(method, gain, holm, evidence="none", **kw):
+        return {
+            "size": 200,
+            "method": method,
+            "display": {"sis": "SiS", "none": "none"}.get(method, method),
+            "rate": 0.2,
+            "lr": 1e-4,
+            "seeds": [1, 2, 3, 4, 5],
+            "options": {},
+            "baseline": method == "none",
+            "reference": False,
+            "gain_mean": gain,
+            "t_p_holm": holm,
+            "evidence": evidence,
+            **kw,
+        }
+
+    def report(folder, eval_every, rows):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "experiment.yaml").write_text(
+            f"train: {{batch_size: 16, eval_every: {eval_every}}}\n", encoding="utf-8"
+        )
+        return {
+            "grid": {"dir": str(tmp_path / folder), "steps": {"200": 400}, "sizes_not_run": []},
+            "sizes": [200],
+            "missing": [],
+            "recommendations": [{"size": 200, "label": None}],
+            "rows": rows,
+        }
+
+    ner = report(
+        "ner",
+        40,
+        [
+            row("none", 0, None, test_mean=69.53),
+            row("sis", 1.45, 0.013, "gain"),
+            row("smix", 0.80, 0.5),
+            row("rules", 1.42, 0.02, "gain"),
+        ],
+    )
+    rates = report(
+        "rates",
+        30,
+        [
+            row("none", 0, None, test_mean=69.67),
+            row("sis", 1.39, 0.165, options={"rate": 0.2}),
+            row("sis", 1.75, 0.104, rate=0.5, options={"rate": 0.5}),  # another rate
+            row("smix", 0.70, 0.6, lr=2e-4, options={"rate": 0.2}),  # another lr
+            row("rules", 1.4, 0.03, "gain", options={"rate": 0.2, "p": 0.1}),  # other options
+        ],
+    )
+    reports = {"headline": ner, "rates": rates}
+    monkeypatch.setattr(gen, "load", reports.__getitem__)
+    assert [(a["method"], b["rate"]) for a, b in gen.repeated_rows(ner, rates)] == [("sis", 0.2)]
+    line = gen.measured_twice("headline", "rates")
+    assert line.endswith(
+        "1 row of the rate grid repeats a row of the NER grid (same method, rate, lr, seeds and "
+        "optimizer steps; dev read every 30 steps in the rate grid, every 40 in the NER grid, so "
+        "each run keeps another checkpoint; each gain Holm-adjusted within its own grid); the "
+        "verdict differs for SiS at 200 sentences: +1.45 (Holm-adjusted p "
+        "0.013) in the NER grid, +1.39 (Holm-adjusted p 0.165) in the rate grid, over none at "
+        "69.53 and 69.67. Where the two disagree, the evidence rests on one grid's runs: a "
+        "finding of that grid, not replicated by the other."
+    )
+    rates["rows"][1]["evidence"] = "gain"
+    assert gen.measured_twice("headline", "rates").endswith("; every verdict agrees.")
+    # other optimizer steps at the size: not the same runs
+    rates["grid"]["steps"] = {"200": 600}
+    assert gen.measured_twice("headline", "rates") == ""
