@@ -22,10 +22,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from segmix.experiment.names import display_name
-from segmix.experiment.report import held_out_rates_text, sizes_under_way
+from segmix.experiment.report import held_out_rates_text, sizes_under_way, spec_values
 from segmix.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -744,11 +742,7 @@ def dev_cadence(report: dict) -> int | None:
     committed spec (``experiment.yaml`` in its run folder): the report does not carry it, and
     it decides which checkpoint a run keeps. None where the spec is absent or leaves it to the
     trainer's default."""
-    spec = ROOT / report["grid"]["dir"] / "experiment.yaml"
-    if not spec.is_file():
-        return None
-    train = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("train") or {}
-    return train.get("eval_every")
+    return (spec_values(ROOT / report["grid"]["dir"]).get("train") or {}).get("eval_every")
 
 
 def repeated_rows(first: dict, second: dict) -> list[tuple[dict, dict]]:

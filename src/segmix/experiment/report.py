@@ -1153,7 +1153,7 @@ def _contrast_pairs(grid: dict, labels: list[str]) -> list[tuple[str, str]]:
 
 def _sizes_not_run(grid_dir: Path, sizes: Sequence[int]) -> list[int]:
     """The spec's training-set sizes with no main-phase cell in this grid yet."""
-    planned = _spec_values(grid_dir).get("sizes") or []
+    planned = spec_values(grid_dir).get("sizes") or []
     try:
         return sorted(int(s) for s in planned if int(s) not in set(sizes))
     except (TypeError, ValueError):
@@ -1269,7 +1269,7 @@ def _not_run_text(report: dict) -> str:
     return text
 
 
-def _spec_values(grid_dir: Path) -> dict:
+def spec_values(grid_dir: Path) -> dict:
     """The grid's own copy of its spec (``experiment.yaml``), or nothing where it is missing or
     unreadable (what it adds to the report is then left out)."""
     path = grid_dir / "experiment.yaml"
@@ -1291,7 +1291,7 @@ def _default_rate(grid_dir: Path) -> float:
 
     default = float(TrainConfig.__dataclass_fields__["rate"].default)
     try:
-        return float((_spec_values(grid_dir).get("train") or {}).get("rate", default))
+        return float((spec_values(grid_dir).get("train") or {}).get("rate", default))
     except (ValueError, TypeError, AttributeError):
         return default
 
